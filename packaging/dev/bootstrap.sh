@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian/Ubuntu machine for running (`runtime`) or testing (`test`) the app from source:
+# system packages (Python itself and Qt's libraries), then a virtual environment in .venv with the project installed.
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+mode=${1:-runtime}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+
+runtime_pkgs=(
+  python3 python3-venv python3-pip
+  libgl1 libegl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
+  libxcb-shape0 libxcb-xkb1 fonts-dejavu-core fonts-noto-color-emoji
+  # The encrypted Entra token cache on Linux goes through libsecret (PyGObject is built from source by pip).
+  gir1.2-secret-1 libgirepository1.0-dev libcairo2-dev pkg-config gcc python3-dev
+)
+test_pkgs=(xvfb xauth dbus gnome-keyring desktop-file-utils appstream git)
+
+pkgs=("${runtime_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing system packages: ${missing[*]}"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's own Python, whatever else is on PATH (pyenv, conda), so the set-up is the same everywhere.
+python=/usr/bin/python3
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+if [ "$mode" = test ]; then
+  .venv/bin/python -m pip install --quiet -e ".[test,linux-keyring,package]"
+else
+  .venv/bin/python -m pip install --quiet -e ".[linux-keyring]"
+fi

@@ -1,0 +1,123 @@
+"""The app shell: command line, headless runs, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop import __version__
+from desktop.app import build_parser, run_app
+from desktop.paths import AppPaths
+
+APP = [sys.executable, "-m", "desktop"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def test_version_and_help() -> None:
+    out = subprocess.run([*APP, "--version"], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == f"Azure OpenAI Chat {__version__}"
+    out = subprocess.run([*APP, "--help"], capture_output=True, text=True, timeout=60, check=True)
+    for option in ("--profile-dir", "--demo", "--smoke-test", "--screenshot", "--version"):
+        assert option in out.stdout
+
+
+def test_smoke_test_prints_first_paint_and_exits_zero(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [*APP, "--profile-dir", str(tmp_path), "--smoke-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(QT_QPA_PLATFORM="offscreen"),
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("first paint after ")
+    assert "Task was destroyed" not in out.stderr
+    assert out.stderr == ""
+    # Every file it wrote is under the profile folder.
+    assert (tmp_path / "logs" / "azure-openai-chat.log").is_file()
+
+
+def test_screenshot_writes_a_png(tmp_path: Path) -> None:
+    shot = tmp_path / "window.png"
+    out = subprocess.run(
+        [*APP, "--profile-dir", str(tmp_path / "p"), "--screenshot", str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(QT_QPA_PLATFORM="offscreen"),
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_display_gives_a_sentence_not_a_crash(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run(
+        [*APP, "--profile-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "needs a graphical desktop" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unwritable_profile_dir_is_explained(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = subprocess.run(
+        [*APP, "--profile-dir", str(blocker / "sub"), "--smoke-test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(QT_QPA_PLATFORM="offscreen"),
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "cannot create its folders" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_closing_the_window_mid_task_cancels_and_returns_zero(qapp: Any, arun: Any, tmp_path: Path) -> None:
+    args = build_parser().parse_args(["--profile-dir", str(tmp_path)])
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    events: list[str] = []
+
+    async def long_work() -> None:
+        events.append("started")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            events.append("cleaned up")
+
+    def on_ready(window: Any, tasks: Any) -> None:
+        tasks.start("long", long_work())
+        asyncio.get_running_loop().call_soon(window.close)
+
+    status = arun(run_app(qapp, args, paths, 0.0, on_ready=on_ready))
+    assert status == 0
+    assert events == ["started", "cleaned up"]
+
+
+@pytest.mark.parametrize("flag", ["--smoke-test", "--screenshot"])
+def test_headless_flags_parse(flag: str) -> None:
+    argv = [flag] if flag == "--smoke-test" else [flag, "x.png"]
+    args = build_parser().parse_args(argv)
+    assert args.smoke_test or args.screenshot
