@@ -91,6 +91,15 @@ def arun(qloop: asyncio.AbstractEventLoop) -> Iterator[Callable[..., Any]]:
         return qloop.run_until_complete(asyncio.wait_for(coro, timeout))
 
     yield run
+
+    async def settle() -> None:
+        # Collect while the loop runs, as the app's GUI-thread collector does: async generators left suspended
+        # (httpcore's byte streams under a closed response) are then finalised on this loop, not synchronously.
+        gc.collect()
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    qloop.run_until_complete(settle())
     stray = [t for t in asyncio.all_tasks(qloop) if not t.done()]
     for task in stray:
         task.cancel()

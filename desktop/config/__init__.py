@@ -1,0 +1,78 @@
+"""Settings and connection profiles (versioned JSON, atomic writes), the endpoint normaliser and admin policy."""
+
+from desktop.config._clouds import CLOUD_NAMES, CLOUDS, Cloud, CloudName, cloud_for_host
+from desktop.config._configuration import Configuration, SettingsChangeError
+from desktop.config._endpoint import EndpointError, NormalizedEndpoint, normalize_endpoint
+from desktop.config._model import (
+    API_SUPPORTS,
+    AUTH_METHODS,
+    AZURE_CLI_CLIENT_ID,
+    DEFAULT_TENANT,
+    PROXY_NONE,
+    PROXY_SYSTEM,
+    REASONING_EFFORTS,
+    THEMES,
+    ApiSupport,
+    AppSettings,
+    AuthMethod,
+    ChatDefaults,
+    Deployment,
+    EntraOptions,
+    Profile,
+    ReasoningEffort,
+    Settings,
+    Theme,
+)
+from desktop.config._policy import (
+    POLICY_ENV,
+    Policy,
+    PolicyResult,
+    apply_policy,
+    default_policy_path,
+    load_policy,
+)
+from desktop.config._schema import SCHEMA_VERSION
+from desktop.config._store import SETTINGS_FILE, LoadResult, SettingsSaveError, SettingsStore, atomic_write_text
+
+__all__ = [
+    "API_SUPPORTS",
+    "AUTH_METHODS",
+    "AZURE_CLI_CLIENT_ID",
+    "CLOUDS",
+    "CLOUD_NAMES",
+    "DEFAULT_TENANT",
+    "POLICY_ENV",
+    "PROXY_NONE",
+    "PROXY_SYSTEM",
+    "REASONING_EFFORTS",
+    "SCHEMA_VERSION",
+    "SETTINGS_FILE",
+    "THEMES",
+    "ApiSupport",
+    "AppSettings",
+    "AuthMethod",
+    "ChatDefaults",
+    "Cloud",
+    "CloudName",
+    "Configuration",
+    "Deployment",
+    "EndpointError",
+    "EntraOptions",
+    "LoadResult",
+    "NormalizedEndpoint",
+    "Policy",
+    "PolicyResult",
+    "Profile",
+    "ReasoningEffort",
+    "Settings",
+    "SettingsChangeError",
+    "SettingsSaveError",
+    "SettingsStore",
+    "Theme",
+    "apply_policy",
+    "atomic_write_text",
+    "cloud_for_host",
+    "default_policy_path",
+    "load_policy",
+    "normalize_endpoint",
+]

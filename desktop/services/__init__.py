@@ -1,0 +1,39 @@
+"""Use cases, async and Qt-free: chat turns, connections, sign-in flow, deployment discovery, error wording."""
+
+from desktop.services._chat import (
+    AnswerStarted,
+    ChatService,
+    Finished,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    TurnBusyError,
+    TurnEvent,
+    TurnSetupError,
+    TurnStarted,
+    TurnTarget,
+    UsageReport,
+    make_title,
+)
+from desktop.services._errors import ErrorAction, UserError, category_words, describe_error, retry_reason
+
+__all__ = [
+    "AnswerStarted",
+    "ChatService",
+    "ErrorAction",
+    "Finished",
+    "ReasoningDelta",
+    "Retrying",
+    "TextDelta",
+    "TurnBusyError",
+    "TurnEvent",
+    "TurnSetupError",
+    "TurnStarted",
+    "TurnTarget",
+    "UsageReport",
+    "UserError",
+    "category_words",
+    "describe_error",
+    "make_title",
+    "retry_reason",
+]
