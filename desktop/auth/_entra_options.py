@@ -1,0 +1,107 @@
+"""What an Entra sign-in needs to know: tenant, cloud, app registration, and the signed-in account."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+__all__ = ["AZURE_CLI_CLIENT_ID", "ENTRA_CLOUDS", "EntraAccount", "EntraCloud", "EntraOptions"]
+
+#: The Azure CLI public client: works in every tenant without an app registration of one's own.
+AZURE_CLI_CLIENT_ID: Final = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+
+@dataclass(frozen=True, slots=True)
+class EntraCloud:
+    """The sign-in host and token scopes of one Azure cloud."""
+
+    authority_host: str
+    openai_scope: str
+    arm_scope: str
+
+
+# Kept here rather than imported from desktop.config so auth stays self-contained (same layer, no cycle risk).
+ENTRA_CLOUDS: Final = MappingProxyType(
+    {
+        "public": EntraCloud(
+            "login.microsoftonline.com",
+            "https://cognitiveservices.azure.com/.default",
+            "https://management.azure.com/.default",
+        ),
+        "usgov": EntraCloud(
+            "login.microsoftonline.us",
+            "https://cognitiveservices.azure.us/.default",
+            "https://management.usgovcloudapi.net/.default",
+        ),
+        "china": EntraCloud(
+            "login.chinacloudapi.cn",
+            "https://cognitiveservices.azure.cn/.default",
+            "https://management.chinacloudapi.cn/.default",
+        ),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EntraOptions:
+    """Settings for Entra sign-in; the defaults suit most work accounts.
+
+    `authority_host` overrides the cloud's sign-in host (a private cloud, or the test identity provider); it also
+    turns off Microsoft's instance discovery, which only knows the public hosts.
+    """
+
+    tenant: str = "organizations"
+    cloud: str = "public"
+    client_id: str = AZURE_CLI_CLIENT_ID
+    record_json: str | None = None
+    authority_host: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.cloud not in ENTRA_CLOUDS:
+            raise ValueError(f"Unknown cloud {self.cloud!r}; choose one of {', '.join(ENTRA_CLOUDS)}.")
+        if not self.tenant.strip():
+            raise ValueError("The tenant must not be empty; use 'organizations' if unsure.")
+        if not self.client_id.strip():
+            raise ValueError("The client id must not be empty.")
+
+    @property
+    def endpoints(self) -> EntraCloud:
+        """The cloud's host and scopes."""
+        return ENTRA_CLOUDS[self.cloud]
+
+    @property
+    def authority(self) -> str:
+        """The sign-in authority URL (no tenant)."""
+        host = self.authority_host or self.endpoints.authority_host
+        return host if host.startswith("https://") else f"https://{host}"
+
+    @property
+    def scope(self) -> str:
+        """The Azure OpenAI (Cognitive Services) scope of this cloud."""
+        return self.endpoints.openai_scope
+
+
+@dataclass(frozen=True, slots=True)
+class EntraAccount:
+    """Who is signed in; `record_json` holds no secrets and is what to save for a silent restart."""
+
+    username: str
+    tenant_id: str
+    home_account_id: str
+    record_json: str
+
+    @classmethod
+    def from_record_json(cls, record_json: str) -> EntraAccount:
+        """Read the account out of a saved authentication record (raises ValueError if it is not one)."""
+        try:
+            data = json.loads(record_json)
+            return cls(
+                username=str(data["username"]),
+                tenant_id=str(data["tenantId"]),
+                home_account_id=str(data["homeAccountId"]),
+                record_json=record_json,
+            )
+        except (TypeError, KeyError, json.JSONDecodeError) as error:
+            raise ValueError("The saved sign-in record is damaged.") from error
