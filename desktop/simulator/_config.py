@@ -1,0 +1,99 @@
+"""Configuration of the simulator: deployments, credentials, pacing, faults and the request log."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployment: the name clients send as `model`, and what the model behind it can do."""
+
+    name: str
+    model: str
+    version: str = "2025-04-14"
+    responses: bool = True
+    chat: bool = True
+    reasoning: bool = False
+    requests_per_minute: int | None = None
+
+
+DEFAULT_DEPLOYMENTS: tuple[Deployment, ...] = (
+    Deployment("gpt-4.1", "gpt-4.1", "2025-04-14"),
+    # Chat Completions only: /responses answers 400 OperationNotSupported, as Azure does for an unsupported operation.
+    Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", responses=False),
+    Deployment("o4-mini", "o4-mini", "2025-04-16", reasoning=True),
+)
+
+# Well-known loopback credentials: the simulator only ever listens on 127.0.0.1 and guards nothing real.
+DEFAULT_API_KEY = "sim-key-0123456789abcdef0123456789abcdef"
+DEFAULT_TOKEN = "sim-token-with-role"  # noqa: S105
+DEFAULT_TOKEN_WITHOUT_ROLE = "sim-token-without-role"  # noqa: S105
+DEFAULT_ARM_TOKEN = "sim-arm-token"  # noqa: S105
+
+
+@dataclass
+class SimulatorConfig:
+    """Everything a simulator instance serves; the defaults suit the demo mode."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
+    tokens_without_role: tuple[str, ...] = (DEFAULT_TOKEN_WITHOUT_ROLE,)
+    arm_tokens: tuple[str, ...] = (DEFAULT_ARM_TOKEN,)
+    deployments: tuple[Deployment, ...] = DEFAULT_DEPLOYMENTS
+    first_token_delay: float = 0.0
+    tokens_per_second: float = 0.0
+    answer_deltas: int | None = None
+    region: str = "swedencentral"
+    data_plane_deployments: bool = True
+    principal_id: str = "00000000-0000-0000-0000-00000000a11c"
+    subscription_id: str = "00000000-0000-0000-0000-0000000005b5"
+    tenant_id: str = "00000000-0000-0000-0000-00000000e1d0"
+    account_name: str = "sim-openai"
+
+
+class FaultKind(enum.StrEnum):
+    """What a fault does to one request."""
+
+    STATUS = "status"  # an error status with Azure's body for it
+    DROP = "drop"  # close the connection before any header
+    DROP_MID_STREAM = "drop-mid-stream"  # close the connection after `after_deltas` deltas
+    STALL = "stall"  # send nothing until the server stops
+    STALL_MID_STREAM = "stall-mid-stream"  # stop sending after `after_deltas` deltas until the server stops
+    SLOW_FIRST_BYTE = "slow"  # wait `seconds` before the headers, then answer normally
+    MALFORMED_SSE = "malformed"  # a broken JSON event after `after_deltas` deltas, then end the body
+    NO_TERMINAL = "no-terminal"  # end the body without the terminal event / [DONE]
+    GATEWAY_HTML = "gateway"  # an HTML error page from a proxy (status defaults to 502)
+    PROMPT_FILTERED = "filter"  # 400 content_filter: the prompt was blocked
+    FILTER_CUT = "filter-cut"  # the answer is cut by the content filter after `after_deltas` deltas
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected fault; `path` limits it to requests whose path contains that text."""
+
+    kind: FaultKind = FaultKind.STATUS
+    status: int = 500
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    after_deltas: int = 0
+    seconds: float = 0.0
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the simulator received it (header names lower-cased)."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    json: Any
+    retry_count: int | None
+    request_id: str

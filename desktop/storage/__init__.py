@@ -1,0 +1,49 @@
+"""Conversation history in SQLite: crash-safe answers, search, export/import, verified migrations, recovery."""
+
+from desktop.storage._models import (
+    Api,
+    ArchiveError,
+    Attachment,
+    Conversation,
+    HistoryBackupError,
+    HistoryError,
+    HistoryLockedError,
+    ImportReport,
+    Message,
+    MessageError,
+    NotFoundError,
+    OpenReport,
+    OpenStatus,
+    Outcome,
+    Role,
+    SearchHit,
+    Usage,
+)
+from desktop.storage._schema import CURRENT_VERSION as SCHEMA_VERSION
+from desktop.storage._search import MARK_END, MARK_START
+from desktop.storage._store import UNSET, HistoryStore
+
+__all__ = [
+    "MARK_END",
+    "MARK_START",
+    "SCHEMA_VERSION",
+    "UNSET",
+    "Api",
+    "ArchiveError",
+    "Attachment",
+    "Conversation",
+    "HistoryBackupError",
+    "HistoryError",
+    "HistoryLockedError",
+    "HistoryStore",
+    "ImportReport",
+    "Message",
+    "MessageError",
+    "NotFoundError",
+    "OpenReport",
+    "OpenStatus",
+    "Outcome",
+    "Role",
+    "SearchHit",
+    "Usage",
+]

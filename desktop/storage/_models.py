@@ -1,0 +1,168 @@
+"""Value objects and errors of the history store."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+Api = Literal["responses", "chat"]
+JsonObject = dict[str, Any]
+
+
+class Role(enum.StrEnum):
+    """Who wrote a message."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class Outcome(enum.StrEnum):
+    """How a message ended; user and system messages are always complete."""
+
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    FILTERED = "filtered"
+    INTERRUPTED = "interrupted"
+
+
+class OpenStatus(enum.StrEnum):
+    """What `HistoryStore.open` found."""
+
+    OK = "ok"
+    CREATED = "created"
+    MIGRATED = "migrated"
+    RECOVERED = "recovered"  # the old file was unusable, moved aside, and a fresh database created
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An image (or other file) sent with a message; thumbnails are the UI's job."""
+
+    mime: str
+    data: bytes
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts reported by the service for one answer."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageError:
+    """Why an answer failed, in the words the UI showed."""
+
+    title: str
+    message: str
+    code: str | None = None
+    status: int | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One conversation and its settings (messages are loaded separately)."""
+
+    id: int
+    uuid: str
+    title: str
+    profile_id: str | None
+    deployment: str | None
+    api: Api | None
+    instructions: str
+    params: JsonObject
+    pinned: bool
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message; `superseded_by` is set when an edit replaced it (see `HistoryStore.edit_user_message`)."""
+
+    id: int
+    conversation_id: int
+    position: int
+    role: Role
+    text: str
+    outcome: Outcome
+    created_at: datetime
+    attachments: tuple[Attachment, ...] = ()
+    error: MessageError | None = None
+    usage: Usage | None = None
+    model: str | None = None
+    deployment: str | None = None
+    api: Api | None = None
+    request_id: str | None = None
+    filter_categories: tuple[str, ...] = ()
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+    superseded_by: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A message matching a search; `snippet` marks matches with \\x02 ... \\x03 (the UI makes them bold)."""
+
+    conversation_id: int
+    message_id: int
+    conversation_title: str
+    role: Role
+    snippet: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenReport:
+    """What happened when the history was opened, in words the UI can show as-is."""
+
+    status: OpenStatus
+    path: Path
+    schema_version: int
+    message: str = ""
+    moved_to: Path | None = None
+    backup: Path | None = None
+    from_version: int | None = None
+    interrupted_answers: int = 0
+    purged_conversations: int = 0
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Result of importing an archive: new conversations and those already present (matched by uuid)."""
+
+    imported: int
+    skipped: int
+    conversation_ids: tuple[int, ...] = field(default=())
+
+
+class HistoryError(Exception):
+    """A history problem with a message fit for the user (the environment's fault, not a bug)."""
+
+
+class HistoryLockedError(HistoryError):
+    """Another process holds the database; it is left untouched."""
+
+
+class HistoryBackupError(HistoryError):
+    """The pre-migration backup could not be made or verified, so nothing was migrated."""
+
+
+class ArchiveError(HistoryError):
+    """An archive to import is not one of ours or is damaged; nothing was imported."""
+
+
+class NotFoundError(HistoryError):
+    """The conversation or message no longer exists."""

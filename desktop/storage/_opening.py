@@ -1,0 +1,236 @@
+"""Opening the history file: health checks, moving bad files aside, verified backups and migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from desktop.storage._models import HistoryBackupError, HistoryError, HistoryLockedError, OpenReport, OpenStatus
+from desktop.storage._schema import CURRENT_VERSION, MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+BACKUPS_KEPT = 3
+BACKUP_DIR = "backups"
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    """Open a connection in autocommit mode (transactions are explicit) with the timeout as busy_timeout."""
+    conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Apply the per-connection settings every store connection runs with."""
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # WAL: readers never block the writer and a checkpoint write is one small append.
+    conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL in WAL mode syncs only at checkpoints: a killed app loses nothing that was committed (the WAL is in
+    # the OS cache) and the file cannot corrupt; only a power cut may drop the last few commits. FULL would fsync
+    # every streaming checkpoint, which costs far more than it saves for a chat history.
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a write transaction that takes the write lock up front (no deadlock upgrading a read lock)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def is_locked(exc: sqlite3.Error) -> bool:
+    """Tell "another process holds the file" apart from real damage."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def stamp(now: datetime) -> str:
+    """A file-name-safe UTC timestamp that sorts chronologically."""
+    return now.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def locked_error(path: Path) -> HistoryLockedError:
+    """The message shown when another process holds the file."""
+    return HistoryLockedError(
+        f"The chat history at {path} is in use by another program (perhaps another copy of this app). "
+        "Close it and start again; the history was not changed."
+    )
+
+
+@dataclass(frozen=True)
+class _Problem:
+    tag: str  # goes into the moved-aside file name
+    text: str  # completes "The history file ..."
+
+
+def _diagnose(conn: sqlite3.Connection) -> _Problem | None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > CURRENT_VERSION:
+        return _Problem(
+            f"newer-v{version}",
+            f"was written by a newer version of this app (format {version}; this version reads up to "
+            f"{CURRENT_VERSION}). It was left unchanged; a newer version of the app can open it again",
+        )
+    rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
+    if rows != ["ok"]:
+        return _Problem("damaged", "is damaged (" + "; ".join(rows[:3]) + ")")
+    if version == 0 and conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None:
+        return _Problem("unknown", "is a database this app did not create")
+    return None
+
+
+def _diagnose_file(path: Path, busy_timeout_ms: int) -> _Problem | None:
+    """Check the file through a read-only connection: unlike a writable one, closing it never checkpoints the
+    file or deletes a WAL that may hold the last commits of a damaged or newer database."""
+    try:
+        conn = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout_ms / 1000)
+    except sqlite3.Error as exc:
+        return _Problem("unreadable", f"could not be opened ({exc})")
+    try:
+        return _diagnose(conn)
+    except sqlite3.DatabaseError as exc:
+        if is_locked(exc):
+            raise locked_error(path) from exc
+        return _Problem("unreadable", f"could not be read as a database ({exc})")
+    finally:
+        conn.close()
+
+
+def _move_aside(path: Path, tag: str, now: datetime) -> Path:
+    """Rename the file (and its WAL/journal so SQLite still pairs them) beside itself; never delete it."""
+    base = f"{path.name}.{tag}-{stamp(now)}"
+    target = path.with_name(base)
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{base}-{n}")
+    os.replace(path, target)
+    for suffix in _SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, target.with_name(target.name + suffix))
+    return target
+
+
+def moved_aside_files(path: Path) -> list[Path]:
+    """Files that earlier opens moved aside for this database."""
+    return sorted(p for p in path.parent.glob(f"{path.name}.*-*") if p.is_file())
+
+
+def backup_dir(path: Path) -> Path:
+    """Where pre-migration backups of `path` live."""
+    return path.parent / BACKUP_DIR
+
+
+def list_backups(path: Path) -> list[Path]:
+    """Backups of `path`, oldest first (the names start with a sortable timestamp)."""
+    folder = backup_dir(path)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"{path.stem}-*-from-v*{path.suffix}"))
+
+
+def make_backup(conn: sqlite3.Connection, path: Path, version: int, now: datetime) -> Path:
+    """Copy the live database with the backup API, verify the copy, keep the newest BACKUPS_KEPT."""
+    folder = backup_dir(path)
+    target = folder / f"{path.stem}-{stamp(now)}-from-v{version}{path.suffix}"
+    partial = target.with_name(target.name + ".partial")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = sqlite3.connect(partial)
+        try:
+            conn.backup(copy)
+            verdict = [str(r[0]) for r in copy.execute("PRAGMA integrity_check")]
+        finally:
+            copy.close()
+        if verdict != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(verdict[:3]))
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise HistoryBackupError(
+            f"Could not make a safe copy of the chat history before upgrading it ({exc}). "
+            f"Nothing was changed. Check free disk space and that {folder} is writable."
+        ) from exc
+    for old in list_backups(path)[:-BACKUPS_KEPT]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, start: int) -> None:
+    for version in range(start, CURRENT_VERSION):
+        try:
+            # executescript commits any open transaction first, so BEGIN/COMMIT live inside the script.
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+            )
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if is_locked(exc):
+                raise locked_error(path) from exc
+            raise HistoryError(f"Could not upgrade the chat history at {path} ({exc}). It was left as it was.") from exc
+
+
+def open_database(path: Path, busy_timeout_ms: int, now: datetime) -> tuple[sqlite3.Connection, OpenReport]:
+    """Open (creating, recovering or migrating) the history; raise HistoryLockedError if another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    problem = _diagnose_file(path, busy_timeout_ms) if path.exists() and path.stat().st_size > 0 else None
+    moved_to: Path | None = None
+    if problem is not None:
+        moved_to = _move_aside(path, problem.tag, now)
+        log.warning("history file %s %s; moved to %s", path, problem.text, moved_to)
+    conn = connect(path, busy_timeout_ms)
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        backup = make_backup(conn, path, version, now) if 0 < version < CURRENT_VERSION else None
+        configure(conn, busy_timeout_ms)
+        _migrate(conn, path, version)
+    except sqlite3.Error as exc:
+        conn.close()
+        if is_locked(exc):
+            raise locked_error(path) from exc
+        raise HistoryError(f"Could not open the chat history at {path} ({exc}).") from exc
+    except BaseException:
+        conn.close()
+        raise
+
+    if problem is not None:
+        status, text = (
+            OpenStatus.RECOVERED,
+            f"Your chat history file {problem.text}. It was moved to {moved_to} and a new, empty history started.",
+        )
+    elif version == 0:
+        status, text = OpenStatus.CREATED, ""
+    elif backup is not None:
+        status, text = (
+            OpenStatus.MIGRATED,
+            f"Your chat history was upgraded to format {CURRENT_VERSION}; a copy of the old one is in {backup}.",
+        )
+    else:
+        status, text = OpenStatus.OK, ""
+    report = OpenReport(
+        status=status,
+        path=path,
+        schema_version=CURRENT_VERSION,
+        message=text,
+        moved_to=moved_to,
+        backup=backup,
+        from_version=version if backup is not None else None,
+    )
+    return conn, report

@@ -1,0 +1,95 @@
+"""Schema versions of the history database, applied in order and recorded in PRAGMA user_version.
+
+Never edit a shipped step: add a new one. A fresh database runs every step from version 0, so the migration path
+is exercised on every first start, not only on upgrades.
+
+v1: conversations and messages.
+v2: soft delete of conversations (undo), edit revisions (`messages.superseded_by`), image attachments, FTS5 search
+    kept in sync by triggers, and list indexes that skip deleted conversations.
+"""
+
+from __future__ import annotations
+
+V1 = """
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL DEFAULT '',
+    profile_id TEXT,
+    deployment TEXT,
+    api TEXT CHECK (api IN ('responses', 'chat')),
+    instructions TEXT NOT NULL DEFAULT '',
+    params TEXT NOT NULL DEFAULT '{}',
+    pinned INTEGER NOT NULL DEFAULT 0,
+    archived INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX conversations_by_list ON conversations (archived, pinned, updated_at);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+    text TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL
+        CHECK (outcome IN ('complete', 'streaming', 'stopped', 'failed', 'filtered', 'interrupted')),
+    error TEXT,
+    usage TEXT,
+    model TEXT,
+    deployment TEXT,
+    api TEXT,
+    request_id TEXT,
+    filter_categories TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    duration_ms INTEGER,
+    UNIQUE (conversation_id, position)
+);
+"""
+
+V2 = """
+ALTER TABLE conversations ADD COLUMN deleted_at INTEGER;
+DROP INDEX conversations_by_list;
+-- Two partial indexes so both list queries (with and without archived) walk an index in display order.
+CREATE INDEX conversations_listed ON conversations (pinned, updated_at) WHERE deleted_at IS NULL;
+CREATE INDEX conversations_listed_active ON conversations (pinned, updated_at)
+    WHERE deleted_at IS NULL AND archived = 0;
+CREATE INDEX conversations_deleted ON conversations (deleted_at) WHERE deleted_at IS NOT NULL;
+
+ALTER TABLE messages ADD COLUMN superseded_by INTEGER REFERENCES messages (id) ON DELETE SET NULL;
+-- The foreign key action looks children up by superseded_by: without an index every delete scans messages.
+CREATE INDEX messages_superseded ON messages (superseded_by);
+-- Lets open() find answers left streaming by a crash without scanning the whole table.
+CREATE INDEX messages_streaming ON messages (id) WHERE outcome = 'streaming';
+
+CREATE TABLE attachments (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    mime TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    data BLOB NOT NULL,
+    UNIQUE (message_id, position)
+);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2)
+"""MIGRATIONS[i] takes a database from version i to version i + 1."""
+
+CURRENT_VERSION = len(MIGRATIONS)

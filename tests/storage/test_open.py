@@ -1,0 +1,284 @@
+"""Opening: creation, migrations from every earlier schema with verified backups, and recovery of bad files."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from desktop.storage import (
+    SCHEMA_VERSION,
+    HistoryBackupError,
+    HistoryError,
+    HistoryLockedError,
+    HistoryStore,
+    OpenStatus,
+    Outcome,
+)
+from desktop.storage._schema import MIGRATIONS
+from tests.conftest import LogFailures
+from tests.storage.conftest import StepClock
+
+T0 = 1_767_323_045_678  # 2026-01-02T03:04:05.678Z in ms
+
+
+def build_old_database(path: Path, version: int) -> None:
+    """A database as schema `version` of an earlier release wrote it, with a little data."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path)) as conn:
+        for step in MIGRATIONS[:version]:
+            conn.executescript(step)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute(
+            "INSERT INTO conversations (id, uuid, title, deployment, api, params, pinned, created_at, updated_at)"
+            " VALUES (1, 'u-1', 'Old chat', 'gpt-4o', 'chat', '{\"temperature\": 0.5}', 1, ?, ?)",
+            (T0, T0 + 5),
+        )
+        conn.executemany(
+            "INSERT INTO messages (conversation_id, position, role, text, outcome, usage, created_at, finished_at)"
+            " VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (1, "user", "What is a kumquat?", "complete", None, T0 + 1, None),
+                (2, "assistant", "A small citrus fruit.", "complete", '{"total_tokens": 9}', T0 + 2, T0 + 3),
+                (3, "assistant", "Half an answ", "streaming", None, T0 + 4, None),
+            ],
+        )
+        conn.commit()
+
+
+def files_beside(path: Path) -> list[str]:
+    """Names of the files in the database's folder."""
+    return sorted(p.name for p in path.parent.iterdir())
+
+
+def test_new_database_is_created_at_current_version(db_path: Path, clock: StepClock) -> None:
+    store = HistoryStore(db_path, clock=clock)
+    report = store.open()
+    store.close()
+    assert (report.status, report.schema_version, report.message) == (OpenStatus.CREATED, SCHEMA_VERSION, "")
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    report = HistoryStore(db_path, clock=clock).open()
+    assert report.status is OpenStatus.OK
+    assert not (db_path.parent / "backups").exists()
+
+
+def test_pragmas_of_the_live_connection(store: HistoryStore) -> None:
+    db = store._db
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_empty_file_is_treated_as_new(db_path: Path, clock: StepClock) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"")
+    report = HistoryStore(db_path, clock=clock).open()
+    assert report.status is OpenStatus.CREATED
+    assert report.moved_to is None
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_migration_keeps_data_and_leaves_a_verified_backup(db_path: Path, clock: StepClock, version: int) -> None:
+    build_old_database(db_path, version)
+    original = db_path.read_bytes()
+    store = HistoryStore(db_path, clock=clock)
+    report = store.open()
+
+    assert report.status is OpenStatus.MIGRATED
+    assert report.from_version == version
+    assert report.interrupted_answers == 1
+    assert report.backup is not None
+    assert report.backup.parent == db_path.parent / "backups"
+    assert f"from-v{version}" in report.backup.name
+    assert str(report.backup) in report.message
+    with closing(sqlite3.connect(report.backup)) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == version
+        assert copy.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
+    assert len(original) > 0
+
+    [conv] = store.list_conversations()
+    assert (conv.uuid, conv.title, conv.deployment, conv.api, conv.pinned) == (
+        "u-1",
+        "Old chat",
+        "gpt-4o",
+        "chat",
+        True,
+    )
+    assert conv.params == {"temperature": 0.5}
+    messages = store.load_messages(conv.id)
+    assert [m.text for m in messages] == ["What is a kumquat?", "A small citrus fruit.", "Half an answ"]
+    assert messages[1].usage is not None
+    assert messages[1].usage.total_tokens == 9
+    assert messages[2].outcome is Outcome.INTERRUPTED
+    assert [h.message_id for h in store.search("kumquat")] == [messages[0].id]  # FTS built from old rows
+    store.add_user_message(conv.id, "new after migration")
+    assert store.message_count(conv.id) == 4
+    store.close()
+
+
+def test_only_the_last_three_backups_are_kept(db_path: Path, clock: StepClock) -> None:
+    made = []
+    for _ in range(5):
+        for p in db_path.parent.glob("history.sqlite3*"):
+            p.unlink()
+        build_old_database(db_path, 1)
+        store = HistoryStore(db_path, clock=clock)
+        report = store.open()
+        store.close()
+        assert report.backup is not None
+        made.append(report.backup.name)
+    assert sorted(p.name for p in (db_path.parent / "backups").iterdir()) == made[-3:]
+
+
+def test_failed_backup_stops_the_migration(db_path: Path, clock: StepClock) -> None:
+    build_old_database(db_path, 1)
+    (db_path.parent / "backups").write_text("a file where the folder should be")
+    with pytest.raises(HistoryBackupError, match="Nothing was changed"):
+        HistoryStore(db_path, clock=clock).open()
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("SELECT outcome FROM messages WHERE position = 3").fetchone()[0] == "streaming"
+
+
+def test_streaming_answers_become_interrupted_at_open(db_path: Path, clock: StepClock) -> None:
+    store = HistoryStore(db_path, clock=clock)
+    store.open()
+    conv = store.create_conversation()
+    ans = store.begin_answer(conv.id)
+    store.checkpoint_answer(ans.id, "so far")
+    store.close()  # as if the app died mid-stream
+
+    store = HistoryStore(db_path, clock=clock)
+    report = store.open()
+    assert report.interrupted_answers == 1
+    assert "cut off" in report.message
+    msg = store.get_message(ans.id)
+    assert msg is not None
+    assert (msg.outcome, msg.text) == (Outcome.INTERRUPTED, "so far")
+    assert msg.finished_at is not None
+    assert msg.duration_ms is not None
+    store.close()
+
+
+def test_soft_deleted_conversations_are_purged_at_open(db_path: Path, clock: StepClock) -> None:
+    store = HistoryStore(db_path, clock=clock)
+    store.open()
+    store.delete_conversation(store.create_conversation().id)
+    store.close()
+    store = HistoryStore(db_path, clock=clock)
+    assert store.open().purged_conversations == 1
+    store.close()
+
+
+def _valid_database(db_path: Path, clock: StepClock) -> None:
+    """A healthy history of several pages, closed cleanly."""
+    store = HistoryStore(db_path, clock=clock)
+    store.open()
+    conv = store.create_conversation()
+    for i in range(300):
+        store.add_user_message(conv.id, f"message number {i} " * 20)
+    store.close()
+
+
+def _scribble(data: bytes) -> bytes:
+    """Overwrite every page but the first two and the last with a byte pattern (a damaged disk)."""
+    page = 4096
+    return data[: 2 * page] + bytes(range(256)) * ((len(data) - 3 * page) // 256) + data[-page:]
+
+
+@pytest.mark.parametrize(
+    ("damage", "tag"),
+    [
+        (lambda data: b"this is not a database at all\n" * 500, "unreadable"),
+        (lambda data: data[: len(data) // 2], ""),
+        (_scribble, ""),
+        (lambda data: b"SQLite format 3\x00" + b"\xff" * 200, ""),
+    ],
+    ids=["garbage", "truncated", "corrupt", "broken-header"],
+)
+def test_unusable_file_is_moved_aside_and_a_fresh_one_created(
+    db_path: Path, clock: StepClock, damage: object, tag: str, logfail: LogFailures
+) -> None:
+    _valid_database(db_path, clock)
+    bad = damage(db_path.read_bytes())  # type: ignore[operator]
+    db_path.write_bytes(bad)
+    logfail.allow("desktop.storage", "moved to")
+
+    store = HistoryStore(db_path, clock=clock)
+    report = store.open()
+    assert report.status is OpenStatus.RECOVERED
+    assert report.moved_to is not None
+    assert report.moved_to.parent == db_path.parent
+    assert report.moved_to.read_bytes() == bad  # never deleted, never changed
+    assert tag in report.moved_to.name
+    assert str(report.moved_to) in report.message
+    assert store.list_conversations() == []
+    store.create_conversation("works again")
+    store.close()
+
+
+def test_newer_schema_is_left_alone_and_moved_aside(db_path: Path, clock: StepClock, logfail: LogFailures) -> None:
+    _valid_database(db_path, clock)
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 7}")
+    before = db_path.read_bytes()
+    logfail.allow("desktop.storage", "newer version")
+
+    report = HistoryStore(db_path, clock=clock).open()
+    assert report.status is OpenStatus.RECOVERED
+    assert report.moved_to is not None
+    assert f"newer-v{SCHEMA_VERSION + 7}" in report.moved_to.name
+    assert "newer version" in report.message
+    assert report.moved_to.read_bytes() == before
+
+
+def test_foreign_database_is_moved_aside(db_path: Path, clock: StepClock, logfail: LogFailures) -> None:
+    db_path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("CREATE TABLE photos (id INTEGER)")
+    logfail.allow("desktop.storage", "did not create")
+    report = HistoryStore(db_path, clock=clock).open()
+    assert report.status is OpenStatus.RECOVERED
+    assert report.moved_to is not None
+    assert "unknown" in report.moved_to.name
+
+
+def test_side_files_move_with_their_database(db_path: Path, clock: StepClock, logfail: LogFailures) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"garbage" * 1000)
+    wal = db_path.with_name(db_path.name + "-wal")
+    wal.write_bytes(b"whatever was in the log")
+    logfail.allow("desktop.storage", "moved to")
+    report = HistoryStore(db_path, clock=clock).open()
+    assert report.moved_to is not None
+    moved_wal = report.moved_to.with_name(report.moved_to.name + "-wal")
+    assert moved_wal.read_bytes() == b"whatever was in the log"
+
+
+def test_locked_database_is_reported_and_untouched(db_path: Path, clock: StepClock) -> None:
+    _valid_database(db_path, clock)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        before = files_beside(db_path)
+        with pytest.raises(HistoryLockedError, match="in use by another program"):
+            HistoryStore(db_path, busy_timeout_ms=20, clock=clock).open()
+        assert files_beside(db_path) == before
+    finally:
+        holder.close()
+    store = HistoryStore(db_path, clock=clock)
+    assert store.open().status is OpenStatus.OK
+    store.close()
+
+
+def test_unwritable_location_gives_a_clear_error(tmp_path: Path, clock: StepClock) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(HistoryError, match="Could not open the chat history"):
+        HistoryStore(blocker / "history.sqlite3", clock=clock).open()
