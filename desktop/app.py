@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import logging
 import os
@@ -67,17 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep every file the app writes (settings, history, logs, caches) under DIR",
     )
-    parser.add_argument(
-        "--demo", action="store_true", help="start against the built-in Azure OpenAI simulator"
-    )
+    parser.add_argument("--demo", action="store_true", help="start against the built-in Azure OpenAI simulator")
     parser.add_argument(
         "--smoke-test",
         action="store_true",
         help="show the main window, print the time to its first paint, and quit",
     )
-    parser.add_argument(
-        "--screenshot", type=Path, metavar="FILE.png", help="save the painted main window and quit"
-    )
+    parser.add_argument("--screenshot", type=Path, metavar="FILE.png", help="save the painted main window and quit")
     parser.add_argument("--verbose", action="store_true", help="log details to the console as well")
     return parser
 
@@ -132,7 +129,9 @@ class ErrorHooks:
         """Log an uncaught exception and show it in plain words."""
         self.failures += 1
         _log.critical("uncaught exception", exc_info=(exc_type, exc, tb))
-        if self.interactive:
+        if not self.interactive:
+            print(f"error: {exc_type.__name__}: {redact(str(exc))} (details in {self.log_file})", file=sys.stderr)
+        else:
             from desktop.ui import show_internal_error
 
             details = redact("".join(traceback.format_exception(exc_type, exc, tb)))
@@ -211,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+DEMO_PROFILE_ID = "demo"
+
+
 async def run_app(
     app: QApplication,
     args: argparse.Namespace,
@@ -219,15 +221,56 @@ async def run_app(
     on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
 ) -> int:
     """Build the services and the window, run until the window closes, then shut everything down in order."""
-    from desktop.ui import FirstPaintWatcher, MainWindow, TaskRunner
+    from desktop.auth import KeyStore, SessionKeyStore
+    from desktop.config import Configuration, SettingsStore, load_policy
+    from desktop.services import ChatService, Connections, TurnTarget
+    from desktop.storage import HistoryError, HistoryStore
+    from desktop.ui import FirstPaintWatcher, MainWindow, TaskRunner, WindowServices
+    from desktop.ui.theme import SchemeChoice, ThemeManager
 
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
     app.setQuitOnLastWindowClosed(False)
     bridge = MessageBridge()
-    tasks = TaskRunner(
-        report_error=lambda name, exc: bridge.error(f"Something went wrong ({name}).", str(exc))
+    tasks = TaskRunner(report_error=lambda name, exc: bridge.error(f"Something went wrong ({name}).", str(exc)))
+
+    policy = load_policy()
+    for notice in policy.notices:
+        bridge.warning(notice)
+    configuration = Configuration(SettingsStore(paths.config_dir), policy.policy)
+    for notice in configuration.load():
+        bridge.warning(notice)
+
+    store = HistoryStore(paths.history_file)
+    try:
+        report = store.open()
+    except HistoryError as exc:
+        _log.error("history unavailable: %s", exc)
+        _tell_and_wait(str(exc))
+        return 1
+    if report.message:
+        bridge.warning(report.message, open_path=str(report.moved_to.parent) if report.moved_to else "")
+
+    session_keys = SessionKeyStore()
+    simulator = _start_demo(args, configuration, session_keys, bridge)
+    connections = Connections(configuration, keys=KeyStore(), session_keys=session_keys)
+
+    async def resolve(conversation_id: int) -> TurnTarget:
+        return await connections.target_for(store.get_conversation(conversation_id))
+
+    chat = ChatService(store, resolve)
+    settings = configuration.settings
+    theme = ThemeManager(app, SchemeChoice(settings.app.theme), settings.app.font_size)
+    services = WindowServices(
+        store=store,
+        chat=chat,
+        configuration=configuration,
+        bridge=bridge,
+        paths=paths,
+        tasks=tasks,
+        theme=theme,
+        demo=simulator is not None,
     )
-    window = MainWindow(demo=bool(args.demo))
+    window = MainWindow(services)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
@@ -254,7 +297,58 @@ async def run_app(
         window.close()
     await closed.wait()
     await tasks.cancel_all(timeout=5.0)
+    await connections.aclose()
+    store.close()
+    if simulator is not None:
+        await asyncio.to_thread(simulator.stop)
     return status
+
+
+def _start_demo(args: argparse.Namespace, configuration: Any, session_keys: Any, bridge: MessageBridge) -> Any:
+    """With --demo (or a demo connection in use), run the built-in simulator and point the demo connection at it."""
+    settings = configuration.settings
+    active = settings.active_profile
+    if not args.demo and not (active is not None and active.is_demo):
+        return None
+    if not settings.demo_allowed:
+        bridge.warning("Your organisation has turned off the demo mode.")
+        return None
+    # Imported only here: the simulator (aiohttp) costs ~140 ms of start-up that real connections do not need.
+    from desktop.config import ChatDefaults, Deployment, Profile
+    from desktop.simulator import SimulatorConfig, SimulatorThread
+    # Paced like a real deployment, so the demo shows streaming as people will see it.
+    simulator = SimulatorThread(SimulatorConfig(first_token_delay=0.35, tokens_per_second=90.0))
+    simulator.start()
+    profile = Profile(
+        id=DEMO_PROFILE_ID,
+        display_name="Demo (built-in simulator)",
+        endpoint=simulator.base_url,
+        auth_method="api_key",
+        deployments=(
+            Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
+            Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat"),
+            Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
+        ),
+        default_deployment="gpt-4.1",
+        chat_defaults=ChatDefaults(instructions="You are a helpful assistant."),
+        is_demo=True,
+    )
+    existing = settings.profile(DEMO_PROFILE_ID)
+    if existing is not None:
+        profile = dataclasses.replace(existing, endpoint=simulator.base_url, is_demo=True)
+    configuration.put_profile(profile)
+    configuration.update_app(active_profile_id=DEMO_PROFILE_ID)
+    session_keys.set(DEMO_PROFILE_ID, simulator.api_key)
+    return simulator
+
+
+def _tell_and_wait(text: str) -> None:
+    """A start-up failure the user must read before the app closes."""
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"error: {text}", file=sys.stderr)
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        QMessageBox.critical(None, APP_DISPLAY_NAME, text)
 
 
 def _install_signal_handlers(close: Callable[[], Any]) -> None:

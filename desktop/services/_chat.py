@@ -13,7 +13,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -269,11 +269,13 @@ class ChatService:
 
     # -- public turns ----------------------------------------------------------------------------------------------
 
-    def send(self, conversation_id: int, text: str, attachments: Sequence[Attachment] = ()) -> AsyncIterator[TurnEvent]:
+    def send(
+        self, conversation_id: int, text: str, attachments: Sequence[Attachment] = ()
+    ) -> AsyncGenerator[TurnEvent, None]:
         """Save the user's message and stream the answer."""
         return self._turn(conversation_id, lambda: self._add_user(conversation_id, text, attachments))
 
-    def regenerate(self, conversation_id: int) -> AsyncIterator[TurnEvent]:
+    def regenerate(self, conversation_id: int) -> AsyncGenerator[TurnEvent, None]:
         """Answer the last user message again; the previous answer stays recoverable until the next edit."""
 
         def prepare() -> Message:
@@ -285,14 +287,14 @@ class ChatService:
 
         return self._turn(conversation_id, prepare)
 
-    def edit_and_resend(self, message_id: int, text: str) -> AsyncIterator[TurnEvent]:
+    def edit_and_resend(self, message_id: int, text: str) -> AsyncGenerator[TurnEvent, None]:
         """Replace an earlier user message (and what followed it) and answer the new text."""
         original = self._store.get_message(message_id)
         if original is None:
             raise TurnSetupError(UserError("This message no longer exists", "", ErrorAction.NONE))
         return self._turn(original.conversation_id, lambda: self._store.edit_user_message(message_id, text))
 
-    def continue_answer(self, conversation_id: int) -> AsyncIterator[TurnEvent]:
+    def continue_answer(self, conversation_id: int) -> AsyncGenerator[TurnEvent, None]:
         """Ask for the rest of an answer cut at the length limit; the rest arrives as a new answer."""
         return self._turn(conversation_id, lambda: None, extra_user=_CONTINUE_PROMPT)
 
@@ -313,7 +315,7 @@ class ChatService:
         prepare: Callable[[], Message | None],
         *,
         extra_user: str | None = None,
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         if conversation_id in self._running:
             raise TurnBusyError("An answer is still arriving in this conversation.")
         self._running.add(conversation_id)
@@ -333,7 +335,7 @@ class ChatService:
 
     async def _stream(
         self, conversation_id: int, target: TurnTarget, answer: _Answer, extra_user: str | None
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         history = self._store.load_messages(conversation_id, limit=100_000)
         api: Literal["responses", "chat"] = "chat" if target.api == "chat" else "responses"
         last_checkpoint = self._clock()

@@ -2,8 +2,15 @@
 
 from desktop.ui.crash_dialog import show_internal_error
 from desktop.ui.first_paint import FirstPaintWatcher
-from desktop.ui.main_window import MainWindow
+from desktop.ui.main_window import MainWindow, WindowServices
 from desktop.ui.qt_log import route_qt_messages
 from desktop.ui.tasks import TaskRunner
 
-__all__ = ["FirstPaintWatcher", "MainWindow", "TaskRunner", "route_qt_messages", "show_internal_error"]
+__all__ = [
+    "FirstPaintWatcher",
+    "MainWindow",
+    "TaskRunner",
+    "WindowServices",
+    "route_qt_messages",
+    "show_internal_error",
+]

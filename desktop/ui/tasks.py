@@ -67,7 +67,11 @@ class TaskRunner:
 
     async def cancel_all(self, timeout: float = 5.0) -> None:
         """Cancel every task and wait (up to `timeout` s) until they have finished their clean-up."""
-        tasks = [t for t in self._tasks.values() if not t.done()]
+        await self.cancel_all_except(None, timeout)
+
+    async def cancel_all_except(self, keep: str | None, timeout: float = 5.0) -> None:
+        """Cancel every task but `keep` (the caller itself, typically) and wait for their clean-up."""
+        tasks = [t for n, t in self._tasks.items() if not t.done() and n != keep]
         for task in tasks:
             task.cancel()
         if tasks:

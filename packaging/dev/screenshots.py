@@ -1,0 +1,91 @@
+"""Make the README's screenshots with the real app in demo mode: light and dark main window, an error, settings.
+
+Run under a display (packaging/dev/screenshots.sh starts Xvfb): `.venv/bin/python packaging/dev/screenshots.py OUT`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import qasync
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop.app import build_parser, run_app
+from desktop.config import Configuration, SettingsStore
+from desktop.paths import AppPaths
+
+QUESTION = "Compare Python and Rust for a small command-line tool, with a table and an example."
+
+
+async def _turn(window: Any, text: str) -> None:
+    finished = asyncio.Event()
+    window.turn_finished.connect(lambda *_: finished.set())
+    window.send(text)
+    await finished.wait()
+    window.chat_view.flush()
+
+
+async def _settle(app: QApplication) -> None:
+    for _ in range(5):
+        app.processEvents()
+        await asyncio.sleep(0.05)
+
+
+def _grab(widget: QWidget, path: Path) -> None:
+    if not widget.grab().save(str(path), "PNG"):
+        raise SystemExit(f"could not write {path}")
+    print(path)
+
+
+def shoot(out: Path, theme: str) -> None:
+    """One app run: a conversation, then (light only) an error state and the settings dialog."""
+    profile = Path(tempfile.mkdtemp(prefix="aoc-shots-"))
+    paths = AppPaths.under(profile)
+    paths.ensure()
+    configuration = Configuration(SettingsStore(paths.config_dir))
+    configuration.load()
+    configuration.update_app(theme=theme, first_run_done=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    args = build_parser().parse_args(["--profile-dir", str(profile), "--demo"])
+
+    def on_ready(window: Any, tasks: Any) -> None:
+        async def script() -> None:
+            window.resize(1200, 820)
+            await _turn(window, QUESTION)
+            await _settle(app)
+            _grab(window, out / f"main-{theme}.png")
+            if theme == "light":
+                window.new_chat()
+                await _turn(window, "Summarise our travel policy [[fault:429:90]]")
+                await _settle(app)
+                _grab(window, out / "error-rate-limit.png")
+                dialogs = getattr(window, "dialogs", None)
+                if dialogs is not None:
+                    dialog = dialogs.open_settings()
+                    await _settle(app)
+                    _grab(dialog, out / "settings.png")
+                    dialog.close()
+            window.close()
+
+        tasks.start("screenshots", script())
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        runner.run(run_app(app, args, paths, 0.0, on_ready=on_ready))
+
+
+def main() -> int:
+    """Write every screenshot into the folder given on the command line."""
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    for theme in ("light", "dark"):
+        shoot(out, theme)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The real main window driven against the simulator: send and stream, stop, regenerate, edit, search, delete/undo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPlainTextEdit
+
+from desktop.client import AzureOpenAIClient
+from desktop.config import Configuration, SettingsStore
+from desktop.messages import MessageBridge
+from desktop.paths import AppPaths
+from desktop.services import ChatService, TurnTarget
+from desktop.simulator import Fault, FaultKind, Simulator
+from desktop.storage import HistoryStore, Outcome
+from desktop.ui import MainWindow, TaskRunner
+from desktop.ui.chat_view import Outcome as ViewOutcome
+from desktop.ui.main_window import WindowServices
+from desktop.ui.theme import SchemeChoice, ThemeManager
+
+
+@pytest.fixture
+def sim(arun: Any) -> Iterator[Simulator]:
+    simulator = Simulator()
+    arun(simulator.start())
+    yield simulator
+    arun(simulator.stop())
+
+
+@pytest.fixture
+def window(qtbot: Any, qapp: Any, arun: Any, tmp_path: Path, sim: Simulator) -> Iterator[MainWindow]:
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    store = HistoryStore(paths.history_file)
+    store.open()
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    client = AzureOpenAIClient(base_url=sim.base_url, api_key=sim.api_key, sleep=no_sleep)
+
+    async def resolve(conversation_id: int) -> TurnTarget:
+        conv = store.get_conversation(conversation_id)
+        deployment = conv.deployment if conv and conv.deployment else "gpt-4.1"
+        return TurnTarget(client=client, deployment=deployment, instructions=conv.instructions if conv else "")
+
+    configuration = Configuration(SettingsStore(paths.config_dir))
+    configuration.load()
+    tasks = TaskRunner()
+    services = WindowServices(
+        store=store,
+        chat=ChatService(store, resolve),
+        configuration=configuration,
+        bridge=MessageBridge(),
+        paths=paths,
+        tasks=tasks,
+        theme=ThemeManager(qapp, SchemeChoice.LIGHT),
+    )
+    win = MainWindow(services)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    arun(tasks.cancel_all())
+    arun(client.aclose())
+    store.close()
+
+
+def finish_turn(window: MainWindow, arun: Any, action: Any) -> tuple[int, str]:
+    """Run `action` (which starts a turn) and wait for the window's turn_finished signal on the loop."""
+    import asyncio
+
+    results: list[tuple[int, str]] = []
+    finished = asyncio.Event()
+
+    def on_finished(cid: int, outcome: str) -> None:
+        results.append((cid, outcome))
+        finished.set()
+
+    async def go() -> tuple[int, str]:
+        action()  # as a slot would: inside the running loop
+        await finished.wait()
+        return results[0]
+
+    window.turn_finished.connect(on_finished)
+    try:
+        return arun(go(), timeout=30)  # type: ignore[no-any-return]
+    finally:
+        window.turn_finished.disconnect(on_finished)
+
+
+def test_send_streams_an_answer_and_lists_the_conversation(window: MainWindow, sim: Simulator, arun: Any) -> None:
+    sim.push_answer("# Title\n\nSome **bold** text and `code`.")
+    cid, outcome = finish_turn(window, arun, lambda: window.send("Hello there"))
+    assert outcome == "complete"
+    shown = window.chat_view.messages()
+    assert [m.text for m in shown] == ["Hello there", "# Title\n\nSome **bold** text and `code`."]
+    assert shown[-1].outcome == ViewOutcome.COMPLETE
+    assert window.title_label.text() == "Hello there"
+    assert window.store.load_messages(cid)[-1].text == shown[-1].text
+    assert window.sidebar.current_id() == str(cid)
+
+
+def test_stop_keeps_partial_answer(window: MainWindow, sim: Simulator, arun: Any, qtbot: Any) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STALL_MID_STREAM, after_deltas=3))
+
+    def send_then_stop() -> None:
+        window.send("tell me more")
+
+        def stop_when_text_arrives() -> None:
+            live = window._live.get(window._current or -1)
+            if live is not None and len(live.text) >= 3:
+                window.stop_current()
+            else:
+                from PySide6.QtCore import QTimer
+
+                QTimer.singleShot(5, stop_when_text_arrives)
+
+        stop_when_text_arrives()
+
+    cid, outcome = finish_turn(window, arun, send_then_stop)
+    assert outcome == "stopped"
+    answer = window.store.load_messages(cid)[-1]
+    assert answer.outcome is Outcome.STOPPED
+    assert answer.text
+    assert window.chat_view.messages()[-1].outcome == ViewOutcome.STOPPED
+
+
+def test_error_shows_plain_words_with_action(window: MainWindow, sim: Simulator, arun: Any) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "120"}))
+    _cid, outcome = finish_turn(window, arun, lambda: window.send("hi"))
+    assert outcome == "failed"
+    last = window.chat_view.messages()[-1]
+    assert last.error_title == "Azure is busy (rate limit)"
+    assert last.error_action == "retry"
+    # Azure asked for 120 s: a live countdown in place, and "Retry now" skips it.
+    assert "retrying in 1" in window.chat_view.retry_notice()
+    assert window._retry_timer.isActive()
+    sim.push_answer("finally")
+    finish_turn(window, arun, lambda: window.chat_view.retry_now_requested.emit(last.id))
+    assert not window._retry_timer.isActive()
+    assert window.chat_view.messages()[-1].text == "finally"
+
+
+def test_regenerate_and_edit(window: MainWindow, sim: Simulator, arun: Any) -> None:
+    sim.push_answer("first")
+    cid, _ = finish_turn(window, arun, lambda: window.send("question"))
+    sim.push_answer("second")
+    finish_turn(window, arun, window.regenerate)
+    assert [m.text for m in window.chat_view.messages()] == ["question", "second"]
+    user_id = int(window.chat_view.messages()[0].id)
+    sim.push_answer("third")
+    finish_turn(window, arun, lambda: window.edit_and_resend(user_id, "better question"))
+    assert [m.text for m in window.chat_view.messages()] == ["better question", "third"]
+    assert [m.text for m in window.store.load_messages(cid)] == ["better question", "third"]
+
+
+def test_search_delete_and_undo(window: MainWindow, sim: Simulator, arun: Any, qtbot: Any) -> None:
+    sim.push_answer("Oslo is the capital.")
+    cid, _ = finish_turn(window, arun, lambda: window.send("capital of Norway"))
+    window._on_sidebar_search_requested("Oslo")
+    assert window.store.search("Oslo")
+    window._on_sidebar_delete_requested(str(cid))
+    assert window.store.get_conversation(cid) is None
+    assert window._current is None
+    window._on_toast_action_triggered()  # Undo
+    assert window.store.get_conversation(cid) is not None
+    assert window._current == cid
+
+
+def test_switching_conversations_while_streaming_keeps_both(window: MainWindow, sim: Simulator, arun: Any) -> None:
+    sim.push_answer("answer A")
+    first, _ = finish_turn(window, arun, lambda: window.send("A"))
+    window.new_chat()
+    sim.push_answer("answer B")
+    second, _ = finish_turn(window, arun, lambda: window.send("B"))
+    assert first != second
+    window.open_conversation(first)
+    assert [m.text for m in window.chat_view.messages()] == ["A", "answer A"]
+    window.open_conversation(second)
+    assert [m.text for m in window.chat_view.messages()] == ["B", "answer B"]
+
+
+def test_keyboard_shortcuts_exist(window: MainWindow) -> None:
+    shortcuts = {a.shortcut().toString() for a in window.findChildren(type(window.new_action))}
+    for key in ("Ctrl+N", "Ctrl+K", "Ctrl+,", "Esc", "Ctrl+L", "Ctrl+PgDown", "Ctrl+PgUp", "Ctrl+B"):
+        assert key in shortcuts, key
+    assert window.chat_view.accessibleName()
+    assert window.title_label.accessibleName()
+    editor = window.composer.findChild(QPlainTextEdit)
+    assert editor is not None
+    assert editor.focusPolicy() != Qt.FocusPolicy.NoFocus
+    assert editor.accessibleName()
