@@ -10,6 +10,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from desktop.auth import EntraSignInError, KeyringUnavailableError, SignInAction
 from desktop.client import (
     APIConnectionError,
     APIError,
@@ -146,6 +147,16 @@ def _details(exc: BaseException) -> str:
     return "\n".join(lines)
 
 
+# A sign-in problem's own action, as the button next to an error in a chat.
+_SIGN_IN_ACTIONS = {
+    SignInAction.SIGN_IN_AGAIN: ErrorAction.SIGN_IN,
+    SignInAction.USE_DEVICE_CODE: ErrorAction.SIGN_IN,
+    SignInAction.ALLOW_UNENCRYPTED: ErrorAction.SIGN_IN,
+    SignInAction.CHECK_NETWORK: ErrorAction.RETRY,
+    SignInAction.CONTACT_ADMIN: ErrorAction.CONTACT_ADMIN,
+    SignInAction.NONE: ErrorAction.NONE,
+}
+
 _TENANT_MISMATCH = re.compile(r"tenant provided in token does not match", re.IGNORECASE)
 _MISSING_ROLE = re.compile(r"lacks the required data action|PermissionDenied", re.IGNORECASE)
 _CERTIFICATE = re.compile(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|self[- ]signed", re.IGNORECASE)
@@ -171,6 +182,21 @@ def describe_error(exc: BaseException, *, auth_method: str = "api_key", deployme
             **extra,  # type: ignore[arg-type]
         )
 
+    if isinstance(exc, EntraSignInError):
+        problem = exc.problem
+        return UserError(
+            problem.title,
+            problem.explanation,
+            _SIGN_IN_ACTIONS[problem.action],
+            code=problem.code,
+            details=details + (f"\nMore: {problem.link}" if problem.link else ""),
+        )
+    if isinstance(exc, KeyringUnavailableError):
+        return make(
+            "The password store is not available",
+            f"{exc} You can keep the key for this session only (Settings → Connection).",
+            ErrorAction.OPEN_SETTINGS,
+        )
     if isinstance(exc, BadRequestError):
         if exc.is_content_filter:
             categories = tuple(exc.content_filter_categories)

@@ -15,9 +15,7 @@ def test_qt_free_layers_do_not_import_pyside6() -> None:
         + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qasync', 'shiboken6'))\n"
         + "print(','.join(bad))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == ""
 
 
@@ -27,9 +25,7 @@ def test_client_imports_only_httpx_and_stdlib() -> None:
         "third = {m.split('.')[0] for m in set(sys.modules) - before} - set(sys.stdlib_module_names)\n"
         "print(','.join(sorted(third)))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     allowed = {
         "desktop",
         "httpx",
@@ -42,5 +38,7 @@ def test_client_imports_only_httpx_and_stdlib() -> None:
         "_cffi_backend",
         "h2",
     }
+    # httpx imports its own command-line extras when they happen to be installed (import-linter brings them here).
+    allowed |= {"click", "rich", "pygments", "markdown_it", "mdurl"}
     imported = {m for m in result.stdout.strip().split(",") if m}
     assert imported <= allowed, imported - allowed

@@ -63,9 +63,7 @@ def test_canary_never_reaches_the_log_file(log_file: Path) -> None:
         raise ValueError(f"bad key {CANARY_KEY}")
     except ValueError:
         logging.getLogger("desktop.services").exception("failure")
-    request = httpx.Request(
-        "POST", "https://x.openai.azure.com/openai/v1/responses", headers={"api-key": CANARY_KEY}
-    )
+    request = httpx.Request("POST", "https://x.openai.azure.com/openai/v1/responses", headers={"api-key": CANARY_KEY})
     logging.getLogger("desktop.client").warning("request %r %s", request, dict(request.headers))
     for handler in logging.getLogger().handlers:
         handler.flush()
