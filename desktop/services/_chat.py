@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from desktop.auth import EntraSignInError
 from desktop.client import (
     APIError,
     AzureOpenAIClient,
@@ -394,7 +395,7 @@ class ChatService:
             answer.outcome = Outcome.STOPPED
             self._finish(conversation_id, answer, target, api)
             raise
-        except APIError as exc:
+        except (APIError, EntraSignInError) as exc:
             error = describe_error(exc, auth_method=target.auth_method, deployment=target.deployment)
             if answer.request_id and error.request_id is None:
                 error = UserError(**{**error.__dict__, "request_id": answer.request_id})
