@@ -1,0 +1,910 @@
+"""The conversation view: a virtualised list painting cached, natively rendered messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QContextMenuEvent,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+    QTextCursor,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTextBrowser,
+    QToolButton,
+    QWidget,
+)
+
+from desktop.ui.markdown import SafeTextDocument, code_blocks, is_safe_link, render_markdown
+from desktop.ui.theme import LIGHT_COLORS, ColorSet
+
+__all__ = ["ChatMessage", "ChatView", "Outcome", "Role"]
+
+FLUSH_INTERVAL_MS = 40
+LONG_WAIT_S = 10.0  # from this wait on, offer "Retry now" instead of just counting down
+_MAX_COLUMN = 860
+_MARGIN = 16
+_PAD = 10
+_TOOLBAR_H = 26
+_THUMB_H = 64
+_CACHE_SIZE = 400
+_FOLLOW_SLACK = 4
+
+
+class Role(StrEnum):
+    """Who wrote a message."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class Outcome(StrEnum):
+    """How an answer ended (or that it is still streaming)."""
+
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+    FILTERED = "filtered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message as the view shows it (plain data; the view never talks to storage or services)."""
+
+    id: str
+    role: Role
+    text: str
+    outcome: Outcome = Outcome.COMPLETE
+    error_title: str = ""
+    error_text: str = ""
+    error_action: str = ""  # a key such as "retry", "sign_in", "settings"; echoed by action_requested
+    filter_categories: tuple[str, ...] = ()
+    deployment: str = ""
+    api: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    duration_ms: int | None = None
+    request_id: str = ""
+    created_at: datetime | None = None
+    attachments: tuple[bytes, ...] = field(default=(), repr=False)  # thumbnails (PNG/JPEG bytes)
+
+
+@dataclass
+class _Retry:
+    message_id: str
+    deadline: float
+    attempt: int
+    attempts: int
+    reason: str
+    long_wait: bool
+
+
+_ACTION_LABELS = {
+    "retry": "Try again",
+    "sign_in": "Sign in",
+    "settings": "Open settings",
+    "choose_deployment": "Choose a deployment",
+    "new_chat": "Start a new chat",
+    "edit_last": "Edit your message",
+    "copy_details": "Copy details for your admin",
+    "continue": "Continue",
+}
+
+
+class _Model(QAbstractListModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.items: list[ChatMessage] = []
+        self._rows: dict[str, int] = {}
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        msg = self.items[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return msg
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            who = _tr("You") if msg.role == Role.USER else _tr("Assistant")
+            return f"{who}: {msg.text}"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        # Editable only so the delegate can open a read-only text browser for selecting text.
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+
+    def row_of(self, message_id: str) -> int:
+        if len(self._rows) != len(self.items):
+            self._rows = {m.id: i for i, m in enumerate(self.items)}
+        return self._rows.get(message_id, -1)
+
+    def reset(self, items: Sequence[ChatMessage]) -> None:
+        self.beginResetModel()
+        self.items = list(items)
+        self._rows = {}
+        self.endResetModel()
+
+    def insert(self, row: int, items: Sequence[ChatMessage]) -> None:
+        if not items:
+            return
+        self.beginInsertRows(QModelIndex(), row, row + len(items) - 1)
+        self.items[row:row] = items
+        self._rows = {}
+        self.endInsertRows()
+
+    def remove(self, row: int) -> None:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self.items[row]
+        self._rows = {}
+        self.endRemoveRows()
+
+    def replace(self, row: int, msg: ChatMessage) -> None:
+        self.items[row] = msg
+        self._rows = {}
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx)
+
+
+def _tr(text: str) -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("ChatView", text)
+
+
+@dataclass
+class _Geometry:
+    doc_rect: QRectF
+    bubble: QRectF | None
+    thumbs: list[QRectF]
+    banner: QRectF | None
+    banner_title: QRectF | None
+    banner_text: QRectF | None
+    banner_button: QRectF | None
+    tools: list[tuple[str, str, QRectF]]
+    code_copies: list[tuple[QRectF, str]]
+    height: int
+
+
+class _Delegate(QStyledItemDelegate):
+    def __init__(self, view: ChatView) -> None:
+        super().__init__(view)
+        self._view = view
+        self._docs: OrderedDict[tuple[str, str, int], QTextDocument] = OrderedDict()
+        self._key_of: dict[str, tuple[str, str, int]] = {}
+        # Last height given per message: (message object, width, height). Messages are immutable, so identity
+        # tells whether anything changed; this keeps a full re-layout of 2,000 rows to dictionary look-ups.
+        self._heights: dict[str, tuple[ChatMessage, int, int]] = {}
+        self._thumbs: dict[tuple[str, int], QPixmap] = {}
+        self.renders: Counter[str] = Counter()
+
+    def invalidate(self) -> None:
+        self._docs.clear()
+        self._key_of.clear()
+        self._heights.clear()
+        self.sizeHintChanged.emit(QModelIndex())
+
+    def forget(self, message_id: str) -> None:
+        self._heights.pop(message_id, None)
+
+    def refit(self, msg: ChatMessage) -> bool:
+        """Lay out a changed message now; return True if its height changed (the list must re-layout)."""
+        width = self._view.viewport().width()
+        rect = QRect(0, 0, width, 0)
+        height = self.geometry(rect, msg, self.document(msg, self.column(rect)[1])).height
+        known = self._heights.get(msg.id)
+        self._heights[msg.id] = (msg, width, height)
+        return known is None or known[2] != height or known[1] != width
+
+    # -- documents ---------------------------------------------------------------------------------------
+    def column(self, rect: QRect) -> tuple[float, float]:
+        width = float(min(_MAX_COLUMN, max(120, rect.width() - 2 * _MARGIN)))
+        return rect.left() + (rect.width() - width) / 2, width
+
+    def _doc_width(self, msg: ChatMessage, column: float) -> int:
+        return int(column * 0.8 - 2 * _PAD) if msg.role == Role.USER else int(column)
+
+    def cached(self, msg: ChatMessage, column: float) -> QTextDocument | None:
+        return self._docs.get((msg.id, msg.text, self._doc_width(msg, column)))
+
+    def document(self, msg: ChatMessage, column: float) -> QTextDocument:
+        width = self._doc_width(msg, column)
+        key = (msg.id, msg.text, width)
+        doc = self._docs.get(key)
+        if doc is not None:
+            self._docs.move_to_end(key)
+            return doc
+        old = self._key_of.pop(msg.id, None)
+        if old is not None:
+            self._docs.pop(old, None)
+        font = self._view.font()
+        if msg.role == Role.USER:
+            doc = SafeTextDocument()
+            doc.setDefaultFont(font)
+            doc.setDocumentMargin(0)
+            doc.setPlainText(msg.text)  # the user's own words are shown literally, not as Markdown
+            doc.setTextWidth(width)
+            doc.setTextWidth(min(width, math.ceil(doc.idealWidth()) + 1))
+        else:
+            doc = render_markdown(msg.text, self._view.colors(), font)
+            doc.setTextWidth(width)
+        self.renders[msg.id] += 1
+        self._docs[key] = doc
+        self._key_of[msg.id] = key
+        while len(self._docs) > _CACHE_SIZE:
+            dropped, _ = self._docs.popitem(last=False)
+            self._key_of.pop(dropped[0], None)
+        return doc
+
+    def _estimate_doc_height(self, msg: ChatMessage, column: float) -> float:
+        metrics = QFontMetrics(self._view.font())
+        per_line = max(10, int(self._doc_width(msg, column) / max(1, metrics.averageCharWidth())))
+        lines = sum(max(1, math.ceil(len(line) / per_line)) for line in msg.text.split("\n"))
+        return lines * metrics.lineSpacing() * (1.0 if msg.role == Role.USER else 1.25)
+
+    # -- geometry ----------------------------------------------------------------------------------------
+    def geometry(self, rect: QRect, msg: ChatMessage, doc: QTextDocument | None) -> _Geometry:
+        left, column = self.column(rect)
+        metrics = QFontMetrics(self._view.font())
+        y = rect.top() + 10.0
+        thumbs: list[QRectF] = []
+        if msg.attachments:
+            x = left + column
+            for _ in msg.attachments:
+                x -= _THUMB_H + 6
+                thumbs.append(QRectF(x + 6, y, _THUMB_H, _THUMB_H))
+            y += _THUMB_H + 6
+        if doc is not None:
+            size = doc.size()
+            doc_w, doc_h = size.width(), size.height()
+        else:
+            doc_w, doc_h = self._doc_width(msg, column), self._estimate_doc_height(msg, column)
+        if not msg.text:
+            doc_h = 0.0  # e.g. a failed answer: only its banner shows
+        bubble = None
+        if msg.role == Role.USER and msg.text:
+            bubble = QRectF(left + column - doc_w - 2 * _PAD, y, doc_w + 2 * _PAD, doc_h + 2 * _PAD)
+            doc_rect = bubble.adjusted(_PAD, _PAD, -_PAD, -_PAD)
+            y = bubble.bottom() + 4
+        else:
+            doc_rect = QRectF(left, y, column, doc_h)
+            y = doc_rect.bottom() + 6
+        banner = banner_title = banner_text = banner_button = None
+        title, body, button = self._view.banner_content(msg)
+        if title or body:
+            bold = QFont(self._view.font())
+            bold.setBold(True)
+            inner = column - 2 * _PAD
+            title_h = QFontMetrics(bold).boundingRect(0, 0, int(inner), 10000, _WRAP, title).height() if title else 0
+            body_h = metrics.boundingRect(0, 0, int(inner), 10000, _WRAP, body).height() if body else 0
+            top = y + _PAD
+            banner_title = QRectF(left + _PAD, top, inner, title_h)
+            banner_text = QRectF(left + _PAD, top + title_h + (4 if title and body else 0), inner, body_h)
+            bottom = banner_text.bottom()
+            if button:
+                width = metrics.horizontalAdvance(button) + 24
+                banner_button = QRectF(left + _PAD, bottom + 8, width, metrics.height() + 10)
+                bottom = banner_button.bottom()
+            banner = QRectF(left, y, column, bottom - y + _PAD)
+            y = banner.bottom() + 6
+        tools: list[tuple[str, str, QRectF]] = []
+        x = (left + column) if msg.role == Role.USER else left
+        for key, label in self._view.tool_actions(msg):
+            width = metrics.horizontalAdvance(label) + 16
+            if msg.role == Role.USER:
+                x -= width
+                tools.insert(0, (key, label, QRectF(x, y, width, _TOOLBAR_H - 4)))
+                x -= 4
+            else:
+                tools.append((key, label, QRectF(x, y, width, _TOOLBAR_H - 4)))
+                x += width + 4
+        y += _TOOLBAR_H
+        copies: list[tuple[QRectF, str]] = []
+        if doc is not None and msg.role == Role.ASSISTANT:
+            label_w = metrics.horizontalAdvance(_tr("Copy")) + 14
+            for code in code_blocks(doc):
+                frame = QTextCursor(doc.findBlockByNumber(code.first_block)).currentFrame()
+                box = doc.documentLayout().frameBoundingRect(frame)
+                hot = QRectF(box.right() - label_w - 4, box.top() + 4, label_w, metrics.height() + 4)
+                copies.append((hot.translated(doc_rect.topLeft()), code.text))
+        return _Geometry(
+            doc_rect,
+            bubble,
+            thumbs,
+            banner,
+            banner_title,
+            banner_text,
+            banner_button,
+            tools,
+            copies,
+            math.ceil(y - rect.top() + 6),
+        )
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        msg = self._view.message_at(index.row())
+        width = self._view.viewport().width()
+        known = self._heights.get(msg.id)
+        if known is not None and known[0] is msg and known[1] == width:
+            return QSize(width, known[2])
+        rect = QRect(0, 0, width, 0)
+        _, column = self.column(rect)
+        # Lay out only what is cached; estimate the rest and correct it when painted (keeps 2,000 rows cheap).
+        height = self.geometry(rect, msg, self.cached(msg, column)).height
+        self._heights[msg.id] = (msg, width, height)
+        return QSize(rect.width(), height)
+
+    # -- painting ----------------------------------------------------------------------------------------
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        rect = option.rect
+        _, column = self.column(rect)
+        doc = self.document(msg, column)
+        geo = self.geometry(rect, msg, doc)
+        known = self._heights.get(msg.id)
+        if known is None or known[2] != geo.height:
+            self._heights[msg.id] = (msg, rect.width(), geo.height)
+            self.sizeHintChanged.emit(index)
+        colors = self._view.colors()
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for i, box in enumerate(geo.thumbs):
+            self._paint_thumb(painter, msg, i, box, colors)
+        if geo.bubble is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colors.qcolor("user_bubble"))
+            painter.drawRoundedRect(geo.bubble, 14, 14)
+        painter.translate(geo.doc_rect.topLeft())
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette.setColor(QPalette.ColorRole.Text, colors.qcolor("user_text" if geo.bubble else "text"))
+        doc.documentLayout().draw(painter, ctx)
+        painter.translate(-geo.doc_rect.topLeft())
+        self._paint_banner(painter, msg, geo, colors)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        mouse = self._view.viewport().mapFromGlobal(self._view.cursor().pos()).toPointF()
+        if hovered or self._view.is_last_answer(msg):
+            for _, label, box in geo.tools:
+                self._paint_chip(painter, box, label, colors, box.contains(mouse))
+        for box, _ in geo.code_copies:
+            self._paint_chip(painter, box, _tr("Copy"), colors, box.contains(mouse), filled=True)
+        painter.restore()
+
+    def _paint_chip(
+        self, painter: QPainter, box: QRectF, label: str, colors: ColorSet, hot: bool, *, filled: bool = False
+    ) -> None:
+        if hot or filled:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colors.qcolor("hover" if hot else "surface"))
+            painter.drawRoundedRect(box, 6, 6)
+        painter.setPen(colors.qcolor("text" if hot else "muted"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+
+    def _paint_thumb(self, painter: QPainter, msg: ChatMessage, i: int, box: QRectF, colors: ColorSet) -> None:
+        pix = self._thumbs.get((msg.id, i))
+        if pix is None:
+            pix = QPixmap()
+            if pix.loadFromData(msg.attachments[i]):
+                pix = pix.scaled(
+                    _THUMB_H,
+                    _THUMB_H,
+                    Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            self._thumbs[(msg.id, i)] = pix
+        painter.setPen(colors.qcolor("border"))
+        painter.setBrush(colors.qcolor("code_bg"))
+        painter.drawRoundedRect(box, 8, 8)
+        if not pix.isNull():
+            painter.drawPixmap(box.toRect(), pix, QRect(0, 0, _THUMB_H, _THUMB_H))
+
+    def _paint_banner(self, painter: QPainter, msg: ChatMessage, geo: _Geometry, colors: ColorSet) -> None:
+        if geo.banner is None or geo.banner_title is None or geo.banner_text is None:
+            return
+        title, body, button = self._view.banner_content(msg)
+        kind = self._view.banner_kind(msg)
+        fg, bg = {"error": ("error", "error_bg"), "warning": ("warning", "warning_bg")}.get(kind, ("muted", "window"))
+        painter.setPen(colors.qcolor(fg))
+        painter.setBrush(colors.qcolor(bg))
+        painter.drawRoundedRect(geo.banner, 8, 8)
+        if title:
+            bold = QFont(self._view.font())
+            bold.setBold(True)
+            painter.setFont(bold)
+            painter.drawText(geo.banner_title, _WRAP, title)
+            painter.setFont(self._view.font())
+        painter.setPen(colors.qcolor("text"))
+        painter.drawText(geo.banner_text, _WRAP, body)
+        if geo.banner_button is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colors.qcolor("accent"))
+            painter.drawRoundedRect(geo.banner_button, 6, 6)
+            painter.setPen(colors.qcolor("accent_text"))
+            painter.drawText(geo.banner_button, Qt.AlignmentFlag.AlignCenter, button)
+
+    # -- interaction -------------------------------------------------------------------------------------
+    def hit(self, rect: QRect, msg: ChatMessage, pos: QPointF) -> tuple[str, str]:
+        """Return (kind, payload) for what is under `pos`: a tool, the banner button, a code copy, a link."""
+        _, column = self.column(rect)
+        doc = self.document(msg, column)
+        geo = self.geometry(rect, msg, doc)
+        for key, _, box in geo.tools:
+            if box.contains(pos):
+                return "tool", key
+        if geo.banner_button is not None and geo.banner_button.contains(pos):
+            return "banner", ""
+        for box, text in geo.code_copies:
+            if box.contains(pos):
+                return "code", text
+        if geo.doc_rect.contains(pos):
+            href = doc.documentLayout().anchorAt(pos - geo.doc_rect.topLeft())
+            if href:
+                return "link", href
+            return "text", ""
+        return "", ""
+
+    def editorEvent(
+        self, event: QEvent, model: Any, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> bool:
+        if event.type() != QEvent.Type.MouseButtonRelease or not isinstance(event, QMouseEvent):
+            return False
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        kind, payload = self.hit(option.rect, msg, event.position())
+        return self._view.activate(msg, kind, payload)
+
+    def createEditor(
+        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QWidget:
+        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        _, column = self.column(option.rect)
+        editor = QTextBrowser(parent)
+        editor.setAccessibleName(_tr("Message text"))
+        editor.setFrameShape(QTextBrowser.Shape.NoFrame)
+        editor.setOpenLinks(False)
+        editor.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor.viewport().setAutoFillBackground(False)
+        editor.setStyleSheet("QTextBrowser { background: transparent; }")
+        doc = self.document(msg, column).clone(editor)
+        editor.setDocument(doc)
+        editor.anchorClicked.connect(_open_link)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        return  # the document was given in createEditor; nothing to load
+
+    def setModelData(self, editor: QWidget, model: Any, index: QModelIndex | QPersistentModelIndex) -> None:
+        return  # read-only: the editor exists only to select text
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        rect = option.rect
+        _, column = self.column(rect)
+        geo = self.geometry(rect, msg, self.document(msg, column))
+        editor.setGeometry(geo.doc_rect.toAlignedRect())
+
+
+_WRAP = int(Qt.TextFlag.TextWordWrap)
+
+
+def _open_link(url: QUrl) -> None:
+    if is_safe_link(url):
+        QDesktopServices.openUrl(url)
+
+
+class ChatView(QListView):
+    """Shows a conversation; streams the last answer in batches; emits what the user asks for."""
+
+    copy_requested = Signal(str)
+    edit_requested = Signal(str)
+    regenerate_requested = Signal(str)
+    details_requested = Signal(str)
+    action_requested = Signal(str, str)
+    retry_now_requested = Signal(str)
+    older_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._colors = LIGHT_COLORS
+        self._model = _Model(self)
+        self._delegate = _Delegate(self)
+        self._pending: dict[str, list[str]] = {}
+        self._follow = True
+        self._has_older = False
+        self._loading_older = False
+        self._retry: _Retry | None = None
+        self.setModel(self._model)
+        self.setItemDelegate(self._delegate)
+        self.setAccessibleName(_tr("Conversation"))
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setMouseTracking(True)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self.verticalScrollBar().setSingleStep(24)
+        self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self.flush)
+        self._retry_timer = QTimer(self, interval=1000)
+        self._retry_timer.timeout.connect(self._on_retry_timer_timeout)
+        self._jump = QToolButton(self)
+        self._jump.setText(_tr("↓ Jump to latest"))
+        self._jump.setAccessibleName(_tr("Jump to latest message"))
+        self._jump.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._jump.hide()
+        self._jump.clicked.connect(self.scroll_to_latest)
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrollbar_value_changed)
+        bar.rangeChanged.connect(self._on_scrollbar_range_changed)
+
+    # -- data in -----------------------------------------------------------------------------------------
+    def set_messages(self, messages: Iterable[ChatMessage], has_older: bool = False) -> None:
+        """Show a conversation from scratch, scrolled to its end."""
+        self._pending.clear()
+        self._retry = None
+        self._has_older, self._loading_older = has_older, False
+        self._model.reset(list(messages))
+        self._follow = True
+        self.scrollToBottom()
+
+    def messages(self) -> list[ChatMessage]:
+        """Return the messages shown (with any streamed text already flushed)."""
+        self.flush()
+        return list(self._model.items)
+
+    def message_at(self, row: int) -> ChatMessage:
+        """Return the message shown in a row."""
+        return self._model.items[row]
+
+    def message(self, message_id: str) -> ChatMessage | None:
+        """Return one message by id, or None."""
+        row = self._model.row_of(message_id)
+        return self._model.items[row] if row >= 0 else None
+
+    def append_message(self, message: ChatMessage) -> None:
+        """Add a message at the end (follows it when the user was at the end)."""
+        self._model.insert(len(self._model.items), [message])
+
+    def update_message(self, message: ChatMessage) -> None:
+        """Replace a message by id (its text is authoritative: buffered deltas for it are dropped)."""
+        self._pending.pop(message.id, None)
+        row = self._model.row_of(message.id)
+        if row >= 0:
+            self._model.replace(row, message)
+            if (
+                self._retry is not None
+                and message.id == self._retry.message_id
+                and message.outcome != Outcome.STREAMING
+            ):
+                self.clear_retry()
+            self._delegate.sizeHintChanged.emit(self._model.index(row))
+
+    def remove_message(self, message_id: str) -> None:
+        """Remove a message by id (e.g. before an edited question is resent)."""
+        row = self._model.row_of(message_id)
+        if row >= 0:
+            self._pending.pop(message_id, None)
+            self._model.remove(row)
+
+    def prepend_messages(self, messages: Sequence[ChatMessage], has_older: bool = False) -> None:
+        """Insert older messages at the top without moving what the user is reading."""
+        self.doItemsLayout()  # apply pending height corrections first, so the anchor's offset is current
+        anchor = QPersistentModelIndex(self.indexAt(QPoint(0, 0)))
+        offset = self.visualRect(anchor).top() if anchor.isValid() else 0
+        self._model.insert(0, list(messages))
+        self.doItemsLayout()
+        bar = self.verticalScrollBar()
+        if anchor.isValid():
+            bar.setValue(bar.value() + self.visualRect(anchor).top() - offset)
+        else:
+            self.scrollToBottom()
+        self._has_older, self._loading_older = has_older, False
+
+    def set_has_older(self, has_older: bool) -> None:
+        """Say whether older messages exist (scrolling to the top then emits older_requested)."""
+        self._has_older, self._loading_older = has_older, False
+
+    def append_delta(self, message_id: str, text: str) -> None:
+        """Buffer streamed text; a short timer flushes all buffers in one re-layout of the streaming message."""
+        self._pending.setdefault(message_id, []).append(text)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        """Apply buffered deltas now."""
+        self._flush_timer.stop()
+        pending, self._pending = self._pending, {}
+        for message_id, parts in pending.items():
+            row = self._model.row_of(message_id)
+            if row < 0:
+                continue
+            msg = self._model.items[row]
+            msg = dataclasses.replace(msg, text=msg.text + "".join(parts))
+            self._model.replace(row, msg)  # repaints the row
+            # Re-layout the whole list only when the streaming message grew a line; it is laid out exactly
+            # now, so the paint that follows agrees and does not ask for a second re-layout.
+            if self._delegate.refit(msg):
+                self._delegate.sizeHintChanged.emit(self._model.index(row))
+
+    def render_count(self, message_id: str) -> int:
+        """Return how many times a message's document was built (for tests and benchmarks)."""
+        return self._delegate.renders[message_id]
+
+    # -- retry notice ------------------------------------------------------------------------------------
+    def show_retry(self, message_id: str, seconds: float, attempt: int, attempts: int, reason: str) -> None:
+        """Show 'Azure is busy (reason) - retrying in N s (attempt of attempts)' on a message, counting down."""
+        self._retry = _Retry(message_id, self._clock() + seconds, attempt, attempts, reason, seconds >= LONG_WAIT_S)
+        self._retry_timer.start()
+        self._refresh(message_id)
+
+    def clear_retry(self) -> None:
+        """Remove the retry notice."""
+        retry, self._retry = self._retry, None
+        self._retry_timer.stop()
+        if retry is not None:
+            self._refresh(retry.message_id)
+
+    def retry_notice(self) -> str:
+        """Return the retry notice as currently shown ('' when none)."""
+        if self._retry is None:
+            return ""
+        left = max(0, math.ceil(self._retry.deadline - self._clock()))
+        r = self._retry
+        if left == 0:
+            return (
+                _tr("Azure is busy (%1) - retrying now (%2 of %3)")
+                .replace("%1", r.reason)
+                .replace("%2", str(r.attempt))
+                .replace("%3", str(r.attempts))
+            )
+        return (
+            _tr("Azure is busy (%1) - retrying in %2 s (%3 of %4)")
+            .replace("%1", r.reason)
+            .replace("%2", str(left))
+            .replace("%3", str(r.attempt))
+            .replace("%4", str(r.attempts))
+        )
+
+    def _on_retry_timer_timeout(self) -> None:
+        if self._retry is not None:
+            self._refresh(self._retry.message_id)
+
+    def _refresh(self, message_id: str) -> None:
+        row = self._model.row_of(message_id)
+        if row >= 0:
+            self._delegate.forget(message_id)
+            index = self._model.index(row)
+            self._delegate.sizeHintChanged.emit(index)
+            self.update(index)
+
+    # -- look --------------------------------------------------------------------------------------------
+    def colors(self) -> ColorSet:
+        """Return the colour set used to paint."""
+        return self._colors
+
+    def set_colors(self, colors: ColorSet) -> None:
+        """Switch colours (light/dark); every cached document is rebuilt."""
+        self._colors = colors
+        self._delegate.invalidate()
+        self.viewport().update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._delegate.invalidate()
+        super().changeEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        if event.size().width() != event.oldSize().width():
+            self._delegate.invalidate()
+        super().resizeEvent(event)
+        self._place_jump()
+
+    def _place_jump(self) -> None:
+        self._jump.adjustSize()
+        self._jump.move((self.width() - self._jump.width()) // 2, self.height() - self._jump.height() - 12)
+
+    # -- what a message shows ----------------------------------------------------------------------------
+    def is_last_answer(self, msg: ChatMessage) -> bool:
+        """Return True if `msg` is the final assistant message."""
+        items = self._model.items
+        return bool(items) and items[-1].id == msg.id and msg.role == Role.ASSISTANT
+
+    def tool_actions(self, msg: ChatMessage) -> list[tuple[str, str]]:
+        """Return the (key, label) toolbar actions for a message."""
+        if msg.outcome == Outcome.STREAMING:
+            return []
+        actions = [("copy", _tr("Copy"))]
+        if msg.role == Role.USER:
+            actions.append(("edit", _tr("Edit & resend")))
+        else:
+            if self.is_last_answer(msg):
+                actions.append(("regenerate", _tr("Regenerate")))
+            actions.append(("details", _tr("Details")))
+        return actions
+
+    def banner_kind(self, msg: ChatMessage) -> str:
+        """Return 'error', 'warning' or 'note' for a message's outcome banner."""
+        if msg.outcome == Outcome.FAILED:
+            return "error"
+        if msg.outcome in (Outcome.INTERRUPTED, Outcome.FILTERED) or self._retry_for(msg):
+            return "warning"
+        return "note"
+
+    def _retry_for(self, msg: ChatMessage) -> bool:
+        return self._retry is not None and self._retry.message_id == msg.id
+
+    def banner_content(self, msg: ChatMessage) -> tuple[str, str, str]:
+        """Return (title, text, button label) describing a message's outcome; empty when simply complete."""
+        if self._retry_for(msg):
+            assert self._retry is not None
+            return "", self.retry_notice(), _tr("Retry now") if self._retry.long_wait else ""
+        if msg.outcome == Outcome.STREAMING and not msg.text:
+            return "", _tr("Thinking…"), ""
+        if msg.outcome == Outcome.STOPPED:
+            return "", _tr("Stopped. The answer above is incomplete."), ""
+        if msg.outcome == Outcome.INTERRUPTED:
+            return "", _tr("The answer was interrupted before it finished."), _tr("Try again")
+        if msg.outcome == Outcome.FILTERED:
+            cats = ", ".join(msg.filter_categories) or _tr("unspecified")
+            return (
+                _tr("Azure's content filter stopped this answer"),
+                msg.error_text or _tr("Categories: %1. Rephrase your message and try again.").replace("%1", cats),
+                "",
+            )
+        if msg.outcome == Outcome.FAILED:
+            label = _tr(_ACTION_LABELS[msg.error_action]) if msg.error_action in _ACTION_LABELS else msg.error_action
+            return msg.error_title or _tr("Something went wrong"), msg.error_text, label
+        return "", "", ""
+
+    # -- interaction -------------------------------------------------------------------------------------
+    def activate(self, msg: ChatMessage, kind: str, payload: str) -> bool:
+        """Perform what a click on a message part means; return True if something happened."""
+        if kind == "tool":
+            self.trigger(msg.id, payload)
+        elif kind == "banner":
+            if self._retry_for(msg):
+                self.retry_now_requested.emit(msg.id)
+            elif msg.outcome == Outcome.INTERRUPTED:
+                self.action_requested.emit(msg.id, "retry")
+            else:
+                self.action_requested.emit(msg.id, msg.error_action)
+        elif kind == "code":
+            QGuiApplication.clipboard().setText(payload)
+            self.copy_requested.emit(msg.id)
+        elif kind == "link":
+            _open_link(QUrl(payload))
+        else:
+            return False
+        return True
+
+    def trigger(self, message_id: str, action: str) -> None:
+        """Run a toolbar action ('copy', 'edit', 'regenerate', 'details', 'select') on a message."""
+        msg = self.message(message_id)
+        if msg is None:
+            return
+        if action == "copy":
+            QGuiApplication.clipboard().setText(msg.text)
+            self.copy_requested.emit(message_id)
+        elif action == "edit":
+            self.edit_requested.emit(message_id)
+        elif action == "regenerate":
+            self.regenerate_requested.emit(message_id)
+        elif action == "details":
+            self.details_requested.emit(message_id)
+        elif action == "select":
+            index = self._model.index(self._model.row_of(message_id))
+            self.setCurrentIndex(index)
+            self.edit(index)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.indexAt(event.pos()) if event.reason() == QContextMenuEvent.Reason.Mouse else self.currentIndex()
+        if not index.isValid():
+            return
+        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        menu = QMenu(self)
+        menu.setAccessibleName(_tr("Message actions"))
+        for key, label in [*self.tool_actions(msg), ("select", _tr("Select text"))]:
+            menu.addAction(label, functools.partial(self.trigger, msg.id, key))
+        pos = (
+            event.globalPos()
+            if event.reason() == QContextMenuEvent.Reason.Mouse
+            else self.viewport().mapToGlobal(self.visualRect(index).center())
+        )
+        menu.popup(pos)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        kind = ""
+        if index.isValid():
+            msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+            kind, _ = self._delegate.hit(self.visualRect(index), msg, event.position())
+            self.viewport().update(self.visualRect(index))
+        shape = (
+            Qt.CursorShape.PointingHandCursor
+            if kind in ("tool", "banner", "code", "link")
+            else Qt.CursorShape.ArrowCursor
+        )
+        self.viewport().setCursor(shape)
+        super().mouseMoveEvent(event)
+
+    # -- scrolling ---------------------------------------------------------------------------------------
+    def is_following(self) -> bool:
+        """Return True while the view sticks to the newest message."""
+        return self._follow
+
+    def scroll_to_latest(self) -> None:
+        """Scroll to the end and follow new text again."""
+        self._follow = True
+        self.scrollToBottom()
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self._jump.hide()
+
+    def _on_scrollbar_value_changed(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._follow = value >= bar.maximum() - _FOLLOW_SLACK
+        self._jump.setVisible(not self._follow)
+        if self._jump.isVisible():
+            self._place_jump()
+            self._jump.raise_()
+        if value == bar.minimum() and self._has_older and not self._loading_older and bar.maximum() > 0:
+            self._loading_older = True
+            self.older_requested.emit()
+
+    def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)
+
+    def jump_button(self) -> QToolButton:
+        """Return the 'Jump to latest' button (for tests and accessibility checks)."""
+        return self._jump

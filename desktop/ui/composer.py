@@ -1,0 +1,419 @@
+"""The message composer: multi-line input, image attachments, deployment picker, instructions, Send/Stop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QMimeData, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["MAX_IMAGE_BYTES", "Composer", "ImageAttachment", "image_mime"]
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+_MAX_LINES = 8
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Composer", text)
+
+
+@dataclass(frozen=True)
+class ImageAttachment:
+    """An image to send with a message."""
+
+    mime: str
+    data: bytes
+    name: str
+
+
+def image_mime(data: bytes) -> str | None:
+    """Return the MIME type of a PNG/JPEG/GIF/WebP image from its first bytes, or None for anything else."""
+    for signature, mime in _SIGNATURES:
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+PRESETS: tuple[tuple[str, str], ...] = (
+    ("Default assistant", "You are a helpful assistant."),
+    ("Concise", "Answer briefly and precisely. Prefer short paragraphs and lists."),
+    ("Explain like I'm new", "Explain in plain words for someone new to the topic. Avoid jargon; give examples."),
+    ("Code reviewer", "Review code carefully: point out bugs, risks and clearer alternatives, with examples."),
+    ("Translator", "Translate the user's text. Keep meaning and tone; ask which language if unclear."),
+)
+
+
+class _Input(QPlainTextEdit):
+    submit = Signal()
+    escape = Signal()
+    mime_dropped = Signal(QMimeData)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.send_on_enter = True
+        self.setObjectName("composerInput")
+        self.setTabChangesFocus(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            mods = event.modifiers()
+            shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+            ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+            if (self.send_on_enter and not shift and not ctrl) or (not self.send_on_enter and ctrl):
+                self.submit.emit()
+                return
+            if self.send_on_enter and ctrl:
+                self.submit.emit()
+                return
+            self.insertPlainText("\n")
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.escape.emit()
+            return
+        super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return source.hasImage() or source.hasUrls() or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if source.hasImage() or (source.hasUrls() and not source.hasText()):
+            self.mime_dropped.emit(source)
+            return
+        if source.hasUrls() and all(u.isLocalFile() for u in source.urls()):
+            self.mime_dropped.emit(source)
+            return
+        super().insertFromMimeData(source)
+
+
+class _Thumb(QWidget):
+    def __init__(self, image: ImageAttachment, on_remove: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        label = QLabel(self)
+        pix = QPixmap()
+        pix.loadFromData(image.data)
+        label.setPixmap(
+            pix.scaled(56, 56, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        )
+        label.setToolTip(image.name)
+        label.setAccessibleName(_tr("Attached image %1").replace("%1", image.name))
+        remove = QToolButton(self)
+        remove.setText("×")
+        remove.setAccessibleName(_tr("Remove image %1").replace("%1", image.name))
+        remove.setToolTip(_tr("Remove"))
+        remove.clicked.connect(on_remove)
+        layout.addWidget(label)
+        layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
+        self.remove_button = remove
+
+
+class InstructionsDialog(QDialog):
+    """A small editor for the conversation's instructions (system prompt), with presets."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_tr("Instructions"))
+        self.presets = QComboBox(self)
+        self.presets.setAccessibleName(_tr("Instruction presets"))
+        self.presets.addItem(_tr("Choose a preset…"), "")
+        for label, value in PRESETS:
+            self.presets.addItem(_tr(label), _tr(value))
+        self.editor = QPlainTextEdit(self)
+        self.editor.setAccessibleName(_tr("Instructions text"))
+        self.editor.setPlainText(text)
+        self.presets.activated.connect(self._on_presets_activated)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_tr("How should the assistant behave in this chat?"), self))
+        layout.addWidget(self.presets)
+        layout.addWidget(self.editor)
+        layout.addWidget(buttons)
+
+    def _on_presets_activated(self, index: int) -> None:
+        value = self.presets.itemData(index)
+        if value:
+            self.editor.setPlainText(str(value))
+
+    def text(self) -> str:
+        """Return the edited instructions."""
+        return self.editor.toPlainText().strip()
+
+
+class Composer(QWidget):
+    """Where the user writes; emits send/stop requests with plain data."""
+
+    send_requested = Signal(str, list)
+    stop_requested = Signal()
+    deployment_changed = Signal(str)
+    instructions_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._images: list[ImageAttachment] = []
+        self._streaming = False
+        self._vision = True
+        self._instructions = ""
+        self.input = _Input(self)
+        self.input.setAccessibleName(_tr("Message"))
+        self.input.setPlaceholderText(_tr("Message the assistant… (Enter to send, Shift+Enter for a new line)"))
+        self.input.submit.connect(self._on_input_submit)
+        self.input.escape.connect(self._on_input_escape)
+        self.input.mime_dropped.connect(self.add_from_mime)
+        self.input.textChanged.connect(self._update)
+        self.thumbs = QWidget(self)
+        self._thumbs_layout = QHBoxLayout(self.thumbs)
+        self._thumbs_layout.setContentsMargins(0, 0, 0, 0)
+        self._thumbs_layout.addStretch(1)
+        self.thumbs.hide()
+        self.message = QLabel(self)
+        self.message.setObjectName("inlineError")
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName(_tr("Attachment problem"))
+        self.message.hide()
+        self.deployments = QComboBox(self)
+        self.deployments.setAccessibleName(_tr("Deployment"))
+        self.deployments.setToolTip(_tr("Which model deployment answers"))
+        self.deployments.currentIndexChanged.connect(self._on_deployments_index_changed)
+        self.instructions_button = QPushButton(_tr("Instructions"), self)
+        self.instructions_button.setAccessibleName(_tr("Edit instructions"))
+        self.instructions_button.clicked.connect(self.edit_instructions)
+        self.send_button = QPushButton(_tr("Send"), self)
+        self.send_button.setObjectName("primary")
+        self.send_button.setAccessibleName(_tr("Send message"))
+        self.send_button.clicked.connect(self._on_send_button_clicked)
+        row = QHBoxLayout()
+        row.addWidget(self.deployments)
+        row.addWidget(self.instructions_button)
+        row.addStretch(1)
+        row.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 10)
+        layout.addWidget(self.thumbs)
+        layout.addWidget(self.message)
+        layout.addWidget(self.input)
+        layout.addLayout(row)
+        self.setAcceptDrops(True)
+        self._update()
+
+    # -- settings ----------------------------------------------------------------------------------------
+    def set_send_on_enter(self, enabled: bool) -> None:
+        """Enter sends (Shift+Enter = new line) when True; otherwise Enter = new line and Ctrl+Enter sends."""
+        self.input.send_on_enter = enabled
+        hint = _tr("Enter to send, Shift+Enter for a new line") if enabled else _tr("Ctrl+Enter to send")
+        self.input.setPlaceholderText(_tr("Message the assistant… (%1)").replace("%1", hint))
+
+    def set_deployments(self, options: list[tuple[str, str]], current: str | None = None) -> None:
+        """Fill the deployment picker with (label, value) pairs and select `current`."""
+        self.deployments.blockSignals(True)
+        self.deployments.clear()
+        for label, value in options:
+            self.deployments.addItem(label, value)
+        found = self.deployments.findData(current) if current is not None else -1
+        self.deployments.setCurrentIndex(max(0, found))
+        self.deployments.blockSignals(False)
+
+    def set_vision_enabled(self, enabled: bool) -> None:
+        """Allow images only for deployments that can read them."""
+        self._vision = enabled
+
+    def set_instructions(self, text: str) -> None:
+        """Set the current instructions (shown in the editor)."""
+        self._instructions = text
+
+    def set_streaming(self, streaming: bool) -> None:
+        """While an answer streams, Send becomes Stop (Esc also stops)."""
+        self._streaming = streaming
+        self._update()
+
+    def set_text(self, text: str) -> None:
+        """Put text in the input (e.g. a message to edit and resend)."""
+        self.input.setPlainText(text)
+        self.input.moveCursor(self.input.textCursor().MoveOperation.End)
+
+    def focus_input(self) -> None:
+        """Put the keyboard focus in the message box."""
+        self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def current_deployment(self) -> str | None:
+        """Return the chosen deployment's value, or None when the picker is empty."""
+        value = self.deployments.currentData()
+        return str(value) if value else None
+
+    def instructions(self) -> str:
+        """Return the current instructions."""
+        return self._instructions
+
+    def text(self) -> str:
+        """Return the text typed so far."""
+        return self.input.toPlainText()
+
+    def images(self) -> list[ImageAttachment]:
+        """Return the attached images."""
+        return list(self._images)
+
+    # -- images ------------------------------------------------------------------------------------------
+    def add_image(self, data: bytes, name: str) -> bool:
+        """Attach an image if allowed; otherwise show why inline and return False."""
+        if not self._vision:
+            return self._reject(_tr("This deployment can't read images. Pick a vision-capable deployment."))
+        if len(data) > MAX_IMAGE_BYTES:
+            return self._reject(_tr("“%1” is larger than 20 MB.").replace("%1", name))
+        mime = image_mime(data)
+        if mime is None:
+            return self._reject(_tr("“%1” isn't a PNG, JPEG, GIF or WebP image.").replace("%1", name))
+        image = ImageAttachment(mime, data, name)
+        self._images.append(image)
+        thumb = _Thumb(image, lambda: self.remove_image(image), self.thumbs)
+        self._thumbs_layout.insertWidget(self._thumbs_layout.count() - 1, thumb)
+        self.message.hide()
+        self._update()
+        return True
+
+    def remove_image(self, image: ImageAttachment) -> None:
+        """Remove one attached image."""
+        index = next((i for i, x in enumerate(self._images) if x is image), -1)
+        if index < 0:
+            return
+        del self._images[index]
+        item = self._thumbs_layout.takeAt(index)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
+        self._update()
+
+    def add_from_mime(self, mime: QMimeData) -> None:
+        """Attach images from a paste or a drop (files or raw image data)."""
+        if mime.hasUrls():
+            for url in mime.urls():
+                if url.isLocalFile():
+                    self._add_file(Path(url.toLocalFile()))
+            return
+        if mime.hasImage():
+            image = mime.imageData()
+            if isinstance(image, QPixmap):
+                image = image.toImage()
+            if isinstance(image, QImage) and not image.isNull():
+                self.add_image(_png_bytes(image), _tr("Pasted image.png"))
+
+    def _add_file(self, path: Path) -> None:
+        try:
+            if path.stat().st_size > MAX_IMAGE_BYTES:
+                self._reject(_tr("“%1” is larger than 20 MB.").replace("%1", path.name))
+                return
+            data = path.read_bytes()
+        except OSError as exc:
+            self._reject(_tr("Couldn't read “%1”: %2").replace("%1", path.name).replace("%2", exc.strerror or ""))
+            return
+        self.add_image(data, path.name)
+
+    def _reject(self, text: str) -> bool:
+        self.message.setText(text)
+        self.message.show()
+        return False
+
+    def dragEnterEvent(self, event: object) -> None:
+        from PySide6.QtGui import QDragEnterEvent
+
+        if isinstance(event, QDragEnterEvent) and (event.mimeData().hasUrls() or event.mimeData().hasImage()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: object) -> None:
+        from PySide6.QtGui import QDropEvent
+
+        if isinstance(event, QDropEvent):
+            self.add_from_mime(event.mimeData())
+            event.acceptProposedAction()
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def edit_instructions(self) -> None:
+        """Open the instructions editor; emits instructions_changed on OK."""
+        dialog = InstructionsDialog(self._instructions, self)
+        dialog.accepted.connect(lambda: self._apply_instructions(dialog.text()))
+        dialog.open()
+
+    def _apply_instructions(self, text: str) -> None:
+        self._instructions = text
+        self.instructions_changed.emit(text)
+
+    def send(self) -> bool:
+        """Emit send_requested with the text and images, then clear; False when empty or streaming."""
+        text = self.input.toPlainText().strip()
+        if self._streaming or not (text or self._images):
+            return False
+        images = list(self._images)
+        self.send_requested.emit(text, images)
+        self.input.clear()
+        for image in images:
+            self.remove_image(image)
+        self.message.hide()
+        return True
+
+    def _on_input_submit(self) -> None:
+        self.send()
+
+    def _on_input_escape(self) -> None:
+        if self._streaming:
+            self.stop_requested.emit()
+
+    def _on_send_button_clicked(self) -> None:
+        if self._streaming:
+            self.stop_requested.emit()
+        else:
+            self.send()
+
+    def _on_deployments_index_changed(self, index: int) -> None:
+        if index >= 0:
+            self.deployment_changed.emit(str(self.deployments.itemData(index)))
+
+    def _update(self) -> None:
+        self.thumbs.setVisible(bool(self._images))
+        if self._streaming:
+            self.send_button.setText(_tr("Stop"))
+            self.send_button.setAccessibleName(_tr("Stop the answer"))
+            self.send_button.setEnabled(True)
+        else:
+            self.send_button.setText(_tr("Send"))
+            self.send_button.setAccessibleName(_tr("Send message"))
+            self.send_button.setEnabled(bool(self.input.toPlainText().strip() or self._images))
+        # Grow with the text up to a few lines, then scroll.
+        lines = max(1, min(_MAX_LINES, self.input.document().size().toSize().height() or 1))
+        metrics = self.input.fontMetrics()
+        margins = self.input.contentsMargins()
+        height = lines * metrics.lineSpacing() + 2 * int(self.input.document().documentMargin())
+        self.input.setFixedHeight(height + margins.top() + margins.bottom() + 10)
+
+
+def _png_bytes(image: QImage) -> bytes:
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    # PySide6 6.12 stubs say bytes, but only str is accepted at runtime.
+    image.save(buffer, "PNG")  # type: ignore[call-overload]
+    buffer.close()
+    return bytes(array.data())

@@ -1,0 +1,436 @@
+"""The sidebar: search, New chat, and conversations grouped by day with rename/delete/pin/archive."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = [
+    "ConversationItem",
+    "ConversationList",
+    "SearchResult",
+    "group_conversations",
+    "snippet_html",
+]
+
+SEARCH_DEBOUNCE_MS = 250
+_ID_ROLE = Qt.ItemDataRole.UserRole
+_HEADER_ROLE = Qt.ItemDataRole.UserRole + 1
+_ITEM_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ConversationList", text)
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    """A conversation as the sidebar shows it."""
+
+    id: str
+    title: str
+    updated_at: datetime
+    pinned: bool = False
+    archived: bool = False
+    streaming: bool = False
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A full-text search hit; matched words in `snippet` are wrapped in \\x02 ... \\x03."""
+
+    conversation_id: str
+    title: str
+    snippet: str
+
+
+def group_conversations(
+    items: Sequence[ConversationItem], now: datetime, *, show_archived: bool = False
+) -> list[tuple[str, list[ConversationItem]]]:
+    """Group conversations: Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then by month; newest first."""
+    today = now.date()
+    groups: dict[str, list[ConversationItem]] = {}
+    archived: list[ConversationItem] = []
+    for item in sorted(items, key=lambda x: x.updated_at, reverse=True):
+        if item.archived:
+            archived.append(item)
+            continue
+        day = item.updated_at.astimezone(now.tzinfo).date() if now.tzinfo else item.updated_at.date()
+        age = (today - day).days
+        if item.pinned:
+            label = _tr("Pinned")
+        elif age <= 0:
+            label = _tr("Today")
+        elif age == 1:
+            label = _tr("Yesterday")
+        elif age <= 7:
+            label = _tr("Previous 7 days")
+        elif age <= 30:
+            label = _tr("Previous 30 days")
+        else:
+            label = item.updated_at.strftime("%B %Y")
+        groups.setdefault(label, []).append(item)
+    pinned = _tr("Pinned")
+    ordered = sorted(groups.items(), key=lambda kv: kv[0] != pinned)  # stable: other groups keep date order
+    if show_archived and archived:
+        ordered.append((_tr("Archived"), archived))
+    return ordered
+
+
+_MARK = re.compile("\x02(.*?)\x03", re.DOTALL)
+
+
+def snippet_html(snippet: str) -> str:
+    """Turn a \\x02..\\x03-marked snippet into escaped HTML with the matches in bold."""
+    out, last = [], 0
+    for match in _MARK.finditer(snippet):
+        out.append(html.escape(snippet[last : match.start()]))
+        out.append(f"<b>{html.escape(match.group(1))}</b>")
+        last = match.end()
+    out.append(html.escape(snippet[last:].replace("\x02", "").replace("\x03", "")))
+    return "".join(out)
+
+
+class _Model(QAbstractListModel):
+    rename = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[str | ConversationItem] = []  # a str row is a group header
+
+    def set_groups(self, groups: list[tuple[str, list[ConversationItem]]]) -> None:
+        self.beginResetModel()
+        self.rows = []
+        for label, items in groups:
+            self.rows.append(label)
+            self.rows.extend(items)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if isinstance(row, str):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return row
+            if role == _HEADER_ROLE:
+                return True
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setBold(True)
+                font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+                return font
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return row.title + ("  ●" if row.streaming and role == Qt.ItemDataRole.DisplayRole else "")
+        if role == Qt.ItemDataRole.EditRole:
+            return row.title
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            state = [_tr("pinned")] if row.pinned else []
+            if row.streaming:
+                state.append(_tr("answering"))
+            return ", ".join([row.title, *state])
+        if role == _ID_ROLE:
+            return row.id
+        if role == _ITEM_ROLE:
+            return row
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid() or isinstance(self.rows[index.row()], str):
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+
+    def setData(
+        self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
+        row = self.rows[index.row()] if index.isValid() else None
+        if role != Qt.ItemDataRole.EditRole or not isinstance(row, ConversationItem):
+            return False
+        title = str(value).strip()
+        if not title or title == row.title:
+            return False  # an empty title would leave a blank row: keep the old one
+        self.rows[index.row()] = ConversationItem(
+            row.id, title, row.updated_at, row.pinned, row.archived, row.streaming
+        )
+        self.dataChanged.emit(index, index)
+        self.rename.emit(row.id, title)
+        return True
+
+    def row_of(self, conversation_id: str) -> int:
+        return next(
+            (i for i, r in enumerate(self.rows) if isinstance(r, ConversationItem) and r.id == conversation_id), -1
+        )
+
+
+class _List(QListView):
+    key_action = Signal(str)
+    menu_requested = Signal(QModelIndex, QPoint)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        keyboard = event.reason() != QContextMenuEvent.Reason.Mouse
+        index = self.currentIndex() if keyboard else self.indexAt(event.pos())
+        pos = self.viewport().mapToGlobal(self.visualRect(index).center()) if keyboard else event.globalPos()
+        self.menu_requested.emit(index, pos)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.state() != QAbstractItemView.State.EditingState:
+            if event.key() == Qt.Key.Key_Delete:
+                self.key_action.emit("delete")
+                return
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.key_action.emit("open")
+                return
+        super().keyPressEvent(event)
+
+
+class ConversationList(QWidget):
+    """The sidebar with search, New chat and the grouped conversation list."""
+
+    conversation_selected = Signal(str)
+    new_requested = Signal()
+    search_requested = Signal(str)
+    rename_requested = Signal(str, str)
+    delete_requested = Signal(str)
+    pin_requested = Signal(str, bool)
+    archive_requested = Signal(str, bool)
+
+    def __init__(self, parent: QWidget | None = None, now: Callable[[], datetime] = datetime.now) -> None:
+        super().__init__(parent)
+        self._now = now
+        self._items: list[ConversationItem] = []
+        self._show_archived = False
+        self.new_button = QPushButton(_tr("+ New chat"), self)
+        self.new_button.setAccessibleName(_tr("New chat"))
+        self.new_button.setShortcut("Ctrl+N")
+        self.new_button.clicked.connect(self.new_requested)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(_tr("Search chats"))
+        self.search.setAccessibleName(_tr("Search chats"))
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+        self.model = _Model(self)
+        self.model.rename.connect(self.rename_requested)
+        self.view = _List(self)
+        self.view.setAccessibleName(_tr("Conversations"))
+        self.view.setObjectName("conversations")
+        self.view.setFrameShape(QListView.Shape.NoFrame)
+        # Item padding in a style sheet switches off the style's selection look: restate it from the palette.
+        self.view.setStyleSheet(
+            "QListView#conversations::item { padding: 5px 6px; border-radius: 6px; color: palette(text); }"
+            "QListView#conversations::item:hover { background: palette(alternate-base); }"
+            "QListView#conversations::item:selected { background: palette(midlight); font-weight: 600; }"
+        )
+        self.view.setModel(self.model)
+        self.view.setUniformItemSizes(False)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.clicked.connect(self._on_view_activated)
+        self.view.key_action.connect(self._on_view_key_action)
+        self.view.menu_requested.connect(self._on_view_menu_requested)
+        self.results = QListWidget(self)
+        self.results.setAccessibleName(_tr("Search results"))
+        self.results.setFrameShape(QListWidget.Shape.NoFrame)
+        self.results.itemActivated.connect(self._on_results_item_activated)
+        self.results.itemClicked.connect(self._on_results_item_activated)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.results)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.new_button)
+        layout.addWidget(self.search)
+        layout.addWidget(self.stack, 1)
+
+    # -- data --------------------------------------------------------------------------------------------
+    def set_items(self, items: Sequence[ConversationItem]) -> None:
+        """Show these conversations (grouped by day), keeping the current selection."""
+        current = self.current_id()
+        self._items = list(items)
+        self.model.set_groups(group_conversations(self._items, self._now(), show_archived=self._show_archived))
+        if current:
+            self.set_current(current)
+
+    def set_show_archived(self, show: bool) -> None:
+        """Show archived conversations in an 'Archived' group at the end."""
+        self._show_archived = show
+        self.set_items(self._items)
+
+    def current_id(self) -> str | None:
+        """Return the selected conversation id."""
+        value = self.view.currentIndex().data(_ID_ROLE)
+        return str(value) if value else None
+
+    def set_current(self, conversation_id: str) -> None:
+        """Select a conversation without emitting conversation_selected."""
+        row = self.model.row_of(conversation_id)
+        if row >= 0:
+            self.view.setCurrentIndex(self.model.index(row))
+
+    def focus_search(self) -> None:
+        """Put the keyboard focus in the search field, its text selected."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        """Hide everything but the New chat button (the sidebar shrinks to a strip)."""
+        self.search.setVisible(not collapsed)
+        self.stack.setVisible(not collapsed)
+        self.new_button.setText("+" if collapsed else _tr("+ New chat"))
+
+    def show_search_results(self, results: Sequence[SearchResult]) -> None:
+        """Show full-text search results with the matched words in bold."""
+        self.results.clear()
+        for result in results:
+            item = QListWidgetItem(self.results)
+            item.setData(_ID_ROLE, result.conversation_id)
+            label = _ResultLabel(result)
+            item.setSizeHint(label.sizeHint())
+            plain = _MARK.sub(r"\1", result.snippet)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{result.title}: {plain}")
+            self.results.setItemWidget(item, label)
+        if not results:
+            QListWidgetItem(_tr("No chats match your search."), self.results).setFlags(Qt.ItemFlag.NoItemFlags)
+        self.stack.setCurrentWidget(self.results)
+
+    # -- navigation --------------------------------------------------------------------------------------
+    def select_next(self) -> None:
+        """Select the next conversation (skipping group headers) and emit conversation_selected."""
+        self._step(1)
+
+    def select_previous(self) -> None:
+        """Select the previous conversation (skipping group headers) and emit conversation_selected."""
+        self._step(-1)
+
+    def _step(self, delta: int) -> None:
+        rows = [i for i, r in enumerate(self.model.rows) if isinstance(r, ConversationItem)]
+        if not rows:
+            return
+        current = self.view.currentIndex().row()
+        if current in rows:
+            target = rows[max(0, min(len(rows) - 1, rows.index(current) + delta))]
+        else:
+            target = rows[0] if delta > 0 else rows[-1]
+        index = self.model.index(target)
+        self.view.setCurrentIndex(index)
+        self._on_view_activated(index)
+
+    def rename(self, conversation_id: str) -> None:
+        """Start inline renaming of a conversation."""
+        row = self.model.row_of(conversation_id)
+        if row >= 0:
+            index = self.model.index(row)
+            self.view.setCurrentIndex(index)
+            self.view.edit(index)
+
+    # -- slots -------------------------------------------------------------------------------------------
+    def _on_view_activated(self, index: QModelIndex) -> None:
+        value = index.data(_ID_ROLE)
+        if value:
+            self.conversation_selected.emit(str(value))
+
+    def _on_view_key_action(self, action: str) -> None:
+        item = self.view.currentIndex().data(_ITEM_ROLE)
+        if isinstance(item, ConversationItem):
+            if action == "delete":
+                self.delete_requested.emit(item.id)
+            else:
+                self.conversation_selected.emit(item.id)
+
+    def _on_results_item_activated(self, item: QListWidgetItem) -> None:
+        value = item.data(_ID_ROLE)
+        if value:
+            self.conversation_selected.emit(str(value))
+
+    def _on_search_text_changed(self, _text: str) -> None:
+        self._debounce.start()
+
+    def _on_debounce_timeout(self) -> None:
+        query = self.search.text().strip()
+        if not query:
+            self.stack.setCurrentWidget(self.view)
+        self.search_requested.emit(query)
+
+    def _on_view_menu_requested(self, index: QModelIndex, pos: QPoint) -> None:
+        item = index.data(_ITEM_ROLE)
+        if isinstance(item, ConversationItem):
+            menu = self.context_menu(item.id)
+            if menu is not None:
+                menu.popup(pos)
+
+    def context_menu(self, conversation_id: str) -> QMenu | None:
+        """Build the actions menu of a conversation (rename, pin, archive, delete); None if unknown."""
+        row = self.model.row_of(conversation_id)
+        item = self.model.rows[row] if row >= 0 else None
+        if not isinstance(item, ConversationItem):
+            return None
+        menu = QMenu(self)
+        menu.setAccessibleName(_tr("Conversation actions"))
+        menu.addAction(_tr("Rename"), lambda: self.rename(item.id)).setShortcut("F2")
+        menu.addAction(
+            _tr("Unpin") if item.pinned else _tr("Pin"), lambda: self.pin_requested.emit(item.id, not item.pinned)
+        )
+        menu.addAction(
+            _tr("Unarchive") if item.archived else _tr("Archive"),
+            lambda: self.archive_requested.emit(item.id, not item.archived),
+        )
+        menu.addSeparator()
+        menu.addAction(_tr("Delete…"), lambda: self.delete_requested.emit(item.id)).setShortcut("Del")
+        return menu
+
+
+class _ResultLabel(QWidget):
+    """A search result: title and a snippet with the matches in bold (rich text built from escaped parts)."""
+
+    def __init__(self, result: SearchResult) -> None:
+        super().__init__()
+        from PySide6.QtWidgets import QLabel
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        title = QLabel(self)
+        title.setTextFormat(Qt.TextFormat.PlainText)
+        title.setText(result.title)
+        bold = title.font()
+        bold.setBold(True)
+        title.setFont(bold)
+        self.snippet = QLabel(self)
+        self.snippet.setTextFormat(Qt.TextFormat.RichText)
+        self.snippet.setWordWrap(True)
+        self.snippet.setText(snippet_html(result.snippet))
+        layout.addWidget(title)
+        layout.addWidget(self.snippet)

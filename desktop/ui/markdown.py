@@ -1,0 +1,355 @@
+"""Safe, native rendering of an answer's Markdown into a QTextDocument, with highlighted code blocks."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name, guess_lexer
+from pygments.lexers.special import TextLexer
+from pygments.styles import get_style_by_name
+from pygments.token import _TokenType
+from pygments.util import ClassNotFound
+from PySide6.QtCore import QCoreApplication, QObject, QUrl
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QSyntaxHighlighter,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextFrame,
+    QTextFrameFormat,
+    QTextLength,
+    QTextOption,
+    QTextTable,
+)
+
+from desktop.ui.theme import ColorSet
+
+__all__ = [
+    "MARKDOWN_FEATURES",
+    "CodeBlock",
+    "CodeHighlighter",
+    "SafeTextDocument",
+    "code_blocks",
+    "is_safe_link",
+    "render_markdown",
+]
+
+MARKDOWN_FEATURES = QTextDocument.MarkdownFeature(
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
+)
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_CODE_LANGUAGE = QTextFormat.Property.BlockCodeLanguage
+_GUESS_LIMIT = 4000  # guessing a lexer on huge text is slow; a prefix decides as well
+
+
+def is_safe_link(url: QUrl | str) -> bool:
+    """Return True for links the app may hand to the desktop (web and mail only, never file: or custom schemes)."""
+    qurl = QUrl(url) if isinstance(url, str) else url
+    return qurl.isValid() and qurl.scheme().lower() in _SAFE_SCHEMES
+
+
+class SafeTextDocument(QTextDocument):
+    """A QTextDocument that never loads any resource (no file reads, no network)."""
+
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
+        # Markdown image syntax makes the document ask for the image: a file: URL would be read from disk.
+        return None
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A fenced or indented code block: its first/last QTextBlock numbers, language and plain text."""
+
+    first_block: int
+    last_block: int
+    language: str
+    text: str
+
+
+def _is_code(block: QTextBlock) -> bool:
+    return block.blockFormat().hasProperty(_CODE_LANGUAGE)
+
+
+def _language(block: QTextBlock) -> str:
+    value = block.blockFormat().property(_CODE_LANGUAGE)
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
+def code_blocks(doc: QTextDocument) -> list[CodeBlock]:
+    """Return the code blocks of a rendered document, in order."""
+    result: list[CodeBlock] = []
+    block = doc.begin()
+    while block.isValid():
+        if not _is_code(block):
+            block = block.next()
+            continue
+        first, lines, language = block.blockNumber(), [], _language(block)
+        last = first
+        # One QTextBlock per line. Qt's importer leaves adjacent fenced blocks indistinguishable: they merge.
+        while block.isValid() and _is_code(block):
+            lines.append(block.text())
+            last = block.blockNumber()
+            block = block.next()
+        result.append(CodeBlock(first, last, language, "\n".join(lines)))
+    return result
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer_for(language: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _guessed_lexer(text: str) -> Lexer | None:
+    try:
+        lexer = guess_lexer(text[:_GUESS_LIMIT], stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+    return None if isinstance(lexer, TextLexer) else lexer
+
+
+@functools.lru_cache(maxsize=1024)
+def _token_format(style_name: str, token: _TokenType) -> QTextCharFormat | None:
+    style = get_style_by_name(style_name).style_for_token(token)
+    fmt = QTextCharFormat()
+    if style["color"]:
+        fmt.setForeground(QColor(f"#{style['color']}"))
+    if style["bold"]:
+        fmt.setFontWeight(QFont.Weight.Bold)
+    if style["italic"]:
+        fmt.setFontItalic(True)
+    return None if fmt.isEmpty() else fmt
+
+
+class CodeHighlighter(QSyntaxHighlighter):
+    """Colours code blocks with pygments; each block of lines is lexed as a whole so strings may span lines."""
+
+    def __init__(self, doc: QTextDocument, style_name: str) -> None:
+        self._style = style_name
+        self._spans: dict[int, list[tuple[int, int, QTextCharFormat]]] = {}
+        super().__init__(doc)
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Lex every code block now and re-apply the colours (call after the text changed)."""
+        doc = self.document()
+        self._spans = {}
+        for code in code_blocks(doc):
+            lexer = _lexer_for(code.language) if code.language else _guessed_lexer(code.text)
+            if lexer is not None:
+                self._collect(code, lexer)
+        self.rehighlight()
+
+    def _collect(self, code: CodeBlock, lexer: Lexer) -> None:
+        starts, offset = [], 0
+        for text_line in code.text.split("\n"):
+            starts.append(offset)
+            offset += len(text_line) + 1
+        line_no = 0
+        for pos, token, value in lexer.get_tokens_unprocessed(code.text):
+            fmt = _token_format(self._style, token)
+            end = pos + len(value)
+            while line_no + 1 < len(starts) and starts[line_no + 1] <= pos:
+                line_no += 1
+            if fmt is None:
+                continue
+            # A token may cross line ends (a multi-line string): split it per QTextBlock.
+            line = line_no
+            while line < len(starts) and starts[line] < end:
+                lo = max(pos, starts[line]) - starts[line]
+                hi = min(end, starts[line + 1] - 1 if line + 1 < len(starts) else end) - starts[line]
+                if hi > lo:
+                    self._spans.setdefault(code.first_block + line, []).append((lo, hi - lo, fmt))
+                line += 1
+
+    def highlightBlock(self, text: str) -> None:
+        for start, length, fmt in self._spans.get(self.currentBlock().blockNumber(), ()):
+            self.setFormat(start, length, fmt)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("markdown", text)
+
+
+def render_markdown(text: str, colors: ColorSet, font: QFont, parent: QObject | None = None) -> SafeTextDocument:
+    """Parse Markdown (GitHub dialect, HTML kept literal) into a styled, highlighted document; loads nothing."""
+    doc = SafeTextDocument(parent)
+    doc.setDefaultFont(font)
+    doc.setDocumentMargin(0)
+    option = doc.defaultTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    doc.setDefaultTextOption(option)
+    doc.setMarkdown(text, MARKDOWN_FEATURES)
+    _replace_images(doc, colors)
+    _style_inline(doc, colors, font)
+    _style_tables(doc, colors)
+    _frame_code_blocks(doc, colors)
+    CodeHighlighter(doc, colors.pygments_style)
+    return doc
+
+
+def _replace_images(doc: QTextDocument, colors: ColorSet) -> None:
+    found: list[tuple[int, int, str, str]] = []
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            fmt = frag.charFormat()
+            if fmt.isImageFormat():
+                alt = fmt.property(QTextFormat.Property.ImageAltText)
+                found.append((frag.position(), frag.length(), fmt.toImageFormat().name(), str(alt or "")))
+            it += 1
+        block = block.next()
+    cursor = QTextCursor(doc)
+    for pos, length, url, alt in reversed(found):
+        cursor.setPosition(pos)
+        cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)
+        link = QTextCharFormat()
+        label = _tr("Image: %1").replace("%1", alt or url)
+        if is_safe_link(url):
+            link.setAnchor(True)
+            link.setAnchorHref(url)
+            link.setFontUnderline(True)
+            link.setForeground(colors.qcolor("link"))
+            link.setToolTip(url)
+        else:
+            link.setForeground(colors.qcolor("muted"))
+        cursor.insertText(f"[{label}]", link)
+
+
+def _style_inline(doc: QTextDocument, colors: ColorSet, font: QFont) -> None:
+    cursor = QTextCursor(doc)
+    block = doc.begin()
+    while block.isValid():
+        is_code = _is_code(block)
+        # Qt's importer lets a quote's level leak into the first cell of a table that follows it.
+        in_table = QTextCursor(block).currentTable() is not None
+        quote = not in_table and block.blockFormat().property(QTextFormat.Property.BlockQuoteLevel)
+        if is_code:
+            bfmt = block.blockFormat()
+            bfmt.setNonBreakableLines(False)  # wrap long code lines instead of widening the message
+            cursor.setPosition(block.position())
+            cursor.setBlockFormat(bfmt)
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            fmt = frag.charFormat()
+            patch = QTextCharFormat()
+            if fmt.isAnchor():
+                patch.setForeground(colors.qcolor("link"))
+            elif quote:
+                patch.setForeground(colors.qcolor("quote_text"))
+            if fmt.fontFixedPitch() and not is_code:
+                patch.setBackground(colors.qcolor("code_bg"))
+            if fmt.fontFixedPitch():
+                patch.setFontPointSize(max(1.0, font.pointSizeF() * 0.92))
+            if not patch.isEmpty():
+                cursor.setPosition(frag.position())
+                cursor.setPosition(frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor)
+                cursor.mergeCharFormat(patch)
+            it += 1
+        if quote:
+            bfmt = block.blockFormat()
+            bfmt.setLeftMargin(16)
+            bfmt.setTopMargin(2)
+            bfmt.setBottomMargin(6)
+            cursor.setPosition(block.position())
+            cursor.setBlockFormat(bfmt)
+        block = block.next()
+
+
+def _style_tables(doc: QTextDocument, colors: ColorSet) -> None:
+    for frame in _all_frames(doc.rootFrame()):
+        if not isinstance(frame, QTextTable):
+            continue
+        fmt = frame.format()
+        fmt.setBorder(1)
+        fmt.setBorderBrush(QBrush(colors.qcolor("table_border")))
+        fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
+        fmt.setBorderCollapse(True)
+        fmt.setCellPadding(6)
+        fmt.setCellSpacing(0)
+        fmt.setTopMargin(4)
+        fmt.setBottomMargin(8)
+        frame.setFormat(fmt)
+        for row in range(frame.rows()):
+            for column in range(frame.columns()):
+                cell = frame.cellAt(row, column)
+                cell_fmt = cell.format().toTableCellFormat()
+                # Qt's importer leaves header cells bottom-aligned when another header cell is right-aligned.
+                cell_fmt.setVerticalAlignment(QTextCharFormat.VerticalAlignment.AlignTop)
+                if row == 0:
+                    cell_fmt.setBackground(colors.qcolor("table_header_bg"))
+                cell.setFormat(cell_fmt)
+                _drop_leading_empty_block(frame.document(), cell.firstPosition(), cell.lastPosition())
+                if row == 0:
+                    cursor = cell.firstCursorPosition()
+                    cursor.setPosition(cell.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+                    bold = QTextCharFormat()
+                    bold.setFontWeight(QFont.Weight.Bold)
+                    cursor.mergeCharFormat(bold)
+
+
+def _drop_leading_empty_block(doc: QTextDocument, first: int, last: int) -> None:
+    # Qt's importer puts the empty block that ends a preceding quote into the table's first cell.
+    head = doc.findBlock(first)
+    nxt = head.next()
+    if head.text() == "" and nxt.isValid() and nxt.position() <= last:
+        keep = nxt.blockFormat()
+        cursor = QTextCursor(head)
+        cursor.deleteChar()
+        cursor.setBlockFormat(keep)
+
+
+def _all_frames(frame: QTextFrame) -> list[QTextFrame]:
+    out: list[QTextFrame] = []
+    for child in frame.childFrames():
+        out.append(child)
+        out.extend(_all_frames(child))
+    return out
+
+
+def _frame_code_blocks(doc: QTextDocument, colors: ColorSet) -> None:
+    # A frame gives each code block a padded, bordered background; block backgrounds alone hug the text.
+    fmt = QTextFrameFormat()
+    fmt.setBackground(colors.qcolor("code_bg"))
+    fmt.setBorder(1)
+    fmt.setBorderBrush(QBrush(colors.qcolor("code_border")))
+    fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
+    fmt.setPadding(10)
+    fmt.setTopMargin(6)
+    fmt.setBottomMargin(8)
+    fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+    for code in reversed(code_blocks(doc)):
+        first, last = doc.findBlockByNumber(code.first_block), doc.findBlockByNumber(code.last_block)
+        formats = [doc.findBlockByNumber(n).blockFormat() for n in range(code.first_block, code.last_block + 1)]
+        start = first.position()
+        cursor = QTextCursor(doc)
+        # Starting the selection on the previous block separator keeps Qt from leaving an empty code-formatted
+        # block outside the frame; Qt then opens the frame with an empty block, merged away below.
+        cursor.setPosition(max(0, start - 1))
+        cursor.setPosition(last.position() + last.length() - 1, QTextCursor.MoveMode.KeepAnchor)
+        frame = cursor.insertFrame(fmt)
+        head = doc.findBlock(frame.firstPosition())
+        if start > 0:
+            QTextCursor(head).deleteChar()
+            head = doc.findBlock(frame.firstPosition())
+        else:
+            QTextCursor(doc.begin()).setBlockFormat(QTextBlockFormat())
+        block = head
+        for bfmt in formats:
+            QTextCursor(block).setBlockFormat(bfmt)
+            block = block.next()

@@ -1,0 +1,281 @@
+"""The conversation view: virtualisation, streaming batches, follow-end, retry countdown, actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from desktop.ui.chat_view import ChatMessage, ChatView, Outcome, Role
+from desktop.ui.theme import DARK_COLORS
+
+
+def _conversation(n: int, prefix: str = "m") -> list[ChatMessage]:
+    return [
+        ChatMessage(
+            f"{prefix}{i}",
+            Role.USER if i % 2 == 0 else Role.ASSISTANT,
+            f"Message **{i}**\n\n"
+            + ("Some words. " * (i % 7 + 1))
+            + ("\n\n```python\nprint(1)\n```" if i % 5 == 0 else ""),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def view(qtbot: Any) -> ChatView:
+    widget = ChatView()
+    qtbot.addWidget(widget)
+    widget.resize(800, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _total_renders(view: ChatView) -> int:
+    return sum(view.render_count(m.id) for m in view.messages())
+
+
+def _geometry(view: ChatView, message_id: str) -> Any:
+    msg = view.message(message_id)
+    assert msg is not None
+    index = view.model().index(view.messages().index(msg), 0)
+    delegate = view.itemDelegate()
+    rect = view.visualRect(index)
+    return delegate.geometry(rect, msg, delegate.document(msg, delegate.column(rect)[1]))  # type: ignore[attr-defined]
+
+
+def test_two_thousand_messages_paint_without_widgets(view: ChatView, qtbot: Any) -> None:
+    widgets_before = len(view.findChildren(QWidget))
+    view.set_messages(_conversation(2000))
+    image = view.grab()
+    assert not image.isNull()
+    assert len(view.findChildren(QWidget)) == widgets_before
+    rendered = [m.id for m in view.messages() if view.render_count(m.id)]
+    assert 0 < len(rendered) < 100  # only what is on screen was laid out
+    assert "m1999" in rendered
+    assert view.verticalScrollBar().value() == view.verticalScrollBar().maximum()
+
+
+def test_streaming_batches_deltas_and_relayouts_only_the_streaming_message(view: ChatView, qtbot: Any) -> None:
+    view.set_messages(_conversation(20))
+    view.append_message(ChatMessage("s", Role.ASSISTANT, "", Outcome.STREAMING))
+    view.grab()
+    others_before = _total_renders(view) - view.render_count("s")
+    streaming_before = view.render_count("s")
+    deltas = [f"word{i} " for i in range(300)]
+    for delta in deltas:
+        view.append_delta("s", delta)
+    qtbot.waitUntil(lambda: view.message("s") is not None and view.message("s").text == "".join(deltas))  # type: ignore[union-attr]
+    view.grab()
+    assert view.render_count("s") - streaming_before <= 2  # 300 deltas, one or two layouts
+    assert _total_renders(view) - view.render_count("s") == others_before
+
+
+def test_update_message_drops_pending_deltas(view: ChatView) -> None:
+    view.set_messages([ChatMessage("s", Role.ASSISTANT, "partial", Outcome.STREAMING)])
+    view.append_delta("s", " more")
+    view.update_message(ChatMessage("s", Role.ASSISTANT, "final text", Outcome.COMPLETE))
+    view.flush()
+    assert view.message("s") == ChatMessage("s", Role.ASSISTANT, "final text", Outcome.COMPLETE)
+
+
+def test_follows_end_unless_scrolled_up(view: ChatView, qtbot: Any) -> None:
+    view.set_messages([*_conversation(60), ChatMessage("s", Role.ASSISTANT, "", Outcome.STREAMING)])
+    bar = view.verticalScrollBar()
+    view.grab()
+    assert bar.value() == bar.maximum()
+    for _ in range(40):
+        view.append_delta("s", "line of streamed text\n\n")
+    view.flush()
+    view.grab()
+    assert view.is_following()
+    assert bar.value() == bar.maximum()
+    assert not view.jump_button().isVisible()
+
+    bar.setValue(bar.maximum() // 2)
+    assert not view.is_following()
+    assert view.jump_button().isVisible()
+    held = bar.value()
+    for _ in range(40):
+        view.append_delta("s", "more text\n\n")
+    view.flush()
+    view.grab()
+    assert bar.value() == held
+
+    qtbot.mouseClick(view.jump_button(), Qt.MouseButton.LeftButton)
+    assert view.is_following()
+    assert bar.value() == bar.maximum()
+    assert not view.jump_button().isVisible()
+
+
+def test_retry_countdown_and_retry_now(qtbot: Any) -> None:
+    now = [100.0]
+    view = ChatView(clock=lambda: now[0])
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    view.set_messages([ChatMessage("u", Role.USER, "hi"), ChatMessage("a", Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.show_retry("a", 3, 1, 2, "rate limit")
+    assert view.retry_notice() == "Azure is busy (rate limit) - retrying in 3 s (1 of 2)"
+    assert view.banner_content(view.message("a"))[2] == ""  # type: ignore[arg-type]
+    view.show_retry("a", 45, 2, 2, "rate limit")
+    assert view.banner_content(view.message("a"))[2] == "Retry now"  # type: ignore[arg-type]
+    now[0] += 5
+    assert "retrying in 40 s (2 of 2)" in view.retry_notice()
+    now[0] += 60
+    assert view.retry_notice() == "Azure is busy (rate limit) - retrying now (2 of 2)"
+    view.grab()
+    geo = _geometry(view, "a")
+    with qtbot.waitSignal(view.retry_now_requested) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.banner_button.center().toPoint())
+    assert blocker.args == ["a"]
+    view.update_message(ChatMessage("a", Role.ASSISTANT, "done"))
+    assert view.retry_notice() == ""
+
+
+def test_outcome_banners(view: ChatView) -> None:
+    failed = ChatMessage(
+        "f",
+        Role.ASSISTANT,
+        "",
+        Outcome.FAILED,
+        error_title="No access",
+        error_text="Ask your admin for the Cognitive Services OpenAI User role.",
+        error_action="sign_in",
+    )
+    filtered = ChatMessage("x", Role.ASSISTANT, "Partial", Outcome.FILTERED, filter_categories=("hate", "violence"))
+    stopped = ChatMessage("s", Role.ASSISTANT, "Half", Outcome.STOPPED)
+    interrupted = ChatMessage("i", Role.ASSISTANT, "Half", Outcome.INTERRUPTED)
+    complete = ChatMessage("c", Role.ASSISTANT, "All good")
+    view.set_messages([failed, filtered, stopped, interrupted, complete])
+    assert view.banner_content(failed) == ("No access", failed.error_text, "Sign in")
+    assert "hate, violence" in view.banner_content(filtered)[1]
+    assert view.banner_kind(filtered) == "warning"
+    assert "Stopped" in view.banner_content(stopped)[1]
+    assert view.banner_content(interrupted)[2] == "Try again"
+    assert view.banner_content(complete) == ("", "", "")
+    assert view.banner_kind(failed) == "error"
+
+
+def test_failed_action_button_click_emits_action(view: ChatView, qtbot: Any) -> None:
+    failed = ChatMessage(
+        "f", Role.ASSISTANT, "", Outcome.FAILED, error_title="Key refused", error_text="x", error_action="settings"
+    )
+    view.set_messages([ChatMessage("u", Role.USER, "hi"), failed])
+    view.grab()
+    geo = _geometry(view, "f")
+    with qtbot.waitSignal(view.action_requested) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.banner_button.center().toPoint())
+    assert blocker.args == ["f", "settings"]
+
+
+def test_toolbar_actions_per_message(view: ChatView) -> None:
+    msgs = [
+        ChatMessage("u", Role.USER, "q"),
+        ChatMessage("a1", Role.ASSISTANT, "x"),
+        ChatMessage("u2", Role.USER, "q2"),
+        ChatMessage("a2", Role.ASSISTANT, "y"),
+    ]
+    view.set_messages(msgs)
+    keys = {m.id: [k for k, _ in view.tool_actions(m)] for m in msgs}
+    assert keys == {
+        "u": ["copy", "edit"],
+        "a1": ["copy", "details"],
+        "u2": ["copy", "edit"],
+        "a2": ["copy", "regenerate", "details"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("action", "signal"),
+    [("edit", "edit_requested"), ("regenerate", "regenerate_requested"), ("details", "details_requested")],
+)
+def test_toolbar_clicks_emit_signals(view: ChatView, qtbot: Any, action: str, signal: str) -> None:
+    view.set_messages([ChatMessage("u", Role.USER, "question"), ChatMessage("a", Role.ASSISTANT, "answer")])
+    view.grab()
+    target = "u" if action == "edit" else "a"
+    box = next(b for key, _, b in _geometry(view, target).tools if key == action)
+    with qtbot.waitSignal(getattr(view, signal)) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=box.center().toPoint())
+    assert blocker.args == [target]
+
+
+def test_copy_message_and_code_block(view: ChatView, qtbot: Any) -> None:
+    text = "Run this:\n\n```bash\necho hello\n```\n\nThen relax."
+    view.set_messages([ChatMessage("a", Role.ASSISTANT, text)])
+    view.grab()
+    geo = _geometry(view, "a")
+    with qtbot.waitSignal(view.copy_requested):
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.code_copies[0][0].center().toPoint())
+    assert QGuiApplication.clipboard().text() == "echo hello"
+    copy_box = next(b for key, _, b in geo.tools if key == "copy")
+    with qtbot.waitSignal(view.copy_requested) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=copy_box.center().toPoint())
+    assert blocker.args == ["a"]
+    assert QGuiApplication.clipboard().text() == text
+
+
+def test_select_text_opens_read_only_browser(view: ChatView, qtbot: Any) -> None:
+    view.set_messages([ChatMessage("a", Role.ASSISTANT, "Selectable **answer** with [a link](https://x.org)")])
+    view.trigger("a", "select")
+    browsers = view.findChildren(QTextBrowser)
+    assert len(browsers) == 1
+    assert browsers[0].isReadOnly()
+    assert not browsers[0].openLinks()
+    assert "Selectable answer" in browsers[0].toPlainText()
+
+
+def test_prepend_keeps_scroll_position_and_older_requested(view: ChatView, qtbot: Any) -> None:
+    view.set_messages(_conversation(100, "new"), has_older=True)
+    view.grab()
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    view.grab()
+    view.doItemsLayout()  # apply the height corrections found while painting
+    top_before = view.indexAt(QPoint(10, 5)).data(Qt.ItemDataRole.UserRole).id
+    offset_before = view.visualRect(view.indexAt(QPoint(10, 5))).top()
+    view.prepend_messages(_conversation(50, "old"), has_older=True)
+    index = view.indexAt(QPoint(10, 5))
+    assert index.data(Qt.ItemDataRole.UserRole).id == top_before
+    assert view.visualRect(index).top() == offset_before
+    with qtbot.waitSignal(view.older_requested):
+        bar.setValue(0)
+    with qtbot.assertNotEmitted(view.older_requested):
+        bar.setValue(50)
+        bar.setValue(0)  # already loading: no second request until messages arrive
+
+
+def test_theme_and_width_changes_invalidate_cache(view: ChatView, qtbot: Any) -> None:
+    view.set_messages([ChatMessage("a", Role.ASSISTANT, "Hello **world**")])
+    view.grab()
+    assert view.render_count("a") == 1
+    view.grab()
+    assert view.render_count("a") == 1  # cached
+    view.set_colors(DARK_COLORS)
+    view.grab()
+    assert view.render_count("a") == 2
+    view.resize(500, 600)
+    view.grab()
+    assert view.render_count("a") == 3
+
+
+def test_attachments_and_accessible_text(view: ChatView) -> None:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(20, 20, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    msg = ChatMessage("u", Role.USER, "What is this?", attachments=(bytes(array.data()), b"not an image"))
+    view.set_messages([msg])
+    assert not view.grab().isNull()
+    assert len(_geometry(view, "u").thumbs) == 2
+    assert view.model().index(0, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "You: What is this?"

@@ -1,0 +1,217 @@
+"""The composer: keys, Send/Stop, images (paste, drop, reject, remove), deployments, instructions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QUrl
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QDialog
+
+from desktop.ui.composer import MAX_IMAGE_BYTES, Composer, ImageAttachment, image_mime
+
+
+def _png(size: int = 8) -> bytes:
+    image = QImage(size, size, QImage.Format.Format_RGB32)
+    image.fill(QColor("blue"))
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(array.data())
+
+
+@pytest.fixture
+def composer(qtbot: Any) -> Composer:
+    widget = Composer()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.input.setFocus()
+    return widget
+
+
+def test_enter_sends_and_clears(composer: Composer, qtbot: Any) -> None:
+    qtbot.keyClicks(composer.input, "Hello there")
+    with qtbot.waitSignal(composer.send_requested) as blocker:
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+    assert blocker.args == ["Hello there", []]
+    assert composer.text() == ""
+
+
+def test_shift_enter_inserts_newline(composer: Composer, qtbot: Any) -> None:
+    qtbot.keyClicks(composer.input, "one")
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(composer.input, "two")
+    assert composer.text() == "one\ntwo"
+
+
+def test_ctrl_enter_sends_when_enter_makes_newlines(composer: Composer, qtbot: Any) -> None:
+    composer.set_send_on_enter(False)
+    qtbot.keyClicks(composer.input, "a")
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+    qtbot.keyClicks(composer.input, "b")
+    with qtbot.waitSignal(composer.send_requested) as blocker:
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert blocker.args == ["a\nb", []]
+
+
+def test_send_disabled_while_empty(composer: Composer, qtbot: Any) -> None:
+    assert not composer.send_button.isEnabled()
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+    qtbot.keyClicks(composer.input, "   ")
+    assert not composer.send_button.isEnabled()
+    qtbot.keyClicks(composer.input, "x")
+    assert composer.send_button.isEnabled()
+
+
+def test_send_becomes_stop_and_escape_stops(composer: Composer, qtbot: Any) -> None:
+    qtbot.keyClicks(composer.input, "next question")
+    composer.set_streaming(True)
+    assert composer.send_button.text() == "Stop"
+    assert composer.send_button.isEnabled()
+    with qtbot.assertNotEmitted(composer.send_requested):
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+    with qtbot.waitSignal(composer.stop_requested):
+        qtbot.keyClick(composer.input, Qt.Key.Key_Escape)
+    with qtbot.waitSignal(composer.stop_requested):
+        qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+    assert composer.text() == "next question"  # nothing typed is lost
+    composer.set_streaming(False)
+    assert composer.send_button.text() == "Send"
+
+
+def test_paste_image_shows_thumbnail_and_sends(composer: Composer, qtbot: Any) -> None:
+    mime = QMimeData()
+    image = QImage(12, 12, QImage.Format.Format_RGB32)
+    image.fill(QColor("green"))
+    mime.setImageData(image)
+    assert composer.input.canInsertFromMimeData(mime)
+    composer.input.insertFromMimeData(mime)
+    assert [i.mime for i in composer.images()] == ["image/png"]
+    assert composer.thumbs.isVisible()
+    assert composer.send_button.isEnabled()  # an image alone may be sent
+    with qtbot.waitSignal(composer.send_requested) as blocker:
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+    text, images = blocker.args
+    assert text == ""
+    assert len(images) == 1
+    assert isinstance(images[0], ImageAttachment)
+    assert composer.images() == []
+
+
+def test_drop_files_accepts_images_and_rejects_others(composer: Composer, tmp_path: Path) -> None:
+    good = tmp_path / "photo.png"
+    good.write_bytes(_png())
+    bad = tmp_path / "drawing.bmp"
+    bad.write_bytes(b"BM" + b"\0" * 100)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(good)), QUrl.fromLocalFile(str(bad))])
+    composer.add_from_mime(mime)
+    assert [i.name for i in composer.images()] == ["photo.png"]
+    assert composer.message.isVisible()
+    assert "drawing.bmp" in composer.message.text()
+    assert "PNG, JPEG, GIF or WebP" in composer.message.text()
+
+
+def test_oversized_and_unreadable_files_are_rejected(composer: Composer, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.png"
+    with huge.open("wb") as f:
+        f.truncate(MAX_IMAGE_BYTES + 1)
+    composer.add_from_mime(_urls(huge))
+    assert composer.images() == []
+    assert "larger than 20 MB" in composer.message.text()
+    composer.add_from_mime(_urls(tmp_path / "missing.png"))
+    assert "Couldn't read" in composer.message.text()
+
+
+def _urls(path: Path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    return mime
+
+
+def test_remove_button_removes_image(composer: Composer, qtbot: Any) -> None:
+    assert composer.add_image(_png(), "a.png")
+    assert composer.add_image(_png(), "b.png")
+    from desktop.ui.composer import _Thumb
+
+    thumbs = composer.thumbs.findChildren(_Thumb)
+    qtbot.mouseClick(thumbs[0].remove_button, Qt.MouseButton.LeftButton)
+    assert [i.name for i in composer.images()] == ["b.png"]
+
+
+def test_images_need_a_vision_deployment(composer: Composer) -> None:
+    composer.set_vision_enabled(False)
+    assert not composer.add_image(_png(), "a.png")
+    assert "can't read images" in composer.message.text()
+    composer.set_vision_enabled(True)
+    assert composer.add_image(_png(), "a.png")
+    assert not composer.message.isVisible()
+
+
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [
+        (b"\x89PNG\r\n\x1a\nxxxx", "image/png"),
+        (b"\xff\xd8\xff\xe0", "image/jpeg"),
+        (b"GIF89a..", "image/gif"),
+        (b"RIFF\0\0\0\0WEBPVP8 ", "image/webp"),
+        (b"BM....", None),
+        (b"", None),
+        (b"<svg", None),
+    ],
+)
+def test_image_mime(data: bytes, mime: str | None) -> None:
+    assert image_mime(data) == mime
+
+
+def test_deployment_picker(composer: Composer, qtbot: Any) -> None:
+    composer.set_deployments([("GPT-4o", "gpt-4o"), ("GPT-4o mini", "mini")], current="mini")
+    assert composer.deployments.currentText() == "GPT-4o mini"
+    with qtbot.waitSignal(composer.deployment_changed) as blocker:
+        composer.deployments.setCurrentIndex(0)
+    assert blocker.args == ["gpt-4o"]
+
+
+def test_instructions_dialog_presets(composer: Composer, qtbot: Any) -> None:
+    composer.set_instructions("Be nice.")
+    qtbot.mouseClick(composer.instructions_button, Qt.MouseButton.LeftButton)
+    dialog = composer.findChild(QDialog)
+    assert dialog is not None
+    assert dialog.text() == "Be nice."  # type: ignore[attr-defined]
+    presets = dialog.presets  # type: ignore[attr-defined]
+    index = presets.findText("Concise")
+    presets.setCurrentIndex(index)
+    presets.activated.emit(index)
+    with qtbot.waitSignal(composer.instructions_changed) as blocker:
+        dialog.accept()
+    assert blocker.args[0].startswith("Answer briefly")
+
+
+def test_input_grows_up_to_eight_lines(composer: Composer) -> None:
+    one = composer.input.height()
+    composer.set_text("\n".join(["line"] * 4))
+    four = composer.input.height()
+    composer.set_text("\n".join(["line"] * 8))
+    eight = composer.input.height()
+    composer.set_text("\n".join(["line"] * 30))
+    assert one < four < eight
+    assert composer.input.height() == eight
+
+
+def test_accessors_used_by_the_window(composer: Composer) -> None:
+    assert composer.current_deployment() is None
+    composer.set_deployments([("A", "a")])
+    assert composer.current_deployment() == "a"
+    composer.set_instructions("Be brief.")
+    assert composer.instructions() == "Be brief."
+    composer.focus_input()
+    assert all(
+        w.accessibleName()
+        for w in (composer.input, composer.deployments, composer.send_button, composer.instructions_button)
+    )

@@ -1,0 +1,174 @@
+"""The sidebar: grouping by day, search (debounced, bold matches), rename/delete/pin/archive, keyboard."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLineEdit
+
+from desktop.ui.conversation_list import (
+    ConversationItem,
+    ConversationList,
+    SearchResult,
+    group_conversations,
+    snippet_html,
+)
+
+NOW = datetime(2026, 11, 27, 15, 0)
+
+
+def _items() -> list[ConversationItem]:
+    return [
+        ConversationItem("today", "Today chat", NOW - timedelta(hours=2)),
+        ConversationItem("early", "Early today", NOW.replace(hour=0, minute=5)),
+        ConversationItem("yday", "Yesterday chat", NOW - timedelta(days=1)),
+        ConversationItem("week", "Week chat", NOW - timedelta(days=5)),
+        ConversationItem("month", "Month chat", NOW - timedelta(days=20)),
+        ConversationItem("aug", "August chat", datetime(2026, 8, 3, 9, 0)),
+        ConversationItem("jul", "July chat", datetime(2026, 7, 30, 9, 0)),
+        ConversationItem("pin", "Pinned old", datetime(2025, 1, 1), pinned=True),
+        ConversationItem("arch", "Archived", NOW, archived=True),
+    ]
+
+
+def test_grouping_by_day_with_fixed_now() -> None:
+    groups = [(label, [i.id for i in items]) for label, items in group_conversations(_items(), NOW)]
+    assert groups == [
+        ("Pinned", ["pin"]),
+        ("Today", ["today", "early"]),
+        ("Yesterday", ["yday"]),
+        ("Previous 7 days", ["week"]),
+        ("Previous 30 days", ["month"]),
+        ("August 2026", ["aug"]),
+        ("July 2026", ["jul"]),
+    ]
+    with_archived = group_conversations(_items(), NOW, show_archived=True)
+    assert with_archived[-1][0] == "Archived"
+    assert [i.id for i in with_archived[-1][1]] == ["arch"]
+
+
+@pytest.fixture
+def sidebar(qtbot: Any) -> ConversationList:
+    widget = ConversationList(now=lambda: NOW)
+    qtbot.addWidget(widget)
+    widget.set_items(_items())
+    widget.resize(280, 600)
+    widget.show()
+    return widget
+
+
+def test_snippet_html_bolds_matches_and_escapes() -> None:
+    html = snippet_html("the \x02quota\x03 <b>limit</b> & \x02rate\x03 limit")
+    assert html == "the <b>quota</b> &lt;b&gt;limit&lt;/b&gt; &amp; <b>rate</b> limit"
+    assert snippet_html("unterminated \x02match") == "unterminated match"
+
+
+def test_search_is_debounced_and_results_show_bold(sidebar: ConversationList, qtbot: Any) -> None:
+    queries: list[str] = []
+    sidebar.search_requested.connect(queries.append)
+    with qtbot.waitSignal(sidebar.search_requested):
+        qtbot.keyClicks(sidebar.search, "quota")
+    assert queries == ["quota"]  # five keystrokes, one search
+    sidebar.show_search_results([SearchResult("today", "Today chat", "raise the \x02quota\x03 please")])
+    assert sidebar.stack.currentWidget() is sidebar.results
+    labels = [w.text() for w in sidebar.results.findChildren(QLabel)]
+    assert "raise the <b>quota</b> please" in labels
+    with qtbot.waitSignal(sidebar.conversation_selected) as blocker:
+        sidebar.results.itemClicked.emit(sidebar.results.item(0))
+    assert blocker.args == ["today"]
+    with qtbot.waitSignal(sidebar.search_requested) as blocker:
+        sidebar.search.clear()
+    assert blocker.args == [""]
+    assert sidebar.stack.currentWidget() is sidebar.view
+
+
+def test_no_results_message(sidebar: ConversationList) -> None:
+    sidebar.show_search_results([])
+    assert sidebar.results.item(0).text() == "No chats match your search."
+
+
+def test_inline_rename_emits_and_rejects_empty(sidebar: ConversationList, qtbot: Any) -> None:
+    sidebar.rename("week")
+    editor = sidebar.view.findChild(QLineEdit)
+    assert editor is not None
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Renamed")
+    with qtbot.waitSignal(sidebar.rename_requested) as blocker:
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert blocker.args == ["week", "Renamed"]
+    index = sidebar.model.index(sidebar.model.row_of("week"))
+    with qtbot.assertNotEmitted(sidebar.rename_requested):
+        assert not sidebar.model.setData(index, "   ")
+    assert index.data() == "Renamed"
+
+
+def test_menu_actions_emit_requests(sidebar: ConversationList, qtbot: Any) -> None:
+    menu = sidebar.context_menu("pin")
+    assert menu is not None
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert set(actions) == {"Rename", "Unpin", "Archive", "Delete…"}
+    with qtbot.waitSignal(sidebar.pin_requested) as blocker:
+        actions["Unpin"].trigger()
+    assert blocker.args == ["pin", False]
+    with qtbot.waitSignal(sidebar.archive_requested) as blocker:
+        actions["Archive"].trigger()
+    assert blocker.args == ["pin", True]
+    with qtbot.waitSignal(sidebar.delete_requested) as blocker:
+        actions["Delete…"].trigger()
+    assert blocker.args == ["pin"]
+    assert sidebar.context_menu("no-such-id") is None
+
+
+def test_keyboard_navigation_skips_headers(sidebar: ConversationList, qtbot: Any) -> None:
+    seen: list[str] = []
+    sidebar.conversation_selected.connect(seen.append)
+    sidebar.select_next()
+    sidebar.select_next()
+    sidebar.select_next()
+    sidebar.select_previous()
+    assert seen == ["pin", "today", "early", "today"]
+    sidebar.view.setFocus()
+    with qtbot.waitSignal(sidebar.delete_requested) as blocker:
+        qtbot.keyClick(sidebar.view, Qt.Key.Key_Delete)
+    assert blocker.args == ["today"]
+    with qtbot.waitSignal(sidebar.conversation_selected) as blocker:
+        qtbot.keyClick(sidebar.view, Qt.Key.Key_Return)
+    assert blocker.args == ["today"]
+
+
+def test_headers_are_not_selectable_and_selection_survives_refresh(sidebar: ConversationList) -> None:
+    header = sidebar.model.index(0)
+    assert header.data() == "Pinned"
+    assert not sidebar.model.flags(header) & Qt.ItemFlag.ItemIsSelectable
+    sidebar.set_current("yday")
+    sidebar.set_items([*_items(), ConversationItem("new", "New one", NOW)])
+    assert sidebar.current_id() == "yday"
+
+
+def test_streaming_marker_and_accessible_text(sidebar: ConversationList) -> None:
+    sidebar.set_items([ConversationItem("s", "Busy", NOW, pinned=True, streaming=True)])
+    index = sidebar.model.index(sidebar.model.row_of("s"))
+    assert index.data().startswith("Busy")
+    assert index.data() != "Busy"
+    assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "Busy, pinned, answering"
+
+
+def test_new_chat_and_collapse(sidebar: ConversationList, qtbot: Any) -> None:
+    with qtbot.waitSignal(sidebar.new_requested):
+        qtbot.mouseClick(sidebar.new_button, Qt.MouseButton.LeftButton)
+    sidebar.set_collapsed(True)
+    assert not sidebar.stack.isVisible()
+    assert not sidebar.search.isVisible()
+    assert sidebar.new_button.isVisible()
+    sidebar.set_collapsed(False)
+    assert sidebar.stack.isVisible()
+
+
+def test_focus_search_selects_text(sidebar: ConversationList, qtbot: Any) -> None:
+    sidebar.activateWindow()
+    sidebar.search.setText("abc")
+    sidebar.focus_search()
+    assert sidebar.search.selectedText() == "abc"

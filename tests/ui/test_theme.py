@@ -1,0 +1,71 @@
+"""Theme: system scheme following, manual override, font size, change signal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from desktop.ui.theme import DARK_COLORS, LIGHT_COLORS, MAX_FONT_SIZE, MIN_FONT_SIZE, SchemeChoice, ThemeManager
+
+
+@pytest.fixture
+def app(qapp: QApplication) -> Iterator[QApplication]:
+    """The application, with palette, style sheet, font and style restored afterwards."""
+    palette, sheet, font = qapp.palette(), qapp.styleSheet(), qapp.font()
+    yield qapp
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
+def _window_color(app: QApplication) -> str:
+    return str(app.palette().color(QPalette.ColorRole.Window).name())
+
+
+def test_follows_system_scheme(app: QApplication, qtbot: Any) -> None:
+    system = [Qt.ColorScheme.Light]
+    theme = ThemeManager(app, system_scheme=lambda: system[0])
+    assert not theme.is_dark()
+    assert _window_color(app) == LIGHT_COLORS.window
+    system[0] = Qt.ColorScheme.Dark
+    with qtbot.waitSignal(theme.changed):
+        app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.is_dark()
+    assert theme.colors() is DARK_COLORS
+    assert _window_color(app) == DARK_COLORS.window
+
+
+def test_manual_override_ignores_system(app: QApplication, qtbot: Any) -> None:
+    theme = ThemeManager(app, SchemeChoice.DARK, system_scheme=lambda: Qt.ColorScheme.Light)
+    assert theme.is_dark()
+    with qtbot.assertNotEmitted(theme.changed):
+        app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    with qtbot.waitSignal(theme.changed):
+        theme.set_choice(SchemeChoice.LIGHT)
+    assert _window_color(app) == LIGHT_COLORS.window
+    assert DARK_COLORS.accent not in app.styleSheet()
+    assert LIGHT_COLORS.accent in app.styleSheet()
+
+
+def test_font_size_is_clamped_and_announced(app: QApplication, qtbot: Any) -> None:
+    theme = ThemeManager(app, SchemeChoice.LIGHT, font_size=11)
+    with qtbot.waitSignal(theme.changed):
+        theme.set_font_size(14)
+    assert app.font().pointSize() == 14
+    theme.set_font_size(200)
+    assert theme.font_size() == MAX_FONT_SIZE
+    theme.set_font_size(1)
+    assert theme.font_size() == MIN_FONT_SIZE
+    with qtbot.assertNotEmitted(theme.changed):
+        theme.set_font_size(MIN_FONT_SIZE)
+
+
+def test_colour_sets_differ_in_every_text_colour() -> None:
+    for name in ("window", "text", "code_bg", "user_bubble", "error_bg"):
+        assert getattr(LIGHT_COLORS, name) != getattr(DARK_COLORS, name)
+    assert LIGHT_COLORS.qcolor("accent").isValid()
