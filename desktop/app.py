@@ -316,6 +316,7 @@ def _start_demo(args: argparse.Namespace, configuration: Any, session_keys: Any,
     # Imported only here: the simulator (aiohttp) costs ~140 ms of start-up that real connections do not need.
     from desktop.config import ChatDefaults, Deployment, Profile
     from desktop.simulator import SimulatorConfig, SimulatorThread
+
     # Paced like a real deployment, so the demo shows streaming as people will see it.
     simulator = SimulatorThread(SimulatorConfig(first_token_delay=0.35, tokens_per_second=90.0))
     simulator.start()

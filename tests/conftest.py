@@ -45,9 +45,7 @@ class LogFailures(logging.Handler):
 
     def unexpected(self) -> list[logging.LogRecord]:
         return [
-            r
-            for r in self.records
-            if not any(r.name.startswith(p) and m in r.getMessage() for p, m in self.allowed)
+            r for r in self.records if not any(r.name.startswith(p) and m in r.getMessage() for p, m in self.allowed)
         ]
 
 
