@@ -7,6 +7,7 @@ task or all of them at shutdown.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -33,7 +34,7 @@ class TaskRunner:
             old.cancel()
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks[name] = task
-        task.add_done_callback(lambda t, n=name: self._finished(n, t))
+        task.add_done_callback(functools.partial(self._finished, name))
         return task
 
     def _finished(self, name: str, task: asyncio.Task[Any]) -> None:
