@@ -225,7 +225,7 @@ async def run_app(
     from desktop.config import Configuration, SettingsStore, load_policy
     from desktop.services import ChatService, Connections, TurnTarget
     from desktop.storage import HistoryError, HistoryStore
-    from desktop.ui import FirstPaintWatcher, MainWindow, TaskRunner, WindowServices
+    from desktop.ui import Dialogs, FirstPaintWatcher, MainWindow, TaskRunner, WindowServices
     from desktop.ui.theme import SchemeChoice, ThemeManager
 
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
@@ -252,7 +252,8 @@ async def run_app(
 
     session_keys = SessionKeyStore()
     simulator = _start_demo(args, configuration, session_keys, bridge)
-    connections = Connections(configuration, keys=KeyStore(), session_keys=session_keys)
+    keys = KeyStore()
+    connections = Connections(configuration, keys=keys, session_keys=session_keys)
 
     async def resolve(conversation_id: int) -> TurnTarget:
         return await connections.target_for(store.get_conversation(conversation_id))
@@ -271,6 +272,17 @@ async def run_app(
         demo=simulator is not None,
     )
     window = MainWindow(services)
+    demo_sims: list[Any] = [simulator] if simulator is not None else []
+
+    def start_demo() -> bool:
+        demo_args = argparse.Namespace(**{**vars(args), "demo": True})
+        started_sim = _start_demo(demo_args, configuration, session_keys, bridge)
+        if started_sim is not None:
+            demo_sims.append(started_sim)
+        return started_sim is not None
+
+    dialogs = Dialogs(window, connections, keys, session_keys, paths, start_demo=start_demo)
+    window.dialogs = dialogs  # type: ignore[attr-defined]
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
@@ -278,6 +290,8 @@ async def run_app(
 
     watcher = FirstPaintWatcher(window)
     window.show()
+    if not (args.smoke_test or args.screenshot):
+        dialogs.maybe_first_run()
     if on_ready is not None:
         on_ready(window, tasks)
     status = 0
@@ -299,8 +313,8 @@ async def run_app(
     await tasks.cancel_all(timeout=5.0)
     await connections.aclose()
     store.close()
-    if simulator is not None:
-        await asyncio.to_thread(simulator.stop)
+    for sim in demo_sims:
+        await asyncio.to_thread(sim.stop)
     return status
 
 

@@ -265,8 +265,19 @@ class MainWindow(QMainWindow):
         self._refresh_deployments()
 
     def settings_changed(self) -> None:
-        """Called after the settings dialog saved: apply without a restart."""
+        """Called after the settings dialog saved: apply without a restart (theme and text size included)."""
+        app = self.services.configuration.settings.app
+        theme = self.services.theme
+        with contextlib.suppress(ValueError):
+            theme.set_choice(SchemeChoice(app.theme))
+        if app.font_size:
+            theme.set_font_size(app.font_size)
         self._apply_settings()
+
+    def set_demo(self, demo: bool) -> None:
+        """Show or hide the demo notice (the demo can start from the first-run guide)."""
+        self.services.demo = demo
+        self.demo_banner.setVisible(demo)
 
     # -- conversations ---------------------------------------------------------------------------------------------
 

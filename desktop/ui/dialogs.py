@@ -1,0 +1,99 @@
+"""Opens the app's dialogs for the main window: settings, sign-in, About, and the first-run guide."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from desktop.paths import AppPaths
+from desktop.ui.about_dialog import AboutDialog
+from desktop.ui.first_run import FirstRunDialog
+from desktop.ui.main_window import MainWindow
+from desktop.ui.settings_dialog import ConnectionsPort, KeyStoreLike, SettingsDialog
+from desktop.ui.sign_in import SignInPanel
+
+
+class Dialogs(QObject):
+    """Owns the dialogs (one of each at a time) and connects them to the main window."""
+
+    def __init__(
+        self,
+        window: MainWindow,
+        connections: ConnectionsPort,
+        key_store: KeyStoreLike,
+        session_keys: KeyStoreLike,
+        paths: AppPaths,
+        *,
+        start_demo: Callable[[], bool],
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._connections = connections
+        self._keys = key_store
+        self._session_keys = session_keys
+        self._paths = paths
+        self._start_demo = start_demo
+        self._settings: SettingsDialog | None = None
+        self._keep: set[asyncio.Task[Any]] = set()
+        window.settings_requested.connect(self.open_settings)
+        window.sign_in_requested.connect(self.open_sign_in)
+        window.about_requested.connect(self.open_about)
+
+    @property
+    def _configuration(self) -> Any:
+        return self._window.services.configuration
+
+    def open_settings(self) -> SettingsDialog:
+        """Show the (non-modal) settings dialog; saved changes apply at once."""
+        if self._settings is None:
+            self._settings = SettingsDialog(
+                self._configuration, self._connections, self._keys, self._session_keys, parent=self._window
+            )
+            self._settings.settings_saved.connect(self._window.settings_changed)
+        self._settings.show()
+        self._settings.raise_()
+        return self._settings
+
+    def open_sign_in(self) -> SignInPanel | None:
+        """Sign in to the active connection."""
+        profile = self._configuration.settings.active_profile
+        if profile is None:
+            self.open_settings()
+            return None
+        panel = SignInPanel(self._connections, profile.id, self._window)
+        panel.signed_in.connect(lambda _user: self._window.settings_changed())
+        panel.start()
+        return panel
+
+    def open_about(self) -> None:
+        """Version, folders, log folder and the keyring in use."""
+
+        async def show() -> None:
+            try:
+                name = await self._keys.abackend_name()
+            except Exception as exc:  # the keyring itself may be the problem; About must still open
+                name = str(exc)
+            AboutDialog(self._paths, name, self._window).show()
+
+        task = asyncio.ensure_future(show())
+        self._keep.add(task)
+        task.add_done_callback(self._keep.discard)
+
+    def maybe_first_run(self) -> FirstRunDialog | None:
+        """The guided start, when nothing is set up yet."""
+        settings = self._configuration.settings
+        if settings.app.first_run_done or settings.profiles:
+            return None
+        dialog = FirstRunDialog(self._configuration, self._connections, self._keys, self._session_keys, self._window)
+        dialog.setup_finished.connect(lambda _pid: self._window.settings_changed())
+        dialog.demo_requested.connect(self._on_first_run_demo_requested)
+        dialog.show()
+        return dialog
+
+    def _on_first_run_demo_requested(self) -> None:
+        if self._start_demo():
+            self._window.set_demo(True)
+        self._window.settings_changed()

@@ -1,0 +1,144 @@
+"""The first-run guide against the simulator: a key profile, a work-account profile, and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from desktop.auth import KeyStore
+from desktop.services._connections import Connections
+from desktop.simulator import Simulator
+from desktop.ui.first_run import FirstRunDialog, Page
+from tests.ui.test_settings_dialog import UiWorld, in_loop, make_world, sim, world
+from tests.ui.test_sign_in import WINDOWS, _release_windows
+
+__all__ = ["_release_windows", "sim", "world"]  # fixtures used here
+
+
+def guide(world: UiWorld, qtbot: Any, connections: Any = None) -> tuple[FirstRunDialog, list[str], list[bool]]:
+    # Parented to a window, as in the app: closing the guide must not count as closing the last window.
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.show()
+    WINDOWS.append(window)
+    dialog = FirstRunDialog(
+        world.configuration, connections or world.connections, world.keys, world.session_keys, window
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    finished: list[str] = []
+    demo: list[bool] = []
+    dialog.setup_finished.connect(finished.append)
+    dialog.demo_requested.connect(lambda: demo.append(True))
+    return dialog, finished, demo
+
+
+@in_loop
+async def test_key_path_to_a_working_profile(
+    world: UiWorld, sim: Simulator, qtbot: Any, arun: Any, memory_keyring: Any
+) -> None:
+    dialog, finished, _ = guide(world, qtbot)
+    assert dialog.page is Page.CHOOSE and dialog.demo_choice.isVisible()
+    qtbot.mouseClick(dialog.key_choice, Qt.MouseButton.LeftButton)
+    assert dialog.page is Page.ADDRESS and dialog.key_edit.isVisible() and not dialog.sign_in_button.isVisible()
+    dialog.endpoint_edit.setText("http://example.com")
+    assert "not encrypted" in dialog.endpoint_feedback.text()
+    await dialog.next()
+    assert dialog.page is Page.ADDRESS and "not encrypted" in dialog.status_label.text()
+    dialog.endpoint_edit.setText(sim.base_url)
+    dialog.key_edit.setText(sim.api_key)
+    await dialog.next()
+    assert dialog.page is Page.DEPLOYMENT
+    names = [dialog.deployment_combo.itemText(i) for i in range(dialog.deployment_combo.count())]
+    assert names == ["gpt-4.1", "gpt-4o-mini", "o4-mini"]
+    dialog.deployment_combo.setCurrentText("gpt-4o-mini")
+    await dialog.next()
+    assert dialog.page is Page.TEST
+    assert "Everything works" in dialog.test_results.text()
+    assert "<b>Chat Completions API</b>" in dialog.test_results.text()
+    assert dialog.next_button.text() == "Start chatting"
+    await dialog.next()
+    assert not dialog.isVisible()
+    settings = world.fresh().settings
+    (profile,) = settings.profiles
+    assert finished == [profile.id]
+    assert settings.app.first_run_done and settings.app.active_profile_id == profile.id
+    assert profile.default_deployment == "gpt-4o-mini"
+    assert profile.deployments[0].api == "chat"  # the test found it answers Chat Completions only
+    assert memory_keyring.store[("Azure OpenAI Chat", profile.id)] == sim.api_key
+    assert sim.api_key not in world.settings_text()
+
+
+@in_loop
+async def test_no_keyring_keeps_the_key_for_the_session_and_goes_on(
+    tmp_path: Path, sim: Simulator, qtbot: Any, arun: Any
+) -> None:
+    from keyring.backends import fail
+
+    world = make_world(tmp_path / "config", KeyStore(fail.Keyring()))
+    dialog, _, _ = guide(world, qtbot)
+    dialog.choose("api_key")
+    dialog.endpoint_edit.setText(sim.base_url)
+    dialog.key_edit.setText(sim.api_key)
+    await dialog.next()
+    assert dialog.page is Page.ADDRESS and dialog.session_button.isVisible()
+    assert "kept in memory only" in dialog.status_label.text()
+    qtbot.mouseClick(dialog.session_button, Qt.MouseButton.LeftButton)
+    await dialog.work.wait()
+    assert dialog.page is Page.DEPLOYMENT
+    assert dialog.deployment_combo.count() == 3
+    await world.connections.aclose()
+
+
+class ArmOnSimulator(Connections):
+    """Connections whose Azure Resource Manager is the simulator's (the tests have no network)."""
+
+    arm_url = ""
+
+    async def discover_deployments(self, profile_id: str, *, arm_base_url: str | None = None) -> Any:
+        return await super().discover_deployments(profile_id, arm_base_url=self.arm_url)
+
+
+@in_loop
+async def test_work_account_path_signs_in_then_lists_deployments(
+    world: UiWorld, sim: Simulator, qtbot: Any, arun: Any
+) -> None:
+    connections = ArmOnSimulator(world.configuration, world.keys, world.session_keys, entra_sessions=world.sessions)
+    connections.arm_url = sim.arm_url
+    dialog, finished, _ = guide(world, qtbot, connections)
+    dialog.choose("entra")
+    assert dialog.sign_in_button.isVisible() and not dialog.key_edit.isVisible()
+    dialog.endpoint_edit.setText(sim.resource_url)
+    await dialog.next()
+    assert dialog.status_label.text() == "Sign in with Microsoft first."
+    await dialog.sign_in()
+    assert dialog.sign_in_panel is not None
+    await dialog.sign_in_panel.work.wait()
+    assert dialog.account_label.text() == "Signed in as ada@contoso.example."
+    await dialog.next()
+    assert dialog.page is Page.DEPLOYMENT
+    assert dialog.deployment_combo.count() >= 1
+    await dialog.next()
+    assert dialog.page is Page.TEST
+    await dialog.next()
+    assert finished and world.fresh().settings.app.first_run_done
+    await connections.aclose()
+
+
+@in_loop
+async def test_try_the_demo_asks_the_app_for_demo_mode(world: UiWorld, qtbot: Any, arun: Any) -> None:
+    dialog, finished, demo = guide(world, qtbot)
+    qtbot.mouseClick(dialog.demo_choice, Qt.MouseButton.LeftButton)
+    assert demo == [True] and finished == []
+    assert world.fresh().settings.app.first_run_done
+
+
+@in_loop
+async def test_back_returns_to_the_previous_step(world: UiWorld, qtbot: Any, arun: Any) -> None:
+    dialog, _, _ = guide(world, qtbot)
+    dialog.choose("api_key")
+    dialog.back_button.click()
+    assert dialog.page is Page.CHOOSE and not dialog.back_button.isVisible()
