@@ -1,0 +1,101 @@
+"""Run the benchmark suite and print every figure as a ratio against a baseline measured in the same run.
+
+Usage: .venv/bin/python -m tests.benchmarks [--runs N] [--quick] [--only stream,startup,ui] [--write-results]
+(or .venv/bin/python tests/benchmarks/run.py ...). Never part of the normal test run (pytest's norecursedirs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `tests.benchmarks` and `desktop` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks import startup, stream, ui
+from tests.benchmarks._report import Figure, machine_info, markdown_table, text_table
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+SECTIONS = ("stream", "startup", "ui")
+
+
+def _sections(args: argparse.Namespace) -> dict[str, Callable[[], list[Figure]]]:
+    runs = args.runs
+    if args.quick:
+        return {
+            "stream": lambda: stream.run(sizes=(1_000, 5_000), runs=runs),
+            "startup": lambda: startup.run(runs=runs, large=(200, 50)),
+            "ui": lambda: ui.run(runs=runs, quick=True),
+        }
+    return {
+        "stream": lambda: stream.run(sizes=(1_000, 20_000), runs=runs),
+        "startup": lambda: startup.run(runs=runs),
+        "ui": lambda: ui.run(runs=runs),
+    }
+
+
+def write_results(figures: list[Figure], failures: list[str], command: str, seconds: float) -> None:
+    """Write RESULTS.md: the machine, the command, the table and any section that could not run."""
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}` in {seconds:.0f} s.",
+        "Every figure is the median over the runs shown; every ratio is against a baseline measured in the same run.",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *(f"| {key} | {value} |" for key, value in machine_info().items()),
+        "",
+        markdown_table(figures),
+    ]
+    if failures:
+        lines += ["", "## Sections that did not run", "", *(f"- {failure}" for failure in failures)]
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run the chosen sections, print the table; exit 1 if a budget is missed."""
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is quoted (default 5)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for checking the harness")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--write-results", action="store_true", help=f"write the table to {RESULTS.name}")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown or args.runs < 1:
+        parser.error(f"unknown section(s) {', '.join(unknown)}" if unknown else "--runs must be at least 1")
+
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    failures: list[str] = []
+    sections = _sections(args)
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        try:
+            figures += sections[name]()
+        except Exception as exc:  # a section that cannot run is reported, the others still run
+            traceback.print_exc()
+            failures.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    seconds = time.perf_counter() - started
+    print(text_table(figures))
+    for failure in failures:
+        print(f"NOT RUN  {failure}")
+    missed = [f for f in figures if f.ok is False]
+    print(
+        f"\n{len(figures)} figures, {len(missed)} budget(s) missed, {len(failures)} section(s) failed, {seconds:.0f} s"
+    )
+    if args.write_results:
+        command = "python -m tests.benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+        write_results(figures, failures, command.strip(), seconds)
+        print(f"wrote {RESULTS}")
+    return 1 if missed or failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

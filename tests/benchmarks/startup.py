@@ -1,0 +1,137 @@
+"""Start-up: process start to first painted main window, and peak memory, against a bare PySide6 window.
+
+Both are started as fresh processes with the offscreen platform and print "first paint after N ms" measured from the
+process's start time in /proc. Resident memory (VmRSS) is read by this process from /proc/PID/status as soon as that
+line arrives, the same way for both (`wait4`'s ru_maxrss is no use: Linux carries the parent's peak into the child).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.paths import AppPaths
+from tests.benchmarks._history import write_history
+from tests.benchmarks._report import Figure, median
+
+_FIRST_PAINT = re.compile(r"first paint after (\d+) ms")
+_BARE = Path(__file__).with_name("bare_window.py")
+BASELINE = "bare window"
+
+
+@dataclass(frozen=True)
+class Start:
+    """One start: the child's own figure, the parent's spawn-to-line figure, and the child's RSS at that point."""
+
+    first_paint_ms: float
+    outside_ms: float
+    rss_mb: float
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way of starting: a command line and an optional history to pre-fill."""
+
+    name: str
+    conversations: int = 0
+    messages_each: int = 0
+
+
+def _app_command(profile: Path) -> list[str]:
+    # Exactly what the installed entry point runs (`azure-openai-chat`), without depending on the venv's bin dir.
+    return [sys.executable, "-c", "import sys; from desktop.app import main; sys.exit(main())",
+            "--profile-dir", str(profile), "--smoke-test"]  # fmt: skip
+
+
+def _rss_mb(pid: int) -> float:
+    """VmRSS of a live process in MB; 0 if it has already exited (then the start is reported as failed)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            return next((int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:")), 0.0)
+    except OSError:
+        return 0.0
+
+
+def start_once(name: str, argv: list[str]) -> Start:
+    """Run one process to its first paint and exit; raise with its stderr if it fails."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    with tempfile.TemporaryFile("w+") as errors:
+        spawned = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+        assert process.stdout is not None
+        painted: float | None = None
+        outside = rss = 0.0
+        for line in process.stdout:
+            if (match := _FIRST_PAINT.search(line)) and painted is None:
+                outside = (time.perf_counter() - spawned) * 1000
+                painted = float(match.group(1))
+                rss = _rss_mb(process.pid)
+        process.wait()
+        if process.returncode != 0 or painted is None or not rss:
+            errors.seek(0)
+            lines = errors.read().strip().splitlines() or ["(no output)"]
+            raise RuntimeError(
+                f"{name}: exit status {process.returncode}, first paint {painted}, RSS {rss:.0f} MB: {lines[-1]}\n"
+                + "\n".join(lines[-8:])
+            )
+    return Start(painted, outside, rss)
+
+
+def run(runs: int = 5, large: tuple[int, int] = (1_000, 50)) -> list[Figure]:
+    """Start the bare window and the app (empty, medium and large history) `runs` times each, round-robin."""
+    conversations, each = large
+    cases = [
+        Case("app, empty profile"),
+        Case(f"app, {conversations // 10:,} conv / {conversations * each // 10:,} msgs", conversations // 10, each),
+        Case(f"app, {conversations:,} conv / {conversations * each:,} msgs", conversations, each),
+    ]
+    root = Path(tempfile.mkdtemp(prefix="bench-startup-"))
+    try:
+        commands = {BASELINE: [sys.executable, str(_BARE)]}
+        for i, case in enumerate(cases):
+            profile = root / f"profile{i}"
+            if case.conversations:
+                write_history(AppPaths.under(profile).history_file, case.conversations, case.messages_each)
+            commands[case.name] = _app_command(profile)
+        for name, argv in commands.items():
+            start_once(name, argv)  # warm-up: page cache, bytecode, the profile's first-run files
+        starts: dict[str, list[Start]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, argv in commands.items():
+                starts[name].append(start_once(name, argv))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return figures(starts, large_case=cases[-1].name)
+
+
+def figures(starts: dict[str, list[Start]], large_case: str) -> list[Figure]:
+    """First paint (own clock and from outside) and RSS of each case against the bare window."""
+    base = starts[BASELINE]
+    paint0 = median([s.first_paint_ms for s in base])
+    outside0 = median([s.outside_ms for s in base])
+    rss0 = median([s.rss_mb for s in base])
+    out = [
+        Figure("start-up", f"{BASELINE}: first paint", paint0, "ms", runs=len(base)),
+        Figure("start-up", f"{BASELINE}: RSS at first paint", rss0, "MB", runs=len(base)),
+    ]
+    for name, measured in starts.items():
+        if name == BASELINE:
+            continue
+        paint = median([s.first_paint_ms for s in measured])
+        budget = name == large_case
+        out += [
+            Figure("start-up", f"{name}: first paint", paint, "ms", paint0, BASELINE, len(measured),
+                   "<= x1.3" if budget else "", paint <= 1.3 * paint0 if budget else None),
+            Figure("start-up", f"{name}: spawn to paint line (parent clock)",
+                   median([s.outside_ms for s in measured]), "ms", outside0, BASELINE, len(measured)),
+            Figure("start-up", f"{name}: RSS at first paint", median([s.rss_mb for s in measured]), "MB", rss0,
+                   BASELINE, len(measured)),
+        ]  # fmt: skip
+    return out

@@ -1,0 +1,300 @@
+"""One UI benchmark inside the real app: `python -m tests.benchmarks.ui_child JSON` prints `RESULT {json}`.
+
+The parent (ui.py) prepares the profile (history, simulator URL) and runs one fresh process per case, so memory
+figures are not polluted by earlier cases. The app is started through `desktop.app.run_app` like `main()` does; the
+connection is an ordinary API-key profile pointing at the simulator process, its key in an in-memory keyring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+import keyring
+from keyring.backend import KeyringBackend
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop.app import GarbageCollector, build_parser, process_start_time, run_app
+from desktop.auth import KeyStore
+from desktop.client import AzureOpenAIClient
+from desktop.config import Configuration, Deployment, Profile, SettingsStore
+from desktop.paths import AppPaths
+from desktop.ui import MainWindow, TaskRunner
+
+PROFILE_ID = "00000000-0000-0000-0000-0000000be4c4"
+DEPLOYMENT = "gpt-4.1"
+PROBE_MS = 10  # the lateness probe's period
+
+
+class _MemoryKeyring(KeyringBackend):
+    """The benchmark's keyring: no D-Bus, no files (the app's key store sees an ordinary backend)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (VmRSS), in MB."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return kib / 1024
+
+
+def configure(paths: AppPaths, base_url: str, api_key: str) -> None:
+    """Save a profile pointing at the simulator and put its key into the (in-memory) keyring."""
+    keyring.set_keyring(_MemoryKeyring())
+    configuration = Configuration(SettingsStore(paths.config_dir))
+    configuration.load()
+    configuration.put_profile(
+        Profile(
+            id=PROFILE_ID,
+            display_name="Benchmark simulator",
+            endpoint=base_url,
+            deployments=(Deployment(DEPLOYMENT, DEPLOYMENT, api="responses"),),
+            default_deployment=DEPLOYMENT,
+        )
+    )
+    configuration.update_app(active_profile_id=PROFILE_ID)
+    KeyStore().set(PROFILE_ID, api_key)
+
+
+class LatenessProbe:
+    """A precise Qt timer that records how late each tick fires: the event loop's stalls, in ms."""
+
+    def __init__(self) -> None:
+        self.late_ms: list[float] = []
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(PROBE_MS)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0.0
+
+    def start(self) -> None:
+        """Start recording (clears earlier ticks)."""
+        self.late_ms.clear()
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> list[float]:
+        """Stop and return the lateness of every tick."""
+        self._timer.stop()
+        return list(self.late_ms)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.late_ms.append(max(0.0, (now - self._last) * 1000 - PROBE_MS))
+        self._last = now
+
+
+def p99(values: list[float]) -> float:
+    """The 99th percentile (0 for no values)."""
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+class PaintWaiter(QObject):
+    """Resolves a future at the end of the first paint of `widget` for which `ready()` holds."""
+
+    def __init__(self, widget: QWidget, ready: Callable[[], bool]) -> None:
+        super().__init__(widget)
+        self.done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._widget, self._ready = widget, ready
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On a qualifying Paint, note the time once Qt has handled it (next turn of the loop)."""
+        if watched is self._widget and event.type() == QEvent.Type.Paint and self._ready():
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self._resolve)
+        return False
+
+    def _resolve(self) -> None:
+        if not self.done.done():
+            self.done.set_result(time.perf_counter())
+
+
+def answer_text_shown(window: MainWindow) -> bool:
+    """Whether the last message in the chat view is an answer with some text (streaming or, if quick, finished)."""
+    model = window.chat_view.model()
+    rows = model.rowCount()
+    if rows == 0:
+        return False
+    message = model.index(rows - 1, 0).data(Qt.ItemDataRole.UserRole)
+    return message is not None and str(message.role) == "assistant" and bool(message.text)
+
+
+async def send_and_wait(window: MainWindow, text: str, timeout: float) -> None:
+    """Send `text` in a new chat and wait until its turn finished."""
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_finished(conversation_id: int, outcome: str) -> None:
+        if not finished.done():
+            finished.set_result(None)
+
+    window.turn_finished.connect(on_finished)
+    try:
+        window.send(text)
+        await asyncio.wait_for(finished, timeout)
+    finally:
+        window.turn_finished.disconnect(on_finished)
+
+
+async def smoothness(window: MainWindow, params: dict[str, Any]) -> dict[str, Any]:
+    """Stalls while a Markdown answer streams at the simulator's pace, against the same probe idling."""
+    probe = LatenessProbe()
+    idle_seconds = float(params["idle_seconds"])
+    probe.start()
+    await asyncio.sleep(idle_seconds)  # a measurement window, not a wait for something to happen
+    idle = probe.stop()
+    runs = []
+    for _ in range(int(params["runs"])):
+        window.new_chat()
+        cpu, wall = time.process_time(), time.perf_counter()
+        probe.start()
+        await send_and_wait(window, f"Show me markdown with a table [[deltas:{params['tokens']}]]", 600)
+        late = probe.stop()
+        runs.append({
+            "max": max(late), "p99": p99(late), "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
+        })  # fmt: skip
+    return {"idle_max": max(idle), "idle_p99": p99(idle), "runs": runs}
+
+
+async def open_conversation(window: MainWindow, params: dict[str, Any]) -> dict[str, Any]:
+    """Time from open to the first paint of a conversation's end, and the memory it added."""
+    results: dict[str, list[dict[str, float]]] = {}
+    cold_rss: dict[str, float] = {}
+
+    async def open_once(conversation_id: int) -> tuple[float, float]:
+        window.new_chat()
+        waiter = PaintWaiter(window.chat_view.viewport(), lambda: True)
+        before, start = rss_mb(), time.perf_counter()
+        window.open_conversation(conversation_id)
+        painted = await asyncio.wait_for(waiter.done, 60)
+        return (painted - start) * 1000, rss_mb() - before
+
+    # The first (cold) open of each gives the memory it adds; the timed runs come after, warm.
+    for label, conversation_id in params["conversations"].items():
+        cold_rss[label] = (await open_once(int(conversation_id)))[1]
+    for _ in range(int(params["runs"])):
+        for label, conversation_id in params["conversations"].items():
+            ms, _ = await open_once(int(conversation_id))
+            results.setdefault(label, []).append({"ms": ms, "rss_added": cold_rss[label]})
+    return results
+
+
+async def client_first_delta(client: AzureOpenAIClient) -> float:
+    """Seconds from request to the first text delta through our bare client (the baseline)."""
+    start = time.perf_counter()
+    async with await client.responses.create(model=DEPLOYMENT, input="hello [[deltas:20]]", stream=True) as stream:
+        async for event in stream:
+            if event.type == "response.output_text.delta":
+                break
+    return time.perf_counter() - start
+
+
+async def app_first_delta(window: MainWindow) -> float:
+    """Seconds from Send to the end of the first paint showing streamed text, in a new chat."""
+    window.new_chat()
+    waiter = PaintWaiter(window.chat_view.viewport(), lambda: answer_text_shown(window))
+    start = time.perf_counter()
+    await send_and_wait(window, "hello [[deltas:20]]", 60)
+    return (await asyncio.wait_for(waiter.done, 1)) - start
+
+
+async def first_token(window: MainWindow, params: dict[str, Any]) -> dict[str, Any]:
+    """Send -> first delta painted, and our bare client's time to its first delta, both minus the sim's delay."""
+    delay = float(params["first_token_delay"])
+    app, bare = [], []
+    async with AzureOpenAIClient(base_url=params["base_url"], api_key=params["api_key"], max_retries=0) as client:
+        await client_first_delta(client)  # warm-up of both: connections and first-use costs
+        await app_first_delta(window)
+        for _ in range(int(params["runs"])):
+            bare.append(await client_first_delta(client))
+            app.append(await app_first_delta(window))
+    return {"app_ms": [(s - delay) * 1000 for s in app], "client_ms": [(s - delay) * 1000 for s in bare]}
+
+
+CASES: dict[str, Callable[[MainWindow, dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]] = {
+    "smoothness": smoothness,
+    "open": open_conversation,
+    "first_token": first_token,
+}
+
+
+def main() -> None:
+    """Start the app on the prepared profile, run one case once the window is up, print its result, quit."""
+    started = process_start_time()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("params", help="JSON: case, profile, base_url, api_key and the case's parameters")
+    params = json.loads(parser.parse_args().params)
+    paths = AppPaths.under(Path(params["profile"]))
+    paths.ensure()
+    configure(paths, params["base_url"], params["api_key"])
+    args = build_parser().parse_args(["--profile-dir", params["profile"]])
+    app = QApplication(sys.argv[:1])
+    import qasync
+
+    outcome: dict[str, Any] = {}
+
+    async def measure(window: MainWindow) -> None:
+        try:
+            await asyncio.wait_for(FirstPaint(window).done, 60)
+            outcome.update(await CASES[params["case"]](window, params))
+        except Exception as exc:  # reported to the parent as the case's failure, with its type
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            window.close()
+
+    holder: list[asyncio.Task[None]] = []
+
+    def on_ready(window: MainWindow, tasks: TaskRunner) -> None:
+        holder.append(asyncio.get_running_loop().create_task(measure(window)))
+
+    # As main(): automatic GC off, collected from the GUI thread (platform-notes.md, the segfault hazard).
+    collector = GarbageCollector()
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            runner.run(run_app(app, args, paths, started, on_ready=on_ready))
+    finally:
+        collector.stop()
+    print("RESULT " + json.dumps(outcome), flush=True)
+    sys.stderr.flush()
+    # Skip interpreter finalization: after a few streamed turns it aborts in PySide6 ("Fatal Python error:
+    # bool_dealloc", Py_True's refcount is decremented ~16 times per turn by a C extension). The measurements are
+    # complete by then; the crash is reported to the app's maintainers rather than counted as a benchmark failure.
+    os._exit(1 if "error" in outcome or not outcome else 0)
+
+
+class FirstPaint(PaintWaiter):
+    """The window's first paint (any paint of the window counts)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window, lambda: True)
+
+
+if __name__ == "__main__":
+    main()
