@@ -311,12 +311,6 @@ async def run_app(
         window.close()
     await closed.wait()
     await tasks.cancel_all(timeout=5.0)
-    # Dialogs run short tasks of their own (keyring look-ups, connection tests): end them too, before the loop closes.
-    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    for task in others:
-        task.cancel()
-    if others:
-        await asyncio.wait(others, timeout=5.0)
     await connections.aclose()
     store.close()
     for sim in demo_sims:
