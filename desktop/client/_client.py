@@ -243,6 +243,40 @@ class AzureOpenAIClient:
             (time.perf_counter() - started) * 1000,
         )
 
+    async def _create(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        max_retries: int | None,
+        timeout: Timeout | None,
+        on_retry: OnRetry | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> httpx.Response | tuple[dict[str, Any], str | None]:
+        """POST a `create` call: the open response when streaming, else the JSON body and request id."""
+        url = self._url(path)
+        if stream:
+            return await self._send(
+                "POST",
+                url,
+                body={**body, "stream": True},
+                stream=True,
+                max_retries=max_retries,
+                timeout=timeout,
+                on_retry=on_retry,
+                extra_headers=extra_headers,
+            )
+        return await self._request_json(
+            "POST",
+            url,
+            body=body,
+            max_retries=max_retries,
+            timeout=timeout,
+            on_retry=on_retry,
+            extra_headers=extra_headers,
+        )
+
     async def _request_json(
         self,
         method: str,
@@ -348,32 +382,18 @@ class Responses:
         **params: Any,
     ) -> Response | ResponseStream:
         """Create a response; every other keyword (input, instructions, store, ...) goes into the JSON body."""
-        client = self._client
-        body = {"model": model, **params}
-        url = client._url("responses")
-        if stream:
-            body["stream"] = True
-            response = await client._send(
-                "POST",
-                url,
-                body=body,
-                stream=True,
-                max_retries=max_retries,
-                timeout=timeout,
-                on_retry=on_retry,
-                extra_headers=extra_headers,
-            )
-            return ResponseStream(response)
-        data, request_id = await client._request_json(
-            "POST",
-            url,
-            body=body,
+        result = await self._client._create(
+            "responses",
+            {"model": model, **params},
+            stream=stream,
             max_retries=max_retries,
             timeout=timeout,
             on_retry=on_retry,
             extra_headers=extra_headers,
         )
-        return parse_response(data, request_id)
+        if isinstance(result, httpx.Response):
+            return ResponseStream(result)
+        return parse_response(*result)
 
 
 class Completions:
@@ -423,32 +443,18 @@ class Completions:
         **params: Any,
     ) -> ChatCompletion | ChatCompletionStream:
         """Create a chat completion; every other keyword (max_tokens, temperature, ...) goes into the JSON body."""
-        client = self._client
-        body = {"messages": messages, "model": model, **params}
-        url = client._url("chat/completions")
-        if stream:
-            body["stream"] = True
-            response = await client._send(
-                "POST",
-                url,
-                body=body,
-                stream=True,
-                max_retries=max_retries,
-                timeout=timeout,
-                on_retry=on_retry,
-                extra_headers=extra_headers,
-            )
-            return ChatCompletionStream(response)
-        data, request_id = await client._request_json(
-            "POST",
-            url,
-            body=body,
+        result = await self._client._create(
+            "chat/completions",
+            {"messages": messages, "model": model, **params},
+            stream=stream,
             max_retries=max_retries,
             timeout=timeout,
             on_retry=on_retry,
             extra_headers=extra_headers,
         )
-        return parse_chat_completion(data, request_id)
+        if isinstance(result, httpx.Response):
+            return ChatCompletionStream(result)
+        return parse_chat_completion(*result)
 
 
 class Chat:
