@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-__all__ = ["AZURE_CLI_CLIENT_ID", "ENTRA_CLOUDS", "EntraAccount", "EntraCloud", "EntraOptions"]
+from desktop.clouds import AZURE_CLI_CLIENT_ID, CLOUDS
 
-#: The Azure CLI public client: works in every tenant without an app registration of one's own.
-AZURE_CLI_CLIENT_ID: Final = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+__all__ = ["AZURE_CLI_CLIENT_ID", "ENTRA_CLOUDS", "EntraAccount", "EntraCloud", "EntraOptions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,24 +22,11 @@ class EntraCloud:
     arm_scope: str
 
 
-# Kept here rather than imported from desktop.config so auth stays self-contained (same layer, no cycle risk).
-ENTRA_CLOUDS: Final = MappingProxyType(
+# The sign-in facts of each cloud, from the one cloud table the app has.
+ENTRA_CLOUDS: Final[Mapping[str, EntraCloud]] = MappingProxyType(
     {
-        "public": EntraCloud(
-            "login.microsoftonline.com",
-            "https://cognitiveservices.azure.com/.default",
-            "https://management.azure.com/.default",
-        ),
-        "usgov": EntraCloud(
-            "login.microsoftonline.us",
-            "https://cognitiveservices.azure.us/.default",
-            "https://management.usgovcloudapi.net/.default",
-        ),
-        "china": EntraCloud(
-            "login.chinacloudapi.cn",
-            "https://cognitiveservices.azure.cn/.default",
-            "https://management.chinacloudapi.cn/.default",
-        ),
+        name: EntraCloud(cloud.authority_host, cloud.cognitive_services_scope, cloud.arm_scope)
+        for name, cloud in CLOUDS.items()
     }
 )
 

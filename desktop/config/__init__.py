@@ -1,12 +1,11 @@
 """Settings and connection profiles (versioned JSON, atomic writes), the endpoint normaliser and admin policy."""
 
-from desktop.config._clouds import CLOUD_NAMES, CLOUDS, Cloud, CloudName, cloud_for_host
+from desktop.clouds import AZURE_CLI_CLIENT_ID, CLOUD_NAMES, CLOUDS, Cloud, CloudName, cloud_for_host
 from desktop.config._configuration import Configuration, SettingsChangeError
 from desktop.config._endpoint import EndpointError, NormalizedEndpoint, normalize_endpoint
 from desktop.config._model import (
     API_SUPPORTS,
     AUTH_METHODS,
-    AZURE_CLI_CLIENT_ID,
     DEFAULT_TENANT,
     PROXY_NONE,
     PROXY_SYSTEM,

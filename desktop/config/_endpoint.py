@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from desktop.config._clouds import CloudName, cloud_for_host
+from desktop.clouds import CloudName, cloud_for_host
 
 _EXAMPLE = "https://my-resource.openai.azure.com"
 # Wrappers people copy along with an address: quotes from docs/JSON, <angle brackets> from e-mail, sentence punctuation.

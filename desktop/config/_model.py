@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from desktop.config._clouds import CloudName
+from desktop.clouds import AZURE_CLI_CLIENT_ID, CloudName
 
 AuthMethod = Literal["api_key", "entra", "azure_cli"]
 ApiSupport = Literal["responses", "chat", "unknown"]
@@ -17,7 +17,6 @@ API_SUPPORTS: tuple[ApiSupport, ...] = get_args(ApiSupport)
 REASONING_EFFORTS: tuple[ReasoningEffort, ...] = get_args(ReasoningEffort)
 THEMES: tuple[Theme, ...] = get_args(Theme)
 
-AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 DEFAULT_TENANT = "organizations"
 PROXY_SYSTEM = "system"
 PROXY_NONE = "none"

@@ -7,12 +7,11 @@ from dataclasses import asdict
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from desktop.config._clouds import CLOUD_NAMES
+from desktop.clouds import AZURE_CLI_CLIENT_ID, CLOUD_NAMES
 from desktop.config._endpoint import EndpointError, normalize_endpoint
 from desktop.config._model import (
     API_SUPPORTS,
     AUTH_METHODS,
-    AZURE_CLI_CLIENT_ID,
     DEFAULT_TENANT,
     PROXY_NONE,
     PROXY_SYSTEM,

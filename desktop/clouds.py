@@ -1,9 +1,16 @@
-"""The Azure clouds the app can talk to: sign-in hosts, token scopes and endpoint suffixes."""
+"""The Azure clouds the app can talk to: sign-in hosts, token scopes and endpoint suffixes.
+
+Below every layer (like `desktop.paths`) because settings (`desktop.config`) and sign-in (`desktop.auth`), which may
+not import each other, both need the same facts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, get_args
+
+#: The Azure CLI public client: works in every tenant without an app registration of one's own.
+AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
 CloudName = Literal["public", "usgov", "china"]
 CLOUD_NAMES: tuple[CloudName, ...] = get_args(CloudName)
