@@ -17,6 +17,7 @@ from desktop.client._errors import (
     RateLimitError,
     StreamErrorKind,
     UnprocessableEntityError,
+    triggered_filter_categories,
 )
 from desktop.client._retry import RetryNotice
 from desktop.client._sse import ServerSentEvent, SSEDecoder
@@ -74,4 +75,5 @@ __all__ = [
     "StreamErrorKind",
     "TokenProvider",
     "UnprocessableEntityError",
+    "triggered_filter_categories",
 ]

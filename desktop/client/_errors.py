@@ -43,6 +43,7 @@ __all__ = [
     "UnprocessableEntityError",
     "make_status_error",
     "request_id_of",
+    "triggered_filter_categories",
 ]
 
 # Headers worth keeping on an error for support and for the UI (rate limits, region, ids).
@@ -158,12 +159,7 @@ class BadRequestError(APIStatusError):
     @property
     def content_filter_categories(self) -> list[str]:
         """Names of the content filter categories that were filtered or detected (empty if none)."""
-        results = _find_filter_results(self.body)
-        return [
-            name
-            for name, value in results.items()
-            if isinstance(value, dict) and (value.get("filtered") is True or value.get("detected") is True)
-        ]
+        return triggered_filter_categories(_find_filter_results(self.body))
 
     @property
     def is_content_filter(self) -> bool:
@@ -212,6 +208,17 @@ _CLASS_BY_STATUS: Final[dict[int, type[APIStatusError]]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+def triggered_filter_categories(results: Any) -> list[str]:
+    """Names of the categories in Azure content filter results that were filtered or detected."""
+    if not isinstance(results, dict):
+        return []
+    return [
+        name
+        for name, value in results.items()
+        if isinstance(value, dict) and (value.get("filtered") is True or value.get("detected") is True)
+    ]
 
 
 def _find_filter_results(body: Any) -> dict[str, Any]:

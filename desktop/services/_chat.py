@@ -25,6 +25,7 @@ from desktop.client import (
     ChatCompletionStream,
     ResponseStream,
     RetryNotice,
+    triggered_filter_categories,
 )
 from desktop.services._errors import ErrorAction, UserError, describe_error, retry_reason
 from desktop.storage import Attachment, HistoryStore, Message, MessageError, Outcome, Role, Usage
@@ -517,13 +518,7 @@ async def _notices_until(
 
 
 def _categories(results: Any) -> tuple[str, ...]:
-    if not isinstance(results, dict):
-        return ()
-    return tuple(
-        name
-        for name, value in results.items()
-        if isinstance(value, dict) and (value.get("filtered") is True or value.get("detected") is True)
-    )
+    return tuple(triggered_filter_categories(results))
 
 
 async def _responses_parts(stream: ResponseStream, answer: _Answer) -> AsyncIterator[tuple[str, str]]:
