@@ -151,8 +151,8 @@ class ErrorHooks:
             _log.error("event loop error: %s", context.get("message"))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the app; returns the process exit status."""
+def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunner], object] | None = None) -> int:
+    """Run the app; returns the process exit status. `on_ready` (benchmarks, scripts) gets the shown window."""
     started = process_start_time()
     args = build_parser().parse_args(argv)
     paths = AppPaths.under(args.profile_dir) if args.profile_dir else AppPaths.platform_default()
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            status = runner.run(run_app(app, args, paths, started))
+            status = runner.run(run_app(app, args, paths, started, on_ready=on_ready))
     finally:
         collector.stop()
     if headless_run and hooks.failures:

@@ -1,7 +1,7 @@
 """One UI benchmark inside the real app: `python -m tests.benchmarks.ui_child JSON` prints `RESULT {json}`.
 
 The parent (ui.py) prepares the profile (history, simulator URL) and runs one fresh process per case, so memory
-figures are not polluted by earlier cases. The app is started through `desktop.app.run_app` like `main()` does; the
+figures are not polluted by earlier cases. The app is started through `desktop.app.main`, as users start it; the
 connection is an ordinary API-key profile pointing at the simulator process, its key in an in-memory keyring.
 """
 
@@ -23,9 +23,9 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import keyring
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
-from desktop.app import GarbageCollector, build_parser, process_start_time, run_app
+from desktop.app import main as app_main
 from desktop.auth import KeyStore
 from desktop.client import AzureOpenAIClient
 from desktop.config import Configuration, Deployment, Profile, SettingsStore
@@ -247,17 +247,12 @@ CASES: dict[str, Callable[[MainWindow, dict[str, Any]], Coroutine[Any, Any, dict
 
 def main() -> None:
     """Start the app on the prepared profile, run one case once the window is up, print its result, quit."""
-    started = process_start_time()
     parser = argparse.ArgumentParser()
     parser.add_argument("params", help="JSON: case, profile, base_url, api_key and the case's parameters")
     params = json.loads(parser.parse_args().params)
     paths = AppPaths.under(Path(params["profile"]))
     paths.ensure()
     configure(paths, params["base_url"], params["api_key"])
-    args = build_parser().parse_args(["--profile-dir", params["profile"]])
-    app = QApplication(sys.argv[:1])
-    import qasync
-
     outcome: dict[str, Any] = {}
 
     async def measure(window: MainWindow) -> None:
@@ -269,24 +264,13 @@ def main() -> None:
         finally:
             window.close()
 
-    holder: list[asyncio.Task[None]] = []
-
     def on_ready(window: MainWindow, tasks: TaskRunner) -> None:
-        holder.append(asyncio.get_running_loop().create_task(measure(window)))
+        tasks.start("benchmark", measure(window))
 
-    # As main(): automatic GC off, collected from the GUI thread (platform-notes.md, the segfault hazard).
-    collector = GarbageCollector()
-    try:
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-            runner.run(run_app(app, args, paths, started, on_ready=on_ready))
-    finally:
-        collector.stop()
+    # The real entry point, so the benchmark runs exactly what users run (GC discipline, hooks, shutdown).
+    status = app_main(["--profile-dir", params["profile"]], on_ready=on_ready)
     print("RESULT " + json.dumps(outcome), flush=True)
-    sys.stderr.flush()
-    # Skip interpreter finalization: after a few streamed turns it aborts in PySide6 ("Fatal Python error:
-    # bool_dealloc", Py_True's refcount is decremented ~16 times per turn by a C extension). The measurements are
-    # complete by then; the crash is reported to the app's maintainers rather than counted as a benchmark failure.
-    os._exit(1 if "error" in outcome or not outcome else 0)
+    sys.exit(1 if status or "error" in outcome or not outcome else 0)
 
 
 class FirstPaint(PaintWaiter):
