@@ -656,9 +656,17 @@ class ChatView(QListView):
 
     def append_delta(self, message_id: str, text: str) -> None:
         """Buffer streamed text; a short timer flushes all buffers in one re-layout of the streaming message."""
+        first = message_id not in self._pending and not self._text_of(message_id)
         self._pending.setdefault(message_id, []).append(text)
-        if not self._flush_timer.isActive():
+        if first:
+            # The answer's first words show at once (time to first token); what follows is batched.
+            self.flush()
+        elif not self._flush_timer.isActive():
             self._flush_timer.start()
+
+    def _text_of(self, message_id: str) -> str:
+        row = self._model.row_of(message_id)
+        return self._model.items[row].text if row >= 0 else ""
 
     def flush(self) -> None:
         """Apply buffered deltas now."""
