@@ -426,6 +426,7 @@ class MainWindow(QMainWindow):
                 self._show_conversation(live.conversation_id)
             self.refresh_conversations()
         elif isinstance(event, AnswerStarted):
+            _log.info("answer in conversation %d started", live.conversation_id)
             old = live.answer_id
             live.answer_id = str(event.message_id)
             if shown:
@@ -472,6 +473,7 @@ class MainWindow(QMainWindow):
         self.refresh_conversations()
         if finished is not None and finished.error is not None and not shown:
             self.toast.show_message(finished.error.title)
+        _log.info("answer in conversation %d finished: %s", live.conversation_id, outcome)
         self._notify_if_background(live.conversation_id, outcome)
         self.turn_finished.emit(live.conversation_id, outcome)
 
@@ -500,7 +502,7 @@ class MainWindow(QMainWindow):
         conv = self.store.get_conversation(conversation_id)
         title = conv.title if conv else _tr("Conversation")
         self.toast.show_message(_tr("Answer finished: %1").replace("%1", title))
-        _log.info("answer finished in the background (%s)", outcome)
+        _log.debug("told the user: answer finished in the background")
 
     # -- slots -----------------------------------------------------------------------------------------------------
 
