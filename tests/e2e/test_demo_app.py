@@ -76,7 +76,9 @@ class RunningApp:
                 return line
 
     def xdotool(self, *args: str) -> str:
-        out = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=TIMEOUT)
+        out = subprocess.run(
+            ["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
 
