@@ -234,7 +234,9 @@ class ConversationList(QWidget):
         self._show_archived = False
         self.new_button = QPushButton(_tr("+ New chat"), self)
         self.new_button.setAccessibleName(_tr("New chat"))
-        self.new_button.setShortcut("Ctrl+N")
+        # Ctrl+N belongs to the window's "New chat" action: a second owner would make the shortcut ambiguous in Qt,
+        # and then neither fires.
+        self.new_button.setToolTip(_tr("New chat (Ctrl+N)"))
         self.new_button.clicked.connect(self.new_requested)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(_tr("Search chats"))

@@ -194,3 +194,38 @@ def test_keyboard_shortcuts_exist(window: MainWindow) -> None:
     assert editor is not None
     assert editor.focusPolicy() != Qt.FocusPolicy.NoFocus
     assert editor.accessibleName()
+
+
+def test_keyboard_only_main_flow(window: MainWindow, sim: Simulator, arun: Any, qtbot: Any) -> None:
+    """Compose, send, start a new chat and move between conversations with keys only (shortcuts on the window)."""
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    window.activateWindow()
+    qtbot.waitActive(window)
+
+    def keys(sequence: str) -> None:
+        # To whatever has the keyboard focus, as a real key press would go.
+        QTest.keySequence(QApplication.focusWidget() or window, sequence)
+
+    def type_and_send(text: str) -> None:
+        keys("Ctrl+L")  # focus the message box
+        editor = QApplication.focusWidget()
+        assert isinstance(editor, QPlainTextEdit)
+        QTest.keyClicks(editor, text)
+        QTest.keyClick(editor, Qt.Key.Key_Return)
+
+    sim.push_answer("one")
+    first, _ = finish_turn(window, arun, lambda: type_and_send("first question"))
+    keys("Ctrl+N")
+    assert window._current is None
+    sim.push_answer("two")
+    second, _ = finish_turn(window, arun, lambda: type_and_send("second question"))
+    assert first != second
+    assert [m.text for m in window.chat_view.messages()] == ["second question", "two"]
+    keys("Ctrl+PgDown")  # newest first: the next one down is the older conversation
+    assert window._current == first
+    keys("Ctrl+PgUp")
+    assert window._current == second
+    keys("Ctrl+K")
+    assert isinstance(QApplication.focusWidget(), QLineEdit)
