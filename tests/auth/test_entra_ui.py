@@ -69,6 +69,9 @@ async def test_sign_in_panel_signs_in_saves_the_account_and_signs_out(
     profile = next(p for p in saved["profiles"] if p["id"] == PROFILE)
     assert USERNAME in json.dumps(profile)
     assert "refresh" not in json.dumps(saved).lower()
+    in_memory = configuration.settings.profile(PROFILE)
+    assert in_memory is not None
+    assert in_memory.entra.authentication_record is not None
     assert entra.idp.grants["authorization_code"] == 1
 
     await connections.sign_out(PROFILE)
