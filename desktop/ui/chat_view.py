@@ -346,7 +346,8 @@ class _Delegate(QStyledItemDelegate):
         copies: list[tuple[QRectF, str]] = []
         if doc is not None and msg.role == Role.ASSISTANT:
             label_w = metrics.horizontalAdvance(_tr("Copy")) + 14
-            for code in code_blocks(doc):
+            blocks = doc.code if isinstance(doc, SafeTextDocument) and doc.code is not None else code_blocks(doc)
+            for code in blocks:
                 frame = QTextCursor(doc.findBlockByNumber(code.first_block)).currentFrame()
                 box = doc.documentLayout().frameBoundingRect(frame)
                 hot = QRectF(box.right() - label_w - 4, box.top() + 4, label_w, metrics.height() + 4)

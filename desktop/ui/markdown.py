@@ -58,7 +58,12 @@ def is_safe_link(url: QUrl | str) -> bool:
 
 
 class SafeTextDocument(QTextDocument):
-    """A QTextDocument that never loads any resource (no file reads, no network)."""
+    """A QTextDocument that never loads any resource (no file reads, no network).
+
+    `code` holds its code blocks once rendered (`render_markdown`), so views need not rescan the text at every paint.
+    """
+
+    code: list[CodeBlock] | None = None
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
         # Markdown image syntax makes the document ask for the image: a file: URL would be read from disk.
@@ -173,6 +178,7 @@ class CodeHighlighter(QSyntaxHighlighter):
     def __init__(self, doc: QTextDocument, style_name: str) -> None:
         self._style = style_name
         self._spans: dict[int, list[tuple[int, int, QTextCharFormat]]] = {}
+        self.blocks: list[CodeBlock] = []
         super().__init__(doc)
         self.prepare()
 
@@ -180,7 +186,8 @@ class CodeHighlighter(QSyntaxHighlighter):
         """Lex every code block now and re-apply the colours (call after the text changed)."""
         doc = self.document()
         self._spans = {}
-        for code in code_blocks(doc):
+        self.blocks = code_blocks(doc)
+        for code in self.blocks:
             lexer = _lexer_for(code.language) if code.language else _guessed_lexer(code.text)
             if lexer is not None:
                 self._collect(code, lexer)
@@ -215,7 +222,7 @@ def render_markdown(text: str, colors: ColorSet, font: QFont, parent: QObject | 
     _style_inline(doc, colors, font)
     _style_tables(doc, colors)
     _frame_code_blocks(doc, colors)
-    CodeHighlighter(doc, colors.pygments_style)
+    doc.code = CodeHighlighter(doc, colors.pygments_style).blocks
     return doc
 
 
