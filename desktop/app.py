@@ -311,6 +311,7 @@ async def run_app(
         window.close()
     await closed.wait()
     await tasks.cancel_all(timeout=5.0)
+    await dialogs.aclose()
     await connections.aclose()
     store.close()
     for sim in demo_sims:

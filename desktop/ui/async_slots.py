@@ -24,12 +24,20 @@ class AsyncWork:
 
     def __init__(self, owner: QObject, on_error: ErrorHandler | None = None) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
         self._owner = owner
         self._on_error = on_error
         owner.destroyed.connect(self.cancel_all)
 
-    def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Schedule `coro` on the running loop (the slot returns at once; the window never freezes)."""
+    def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        """Schedule `coro` on the running loop (the slot returns at once; the window never freezes).
+
+        After `close()` (the app is shutting down) nothing new starts: widgets torn down later still emit signals
+        whose slots would otherwise create tasks on a loop that is about to close.
+        """
+        if self._closed:
+            coro.close()
+            return None
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
@@ -59,6 +67,12 @@ class AsyncWork:
         """Wait until every task started so far has finished (tests and shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel everything, wait for it to end, and start nothing more (shutdown)."""
+        self._closed = True
+        self.cancel_all()
+        await self.wait()
 
     def cancel_all(self) -> None:
         """Cancel every running task (the dialog is closing)."""

@@ -259,6 +259,9 @@ class ConversationList(QWidget):
         )
         self.view.setModel(self.model)
         self.view.setUniformItemSizes(False)
+        # Long titles end in "…" (the full title is in the tooltip) instead of widening the list past the sidebar.
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.clicked.connect(self._on_view_activated)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject
 
 from desktop.paths import AppPaths
@@ -37,6 +38,7 @@ class Dialogs(QObject):
         self._paths = paths
         self._start_demo = start_demo
         self._settings: SettingsDialog | None = None
+        self._open: list[SettingsDialog | SignInPanel | FirstRunDialog] = []
         self._keep: set[asyncio.Task[Any]] = set()
         window.settings_requested.connect(self.open_settings)
         window.sign_in_requested.connect(self.open_sign_in)
@@ -53,6 +55,7 @@ class Dialogs(QObject):
                 self._configuration, self._connections, self._keys, self._session_keys, parent=self._window
             )
             self._settings.settings_saved.connect(self._window.settings_changed)
+            self._open.append(self._settings)
         self._settings.show()
         self._settings.raise_()
         return self._settings
@@ -65,6 +68,7 @@ class Dialogs(QObject):
             return None
         panel = SignInPanel(self._connections, profile.id, self._window)
         panel.signed_in.connect(lambda _user: self._window.settings_changed())
+        self._open.append(panel)
         panel.start()
         return panel
 
@@ -90,8 +94,19 @@ class Dialogs(QObject):
         dialog = FirstRunDialog(self._configuration, self._connections, self._keys, self._session_keys, self._window)
         dialog.setup_finished.connect(lambda _pid: self._window.settings_changed())
         dialog.demo_requested.connect(self._on_first_run_demo_requested)
+        self._open.append(dialog)
         dialog.show()
         return dialog
+
+    async def aclose(self) -> None:
+        """End the dialogs' own background work (keyring look-ups, tests, sign-ins) before the loop closes."""
+        for dialog in self._open:
+            if shiboken6.isValid(dialog):
+                await dialog.work.close()
+        for task in list(self._keep):
+            task.cancel()
+        if self._keep:
+            await asyncio.gather(*self._keep, return_exceptions=True)
 
     def _on_first_run_demo_requested(self) -> None:
         if self._start_demo():

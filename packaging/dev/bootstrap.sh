@@ -11,7 +11,7 @@ runtime_pkgs=(
   python3 python3-venv python3-pip
   libgl1 libegl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
-  libxcb-shape0 libxcb-xkb1 fonts-dejavu-core fonts-noto-color-emoji
+  libxcb-shape0 libxcb-xkb1 fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk
   # The encrypted Entra token cache on Linux goes through libsecret (PyGObject is built from source by pip).
   gir1.2-secret-1 libgirepository1.0-dev libcairo2-dev pkg-config gcc python3-dev
 )
