@@ -29,10 +29,11 @@ async def _turn(window: Any, text: str) -> None:
     window.chat_view.flush()
 
 
-async def _settle(app: QApplication) -> None:
-    for _ in range(5):
-        app.processEvents()
-        await asyncio.sleep(0.05)
+async def _settle() -> None:
+    # Let the loop run pending Qt events (layouts, style polish) once; never processEvents() inside a task, which
+    # re-enters qasync ("Cannot enter into task ... while another task is being executed"). grab() paints itself.
+    for _ in range(3):
+        await asyncio.sleep(0)
 
 
 def _grab(widget: QWidget, path: Path) -> None:
@@ -58,17 +59,17 @@ def shoot(out: Path, theme: str) -> None:
         async def script() -> None:
             window.resize(1200, 820)
             await _turn(window, QUESTION)
-            await _settle(app)
+            await _settle()
             _grab(window, out / f"main-{theme}.png")
             if theme == "light":
                 window.new_chat()
                 await _turn(window, "Summarise our travel policy [[fault:429:90]]")
-                await _settle(app)
+                await _settle()
                 _grab(window, out / "error-rate-limit.png")
                 dialogs = getattr(window, "dialogs", None)
                 if dialogs is not None:
                     dialog = dialogs.open_settings()
-                    await _settle(app)
+                    await _settle()
                     _grab(dialog, out / "settings.png")
                     dialog.close()
             window.close()
