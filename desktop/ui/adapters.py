@@ -64,8 +64,12 @@ def chat_message(msg: Message, error: UserError | None = None) -> ChatMessage:
             action = "settings"
         else:
             action = "retry"
-    if msg.outcome is StoredOutcome.FILTERED and msg.filter_categories:
-        error_text = category_words(list(msg.filter_categories))
+    if msg.outcome is StoredOutcome.FILTERED:
+        # Blocked prompt: the service's explanation is stored; an answer cut mid-way has only its categories.
+        if not error_text:
+            which = category_words(list(msg.filter_categories))
+            error_text = (f"It was flagged for {which}. " if which else "") + "Rephrase your message and try again."
+        action = "edit_last"
     usage = msg.usage
     return ChatMessage(
         id=str(msg.id),

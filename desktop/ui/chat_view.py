@@ -803,16 +803,18 @@ class ChatView(QListView):
             return "", _tr("Stopped. The answer above is incomplete."), ""
         if msg.outcome == Outcome.INTERRUPTED:
             return "", _tr("The answer was interrupted before it finished."), _tr("Try again")
+        label = _tr(_ACTION_LABELS[msg.error_action]) if msg.error_action in _ACTION_LABELS else msg.error_action
         if msg.outcome == Outcome.FILTERED:
             cats = ", ".join(msg.filter_categories) or _tr("unspecified")
             return (
-                _tr("Azure's content filter stopped this answer"),
+                msg.error_title or _tr("Azure's content filter stopped this answer"),
                 msg.error_text or _tr("Categories: %1. Rephrase your message and try again.").replace("%1", cats),
-                "",
+                label,
             )
         if msg.outcome == Outcome.FAILED:
-            label = _tr(_ACTION_LABELS[msg.error_action]) if msg.error_action in _ACTION_LABELS else msg.error_action
             return msg.error_title or _tr("Something went wrong"), msg.error_text, label
+        if msg.outcome == Outcome.COMPLETE and msg.error_action == "continue":
+            return msg.error_title, msg.error_text, label  # cut at the length limit: offer the rest
         return "", "", ""
 
     # -- interaction -------------------------------------------------------------------------------------

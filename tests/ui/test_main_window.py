@@ -46,7 +46,13 @@ def window(qtbot: Any, qapp: Any, arun: Any, tmp_path: Path, sim: Simulator) -> 
     async def resolve(conversation_id: int) -> TurnTarget:
         conv = store.get_conversation(conversation_id)
         deployment = conv.deployment if conv and conv.deployment else "gpt-4.1"
-        return TurnTarget(client=client, deployment=deployment, instructions=conv.instructions if conv else "")
+        limit = conv.params.get("max_output_tokens") if conv else None
+        return TurnTarget(
+            client=client,
+            deployment=deployment,
+            instructions=conv.instructions if conv else "",
+            max_output_tokens=limit if isinstance(limit, int) else None,
+        )
 
     configuration = Configuration(SettingsStore(paths.config_dir))
     configuration.load()
@@ -229,3 +235,46 @@ def test_keyboard_only_main_flow(window: MainWindow, sim: Simulator, arun: Any, 
     assert window._current == second
     keys("Ctrl+K")
     assert isinstance(QApplication.focusWidget(), QLineEdit)
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome", "title", "button"),
+    [
+        (Fault(kind=FaultKind.STATUS, status=401), "failed", "The API key was not accepted", "Open settings"),
+        (Fault(kind=FaultKind.STATUS, status=403), "failed", "Access to this resource is blocked", "Copy details"),
+        (Fault(kind=FaultKind.STATUS, status=404, body={"error": {"code": "DeploymentNotFound", "message": "x"}}),
+         "failed", "This deployment does not exist", "Open settings"),
+        (Fault(kind=FaultKind.STATUS, status=500), "failed", "Azure had a problem", "Try again"),
+        (Fault(kind=FaultKind.STATUS, status=503), "failed", "Azure is temporarily unavailable", "Try again"),
+        (Fault(kind=FaultKind.STATUS, status=504), "failed", "Azure took too long to answer", "Try again"),
+        (Fault(kind=FaultKind.DROP_MID_STREAM, after_deltas=2), "failed", "The answer was cut off", "Try again"),
+        (Fault(kind=FaultKind.PROMPT_FILTERED), "filtered", "Blocked by the content filter", "Edit your message"),
+        (Fault(kind=FaultKind.FILTER_CUT, after_deltas=3), "filtered", "", "Edit your message"),
+    ],
+)  # fmt: skip
+def test_each_error_category_shows_its_action(
+    window: MainWindow, sim: Simulator, arun: Any, fault: Fault, outcome: str, title: str, button: str
+) -> None:
+    sim.push_fault(fault, times=3)
+    _cid, finished = finish_turn(window, arun, lambda: window.send("hello"))
+    assert finished == outcome
+    answer = window.chat_view.messages()[-1]
+    shown_title, text, label = window.chat_view.banner_content(answer)
+    assert label.startswith(button)
+    assert text
+    if title:
+        assert shown_title == title
+
+
+def test_answer_cut_at_the_length_limit_offers_continue(window: MainWindow, sim: Simulator, arun: Any) -> None:
+    conv = window.store.create_conversation("long", deployment="gpt-4.1", params={"max_output_tokens": 20})
+    window.open_conversation(conv.id)
+    sim.push_answer(" ".join(f"word{i}" for i in range(200)))
+    _cid, finished = finish_turn(window, arun, lambda: window.send("write a lot"))
+    assert finished == "complete"
+    cut = window.chat_view.messages()[-1]
+    title, _text, label = window.chat_view.banner_content(cut)
+    assert (title, label) == ("The answer reached its length limit", "Continue")
+    sim.push_answer("the rest")
+    finish_turn(window, arun, lambda: window.chat_view.action_requested.emit(cut.id, cut.error_action))
+    assert window.chat_view.messages()[-1].text == "the rest"
