@@ -278,3 +278,19 @@ def test_answer_cut_at_the_length_limit_offers_continue(window: MainWindow, sim:
     sim.push_answer("the rest")
     finish_turn(window, arun, lambda: window.chat_view.action_requested.emit(cut.id, cut.error_action))
     assert window.chat_view.messages()[-1].text == "the rest"
+
+
+def test_rename_and_send_an_image(window: MainWindow, sim: Simulator, arun: Any) -> None:
+    from desktop.ui.composer import ImageAttachment
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    cid, outcome = finish_turn(
+        window, arun, lambda: window.send("what is this?", [ImageAttachment("image/png", png, "a.png")])
+    )
+    assert outcome == "complete"
+    assert window.chat_view.messages()[0].attachments == (png,)  # the thumbnail's bytes reach the view
+    content = sim.requests[-1].json["input"][-1]["content"]
+    assert content[1]["image_url"].startswith("data:image/png;base64,")
+    window._on_sidebar_rename_requested(str(cid), "  Holiday photo  ")
+    assert window.title_label.text() == "Holiday photo"
+    assert window.store.get_conversation(cid).title == "Holiday photo"  # type: ignore[union-attr]
