@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui.markdown import SafeTextDocument, code_blocks, is_safe_link, render_markdown
+from desktop.ui.markdown import LiveDocument, SafeTextDocument, code_blocks, is_safe_link, render_markdown
 from desktop.ui.theme import LIGHT_COLORS, ColorSet
 
 __all__ = ["ChatMessage", "ChatView", "Outcome", "Role"]
@@ -221,10 +221,12 @@ class _Delegate(QStyledItemDelegate):
         self._heights: dict[str, tuple[ChatMessage, int, int]] = {}
         self._thumbs: dict[tuple[str, int], QPixmap] = {}
         self.renders: Counter[str] = Counter()
+        self._live: dict[str, LiveDocument] = {}
 
     def invalidate(self) -> None:
         self._docs.clear()
         self._key_of.clear()
+        self._live.clear()
         self._heights.clear()
         self.sizeHintChanged.emit(QModelIndex())
 
@@ -249,6 +251,9 @@ class _Delegate(QStyledItemDelegate):
         return int(column * 0.8 - 2 * _PAD) if msg.role == Role.USER else int(column)
 
     def cached(self, msg: ChatMessage, column: float) -> QTextDocument | None:
+        live = self._live.get(msg.id)
+        if live is not None and msg.outcome == Outcome.STREAMING and live.text == msg.text:
+            return live.doc
         return self._docs.get((msg.id, msg.text, self._doc_width(msg, column)))
 
     def document(self, msg: ChatMessage, column: float) -> QTextDocument:
@@ -262,7 +267,14 @@ class _Delegate(QStyledItemDelegate):
         if old is not None:
             self._docs.pop(old, None)
         font = self._view.font()
-        if msg.role == Role.USER:
+        if msg.role == Role.ASSISTANT and msg.outcome == Outcome.STREAMING:
+            return self._live_document(msg, width, font)
+        live = self._live.pop(msg.id, None)
+        if live is not None and live.doc.textWidth() == width and live.update(msg.text):
+            # The answer just ended with (at most a few more words than) the text on screen: keep that document
+            # rather than rendering and laying out the whole answer again in one go.
+            doc = live.doc
+        elif msg.role == Role.USER:
             doc = SafeTextDocument()
             doc.setDefaultFont(font)
             doc.setDocumentMargin(0)
@@ -279,6 +291,19 @@ class _Delegate(QStyledItemDelegate):
             dropped, _ = self._docs.popitem(last=False)
             self._key_of.pop(dropped[0], None)
         return doc
+
+    def _live_document(self, msg: ChatMessage, width: int, font: QFont) -> QTextDocument:
+        """A streaming answer: append to its live document instead of rendering it anew at every flush."""
+        live = self._live.get(msg.id)
+        if live is not None and live.text == msg.text and live.doc.textWidth() == width:
+            return live.doc
+        if live is None or live.doc.textWidth() != width or not live.update(msg.text):
+            live = LiveDocument(self._view.colors(), font)
+            live.update(msg.text)
+            live.doc.setTextWidth(width)
+            self._live[msg.id] = live
+        self.renders[msg.id] += 1
+        return live.doc
 
     def _estimate_doc_height(self, msg: ChatMessage, column: float) -> float:
         metrics = QFontMetrics(self._view.font())

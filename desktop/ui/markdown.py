@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextDocumentFragment,
     QTextFormat,
     QTextFrame,
     QTextFrameFormat,
@@ -207,8 +208,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("markdown", text)
 
 
-def render_markdown(text: str, colors: ColorSet, font: QFont, parent: QObject | None = None) -> SafeTextDocument:
-    """Parse Markdown (GitHub dialect, HTML kept literal) into a styled, highlighted document; loads nothing."""
+def _new_document(font: QFont, parent: QObject | None = None) -> SafeTextDocument:
     doc = SafeTextDocument(parent)
     doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
@@ -217,13 +217,147 @@ def render_markdown(text: str, colors: ColorSet, font: QFont, parent: QObject | 
     doc.setDefaultTextOption(option)
     # A rendered answer is never edited: no undo history to record for the styling edits below.
     doc.setUndoRedoEnabled(False)
+    return doc
+
+
+def _parse_and_style(doc: SafeTextDocument, text: str, colors: ColorSet, font: QFont) -> None:
     doc.setMarkdown(text, MARKDOWN_FEATURES)
     _replace_images(doc, colors)
     _style_inline(doc, colors, font)
     _style_tables(doc, colors)
     _frame_code_blocks(doc, colors)
+
+
+def render_markdown(text: str, colors: ColorSet, font: QFont, parent: QObject | None = None) -> SafeTextDocument:
+    """Parse Markdown (GitHub dialect, HTML kept literal) into a styled, highlighted document; loads nothing."""
+    doc = _new_document(font, parent)
+    _parse_and_style(doc, text, colors, font)
     doc.code = CodeHighlighter(doc, colors.pygments_style).blocks
     return doc
+
+
+def _stable_cut(text: str) -> int:
+    """Where `text` can be split so the part before renders the same whatever follows: after its last blank line
+    outside a fenced code block (0 when there is none)."""
+    cut = 0
+    fence = ""
+    offset = 0
+    blank_before = False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+        elif stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif not stripped and not blank_before and offset:
+            cut = offset + len(line)
+        blank_before = not stripped
+        offset += len(line)
+    return cut
+
+
+class LiveDocument:
+    """The document of an answer that is still streaming, updated by appending instead of rebuilding.
+
+    Finished paragraphs (up to the last blank line outside code) are rendered once and appended; only the unfinished
+    tail is re-rendered at each update. Parsing and layout then cost the tail, not the whole answer: rebuilding a
+    long answer at every flush stalled the UI (tests/benchmarks). Highlighting is baked into the text formats so
+    appending never re-lays out what is already there. When the answer ends, the view renders it whole once more.
+    """
+
+    def __init__(self, colors: ColorSet, font: QFont) -> None:
+        self.doc = _new_document(font)
+        self.text = ""
+        self._colors = colors
+        self._font = font
+        self._done = ""  # source of the finished part, rendered at the start of the document
+        self._tail_start = 0  # document position where the tail (and its separating block) begins
+
+    def update(self, text: str) -> bool:
+        """Show `text`; False when it does not extend what is shown (the caller then starts a new one)."""
+        if not text.startswith(self._done):
+            return False
+        if text == self.text:
+            return True
+        rest = text[len(self._done) :]
+        cut = _stable_cut(rest)
+        cursor = QTextCursor(self.doc)
+        cursor.setPosition(self._tail_start)
+        keep = cursor.block()
+        formats = keep.blockFormat(), keep.charFormat()
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        # Removing the old tail leaves its block with the tail's format (Qt keeps the later block's): undo that.
+        cursor.setBlockFormat(formats[0])
+        cursor.setBlockCharFormat(formats[1])
+        if cut:
+            self._append(cursor, rest[:cut])
+            self._done += rest[:cut]
+            self._tail_start = cursor.position()
+        if rest[cut:].strip():
+            self._append(cursor, rest[cut:])
+        self.text = text
+        self.doc.code = code_blocks(self.doc)
+        return True
+
+    def _append(self, cursor: QTextCursor, source: str) -> None:
+        """Render `source` on its own and append it, so the document has the structure a full render gives."""
+        part = _new_document(self._font)
+        _parse_and_style(part, source, self._colors, self._font)
+        _bake_highlighting(part, self._colors.pygments_style)
+        first = part.begin()
+        # Qt's importer starts a document that opens with a table or code block with an empty block.
+        lead = first.next() if not first.text() and first.next().isValid() else first
+        # A table or code frame goes in after the last block as it is; text gets a block of its own, as a full
+        # render gives it (an empty block always follows a frame, and the importer keeps it before the next text).
+        structured = QTextCursor(lead).currentFrame() != part.rootFrame()
+        last = self.doc.lastBlock()
+        after_frame = last.previous().isValid() and QTextCursor(last.previous()).currentFrame() != self.doc.rootFrame()
+        kept = None
+        if not structured and not self.doc.isEmpty() and (last.text() or after_frame):
+            kept = (last.position(), last.blockFormat(), last.charFormat())
+            cursor.insertBlock()
+        start = cursor.position()
+        cursor.insertFragment(QTextDocumentFragment(part))
+        if kept is not None:  # the fragment's formats must not leak into the block before it
+            before = QTextCursor(self.doc.findBlock(kept[0]))
+            before.setBlockFormat(kept[1])
+            before.setBlockCharFormat(kept[2])
+        if structured:
+            return
+        block = self.doc.findBlock(start)
+        if first.textList() is None:
+            _set_block_formats(block, first)  # its own margins, heading level and font, not the merged block's
+        elif not block.text() and block.next().isValid() and block.next().textList() is not None:
+            # A list is inserted after the empty block instead of into it: fold that block away.
+            item = block.next()
+            fmt, char_fmt = item.blockFormat(), item.charFormat()
+            QTextCursor(item).deletePreviousChar()
+            cursor_at = QTextCursor(self.doc.findBlock(start))
+            cursor_at.setBlockFormat(fmt)
+            cursor_at.setBlockCharFormat(char_fmt)
+
+
+def _set_block_formats(block: QTextBlock, like: QTextBlock) -> None:
+    cursor = QTextCursor(block)
+    cursor.setBlockFormat(like.blockFormat())
+    cursor.setBlockCharFormat(like.charFormat())
+
+
+def _bake_highlighting(doc: QTextDocument, style_name: str) -> None:
+    """Apply code colours as character formats (they travel with the text, unlike a QSyntaxHighlighter's)."""
+    cursor = QTextCursor(doc)
+    for code in code_blocks(doc):
+        lexer = _lexer_for(code.language) if code.language else _guessed_lexer(code.text)
+        if lexer is None:
+            continue
+        for line, spans in enumerate(_line_spans(style_name, lexer, code.text)):
+            start = doc.findBlockByNumber(code.first_block + line).position()
+            for begin, length, fmt in spans:
+                cursor.setPosition(start + begin)
+                cursor.setPosition(start + begin + length, QTextCursor.MoveMode.KeepAnchor)
+                cursor.mergeCharFormat(fmt)
 
 
 def _replace_images(doc: QTextDocument, colors: ColorSet) -> None:

@@ -691,6 +691,7 @@ class SettingsDialog(QDialog):
         self._current: str | None = None
         self._pending_key: tuple[str, str] | None = None  # (profile id, key) waiting for session-only consent
         self.sign_in_panel: SignInPanel | None = None
+        self._key_status_request = 0
         self.work = AsyncWork(self, self._on_work_failed)
         self.setWindowTitle(_tr("Settings"))
         self.setAccessibleName(_tr("Settings"))
@@ -960,6 +961,9 @@ class SettingsDialog(QDialog):
         """Say whether a key is saved for the connection and where."""
         from desktop.auth import KeyringUnavailableError  # loaded already: the key store comes from desktop.auth
 
+        # Look-ups run in worker threads and may finish out of order: only the latest one may write the status.
+        self._key_status_request += 1
+        request = self._key_status_request
         if await self._session_keys.aget(profile_id) is not None:
             text = await self._session_keys.abackend_name()
         else:
@@ -974,7 +978,7 @@ class SettingsDialog(QDialog):
                     if has_key
                     else _tr("No key saved yet. It will be kept in: {store}.").format(store=where)
                 )
-        if self._current == profile_id:
+        if self._current == profile_id and request == self._key_status_request:
             self.editor.key_status.setText(text)
 
     async def store_typed_key(self) -> bool:

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QFont, QTextDocument, QTextTable
 
-from desktop.ui.markdown import SafeTextDocument, code_blocks, is_safe_link, render_markdown
+from desktop.ui.markdown import LiveDocument, SafeTextDocument, code_blocks, is_safe_link, render_markdown
 from desktop.ui.theme import DARK_COLORS, LIGHT_COLORS
 
 
@@ -142,3 +142,70 @@ def test_long_markdown_renders(qapp: Any) -> None:
     doc = _render(md)
     assert len(code_blocks(doc)) == 200
     assert doc.size().height() > 1000
+
+
+def _text_blocks(doc: QTextDocument) -> list[str]:
+    """Non-empty block texts: the content, whatever empty separator blocks a renderer adds."""
+    return [line for line in doc.toPlainText().split("\n") if line.strip()]
+
+
+def test_live_document_streams_to_the_same_content_as_a_full_render(qapp: Any) -> None:
+    from desktop.simulator._answers import choose_answer
+
+    text = choose_answer("Show me markdown with a table")  # headings, lists, a table, fenced code, long lines
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    step = max(1, len(text) // 60)
+    for end in range(step, len(text) + step, step):  # as a stream would: ever longer prefixes
+        assert live.update(text[:end])
+    full = _render(text)
+    assert _text_blocks(live.doc) == _text_blocks(full)
+    # The same code; the live document even keeps adjacent fenced blocks apart, which Qt's importer merges.
+    assert "\n".join(c.text for c in code_blocks(live.doc)) == "\n".join(c.text for c in code_blocks(full))
+    assert live.doc.code == code_blocks(live.doc)
+    # Highlighting is baked into the text formats, so it survives appending.
+    first = code_blocks(live.doc)[0]
+    block = live.doc.findBlockByNumber(first.first_block)
+    colours = {f.charFormat().foreground().color().name() for f in _fragments_of(block)}
+    assert len(colours) > 1
+
+
+def test_live_document_refuses_text_that_does_not_extend_it(qapp: Any) -> None:
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    assert live.update("First paragraph.\n\nSecond")
+    assert live.update("First paragraph.\n\nSecond, longer")
+    assert not live.update("Something else entirely")  # the view then starts a new live document
+    assert _text_blocks(live.doc) == ["First paragraph.", "Second, longer"]
+
+
+def _fragments_of(block: Any) -> list[Any]:
+    out = []
+    it = block.begin()
+    while not it.atEnd():
+        out.append(it.fragment())
+        it += 1
+    return out
+
+
+def _structure(doc: QTextDocument) -> list[tuple[str, int, bool, bool, float]]:
+    from PySide6.QtGui import QTextCursor
+
+    out = []
+    block = doc.begin()
+    while block.isValid():
+        fmt = block.blockFormat()
+        in_table = QTextCursor(block).currentTable() is not None
+        out.append((block.text(), fmt.headingLevel(), block.textList() is not None, in_table, fmt.topMargin()))
+        block = block.next()
+    return out
+
+
+@pytest.mark.parametrize("step", [1, 7, 23])
+def test_live_document_has_the_structure_of_a_full_render(qapp: Any, step: int) -> None:
+    text = (
+        "# Title\n\nIntro with **bold**.\n\n## Steps\n\n1. one\n2. two\n   - sub\n\n## Data\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\nBetween.\n\n```python\nx = 1\n```\n\nThe end.\n"
+    )
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    for end in range(step, len(text) + step, step):
+        assert live.update(text[:end])
+    assert _structure(live.doc) == _structure(_render(text))
