@@ -282,7 +282,6 @@ async def run_app(
         return started_sim is not None
 
     dialogs = Dialogs(window, connections, keys, session_keys, paths, start_demo=start_demo)
-    window.dialogs = dialogs  # type: ignore[attr-defined]
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from desktop.app import build_parser, run_app
 from desktop.config import Configuration, SettingsStore
 from desktop.paths import AppPaths
+from desktop.ui import Dialogs
 
 QUESTION = "Compare Python and Rust for a small command-line tool, with a table and an example."
 
@@ -66,7 +67,7 @@ def shoot(out: Path, theme: str) -> None:
                 await _turn(window, "Summarise our travel policy [[fault:429:90]]")
                 await _settle()
                 _grab(window, out / "error-rate-limit.png")
-                dialogs = getattr(window, "dialogs", None)
+                dialogs = window.findChild(Dialogs)  # the app's dialog opener is a child of the window
                 if dialogs is not None:
                     dialog = dialogs.open_settings()
                     await _settle()
