@@ -90,23 +90,47 @@ def _language(block: QTextBlock) -> str:
     return value.strip().lower() if isinstance(value, str) else ""
 
 
-def code_blocks(doc: QTextDocument) -> list[CodeBlock]:
-    """Return the code blocks of a rendered document, in order."""
+def code_blocks(doc: QTextDocument, sizes: list[int] | None = None) -> list[CodeBlock]:
+    """Return the code blocks of a rendered document, in order.
+
+    Qt's importer gives adjacent code blocks (two fences separated by a blank line) no separator: their lines are one
+    run of code-formatted QTextBlocks. A run is split where the frame changes (once `_frame_code_blocks` gave each
+    block its frame) and, before that, by `sizes`: the line count of each code block of the source, in order.
+    """
     result: list[CodeBlock] = []
+    pending = list(sizes or [])
     block = doc.begin()
     while block.isValid():
         if not _is_code(block):
             block = block.next()
             continue
-        first, lines, language = block.blockNumber(), [], _language(block)
-        last = first
-        # One QTextBlock per line. Qt's importer leaves adjacent fenced blocks indistinguishable: they merge.
-        while block.isValid() and _is_code(block):
-            lines.append(block.text())
-            last = block.blockNumber()
+        frame = QTextCursor(block).currentFrame()
+        run: list[QTextBlock] = []
+        while block.isValid() and _is_code(block) and QTextCursor(block).currentFrame() == frame:
+            run.append(block)
             block = block.next()
-        result.append(CodeBlock(first, last, language, "\n".join(lines)))
+        while run:
+            size = pending.pop(0) if pending else len(run)
+            if size > len(run):  # the source and Qt disagree: keep the rest of the run together
+                size, pending = len(run), []
+            part, run = run[:size], run[size:]
+            result.append(
+                CodeBlock(
+                    part[0].blockNumber(), part[-1].blockNumber(), _language(part[0]), "\n".join(b.text() for b in part)
+                )
+            )
     return result
+
+
+def _code_sizes(text: str) -> list[int]:
+    """The number of lines of each fenced or indented code block of a Markdown source, in order."""
+    from markdown_it import MarkdownIt  # only when an answer with code is rendered
+
+    sizes = []
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type in ("fence", "code_block"):
+            sizes.append(max(1, token.content.count("\n") or 1))
+    return sizes
 
 
 @functools.lru_cache(maxsize=64)
@@ -225,7 +249,7 @@ def _parse_and_style(doc: SafeTextDocument, text: str, colors: ColorSet, font: Q
     _replace_images(doc, colors)
     _style_inline(doc, colors, font)
     _style_tables(doc, colors)
-    _frame_code_blocks(doc, colors)
+    _frame_code_blocks(doc, colors, text)
 
 
 def render_markdown(text: str, colors: ColorSet, font: QFont, parent: QObject | None = None) -> SafeTextDocument:
@@ -282,8 +306,9 @@ class LiveDocument:
             return True
         rest = text[len(self._done) :]
         cut = _stable_cut(rest)
+        rewritten = self._tail_start
         cursor = QTextCursor(self.doc)
-        cursor.setPosition(self._tail_start)
+        cursor.setPosition(rewritten)
         keep = cursor.block()
         formats = keep.blockFormat(), keep.charFormat()
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
@@ -297,6 +322,9 @@ class LiveDocument:
             self._tail_start = cursor.position()
         if rest[cut:].strip():
             self._append(cursor, rest[cut:])
+        # Qt's layout loses the rewritten blocks when the whole document was laid out empty and then rebuilt (a
+        # one-paragraph answer then paints nothing until a resize): lay out again what was rewritten, and only that.
+        self.doc.markContentsDirty(rewritten, self.doc.characterCount() - rewritten)
         self.text = text
         self.doc.code = code_blocks(self.doc)
         return True
@@ -482,7 +510,7 @@ def _all_frames(frame: QTextFrame) -> list[QTextFrame]:
     return out
 
 
-def _frame_code_blocks(doc: QTextDocument, colors: ColorSet) -> None:
+def _frame_code_blocks(doc: QTextDocument, colors: ColorSet, source: str) -> None:
     # A frame gives each code block a padded, bordered background; block backgrounds alone hug the text.
     fmt = QTextFrameFormat()
     fmt.setBackground(colors.qcolor("code_bg"))
@@ -493,7 +521,9 @@ def _frame_code_blocks(doc: QTextDocument, colors: ColorSet) -> None:
     fmt.setTopMargin(6)
     fmt.setBottomMargin(8)
     fmt.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-    for code in reversed(code_blocks(doc)):
+    if not code_blocks(doc):
+        return
+    for code in reversed(code_blocks(doc, _code_sizes(source))):
         first, last = doc.findBlockByNumber(code.first_block), doc.findBlockByNumber(code.last_block)
         formats = [doc.findBlockByNumber(n).blockFormat() for n in range(code.first_block, code.last_block + 1)]
         start = first.position()

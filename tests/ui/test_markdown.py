@@ -209,3 +209,48 @@ def test_live_document_has_the_structure_of_a_full_render(qapp: Any, step: int) 
     for end in range(step, len(text) + step, step):
         assert live.update(text[:end])
     assert _structure(live.doc) == _structure(_render(text))
+
+
+def _painted_dark_pixels(doc: QTextDocument) -> int:
+    from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QImage, QPainter, QPalette
+
+    image = QImage(int(doc.textWidth()) + 10, int(doc.size().height()) + 10, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    context = QAbstractTextDocumentLayout.PaintContext()
+    context.palette.setColor(QPalette.ColorRole.Text, QColor("black"))
+    doc.documentLayout().draw(painter, context)
+    painter.end()
+    return sum(
+        1 for y in range(image.height()) for x in range(image.width()) if image.pixelColor(x, y).lightness() < 128
+    )
+
+
+@pytest.mark.parametrize("answer", ["Hello! How can I help you today?", "One line.\n\nThen a second paragraph."])
+def test_live_document_paints_its_text_after_being_laid_out_empty(qapp: Any, answer: str) -> None:
+    # A streaming answer is laid out (and painted as "Thinking…") before its first words; a one-paragraph answer
+    # then painted nothing until the window was resized.
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    live.update("")
+    live.doc.setTextWidth(600)
+    assert live.doc.size().height() >= 0
+    live.update(answer[:8])
+    live.update(answer)
+    full = _render(answer)
+    assert _painted_dark_pixels(live.doc) > 0
+    assert _painted_dark_pixels(live.doc) == _painted_dark_pixels(full)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("A\n\n```python\nprint(1)\n```\n\n```sql\nSELECT 1;\n```", [("python", "print(1)"), ("sql", "SELECT 1;")]),
+        ("```python\na = 1\nb = 2\n```\n\n```python\nc = 3\n```", [("python", "a = 1\nb = 2"), ("python", "c = 3")]),
+        ("```\none\n```\n```\ntwo\n```\n\ntext", [("", "one"), ("", "two")]),
+    ],
+)
+def test_adjacent_code_blocks_stay_apart_in_a_full_render(qapp: Any, source: str, expected: list[Any]) -> None:
+    doc = render_markdown(source, LIGHT_COLORS, QFont())
+    assert isinstance(doc, SafeTextDocument)
+    assert [(c.language, c.text) for c in doc.code or []] == expected
+    assert [(c.language, c.text) for c in code_blocks(doc)] == expected
