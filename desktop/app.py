@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import logging
@@ -213,6 +214,174 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
 DEMO_PROFILE_ID = "demo"
 
 
+class DemoServer:
+    """The demo's connection and the built-in simulator behind it, started only when a turn needs it.
+
+    The demo never touches the user's own set-up: its connection is chosen for new chats for this session only (the
+    saved "active" connection stays the user's), so a start without --demo shows the guided start or the user's chats.
+    """
+
+    def __init__(self, configuration: Any, session_keys: Any, bridge: MessageBridge, config: Any = None) -> None:
+        self._configuration = configuration
+        self._session_keys = session_keys
+        self._bridge = bridge
+        self._config = config
+        self._thread: Any = None
+        self._lock = asyncio.Lock()
+
+    def add_profile(self) -> bool:
+        """Make sure the demo connection exists (its address is set when the simulator starts); False if forbidden."""
+        settings = self._configuration.settings
+        if not settings.demo_allowed:
+            self._bridge.warning("Your organisation has turned off the demo mode.")
+            return False
+        if settings.profile(DEMO_PROFILE_ID) is None:
+            from desktop.config import ChatDefaults, Deployment, Profile
+
+            self._configuration.put_profile(
+                Profile(
+                    id=DEMO_PROFILE_ID,
+                    display_name="Demo (built-in simulator)",
+                    endpoint="http://127.0.0.1/openai/v1/",
+                    auth_method="api_key",
+                    deployments=(
+                        Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
+                        Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat"),
+                        Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
+                    ),
+                    default_deployment="gpt-4.1",
+                    chat_defaults=ChatDefaults(instructions="You are a helpful assistant."),
+                    is_demo=True,
+                )
+            )
+        return True
+
+    async def ensure_running(self) -> None:
+        """Start the simulator (once) and point the demo connection at it."""
+        async with self._lock:
+            if self._thread is not None or not self.add_profile():
+                return
+            # Imported only here: the simulator (aiohttp) costs start-up time that real connections do not need.
+            from desktop.simulator import SimulatorConfig, SimulatorThread
+
+            # Paced like a real deployment, so the demo shows streaming as people will see it.
+            config = self._config or SimulatorConfig(first_token_delay=0.35, tokens_per_second=90.0)
+            thread = SimulatorThread(config)
+            await asyncio.to_thread(thread.start)
+            self._thread = thread
+            profile = self._configuration.settings.profile(DEMO_PROFILE_ID)
+            self._configuration.put_profile(dataclasses.replace(profile, endpoint=thread.base_url, is_demo=True))
+            self._session_keys.set(DEMO_PROFILE_ID, thread.api_key)
+
+    @property
+    def simulator(self) -> Any:
+        """The running simulator thread, or None."""
+        return self._thread
+
+    async def stop(self) -> None:
+        """Stop the simulator if it runs."""
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.stop)
+            self._thread = None
+
+
+@dataclasses.dataclass
+class Composition:
+    """Everything the app is made of, built once by `compose` (the app and the window's tests use the same)."""
+
+    window: MainWindow
+    controller: Any
+    dialogs: Any
+    connections: Any
+    store: Any
+    configuration: Any
+    tasks: TaskRunner
+    demo: DemoServer
+
+    async def aclose(self) -> None:
+        """Shut down in order: turns, other tasks, dialogs' work, connections, the history, the simulator."""
+        await self.controller.aclose()
+        await self.tasks.cancel_all(timeout=5.0)
+        await self.dialogs.aclose()
+        await self.connections.aclose()
+        self.store.close()
+        await self.demo.stop()
+
+
+def compose(
+    app: QApplication, args: argparse.Namespace, paths: AppPaths, bridge: MessageBridge, *, demo_config: Any = None
+) -> Composition | str:
+    """Build every service and the window; returns a sentence instead when the history cannot be opened."""
+    from desktop.auth import KeyStore, SessionKeyStore
+    from desktop.config import Configuration, SettingsStore, load_policy
+    from desktop.services import ChatService, ChatWindowController, Connections, TurnTarget
+    from desktop.storage import HistoryError, HistoryStore
+    from desktop.ui import Dialogs, MainWindow, TaskRunner, WindowServices
+    from desktop.ui.theme import SchemeChoice, ThemeManager
+
+    tasks = TaskRunner(report_error=lambda name, exc: bridge.error(f"Something went wrong ({name}).", str(exc)))
+    policy = load_policy()
+    for notice in policy.notices:
+        bridge.warning(notice)
+    configuration = Configuration(SettingsStore(paths.config_dir), policy.policy)
+    for notice in configuration.load():
+        bridge.warning(notice)
+    _leave_the_demo(configuration)
+
+    store = HistoryStore(paths.history_file)
+    try:
+        report = store.open()
+    except HistoryError as exc:
+        _log.error("history unavailable: %s", exc)
+        return str(exc)
+    if report.message:
+        bridge.warning(report.message, open_path=str(report.moved_to.parent) if report.moved_to else "")
+
+    session_keys = SessionKeyStore()
+    keys = KeyStore()
+    demo = DemoServer(configuration, session_keys, bridge, demo_config)
+    connections = Connections(configuration, keys=keys, session_keys=session_keys)
+    controller: ChatWindowController
+
+    async def resolve(conversation_id: int) -> TurnTarget:
+        conversation = store.get_conversation(conversation_id)
+        profile = configuration.settings.profile(conversation.profile_id) if conversation else None
+        if profile is not None and profile.is_demo:
+            await demo.ensure_running()
+        return await connections.target_for(conversation)
+
+    chat = ChatService(store, resolve)
+    controller = ChatWindowController(store, chat, configuration)
+    settings = configuration.settings
+    theme = ThemeManager(app, SchemeChoice(settings.app.theme), settings.app.font_size)
+    services = WindowServices(
+        controller=controller, configuration=configuration, bridge=bridge, paths=paths, tasks=tasks, theme=theme
+    )
+
+    def start_demo() -> bool:
+        if not demo.add_profile():
+            return False
+        controller.use_for_session(DEMO_PROFILE_ID)
+        tasks.start("demo", demo.ensure_running(), replace=True)
+        return True
+
+    if args.demo and demo.add_profile():
+        controller.use_for_session(DEMO_PROFILE_ID)
+    window = MainWindow(services)
+    dialogs = Dialogs(window, connections, keys, session_keys, paths, start_demo=start_demo)
+    return Composition(window, controller, dialogs, connections, store, configuration, tasks, demo)
+
+
+def _leave_the_demo(configuration: Any) -> None:
+    """Earlier versions made the demo the saved active connection: give that choice back to the user's own."""
+    settings = configuration.settings
+    active = settings.active_profile
+    if active is not None and active.is_demo and "active_profile_id" not in settings.locked:
+        own = next((p.id for p in settings.profiles if not p.is_demo), None)
+        with contextlib.suppress(ValueError, OSError):
+            configuration.update_app(active_profile_id=own)
+
+
 async def run_app(
     app: QApplication,
     args: argparse.Namespace,
@@ -221,67 +390,16 @@ async def run_app(
     on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
 ) -> int:
     """Build the services and the window, run until the window closes, then shut everything down in order."""
-    from desktop.auth import KeyStore, SessionKeyStore
-    from desktop.config import Configuration, SettingsStore, load_policy
-    from desktop.services import ChatService, Connections, TurnTarget
-    from desktop.storage import HistoryError, HistoryStore
-    from desktop.ui import Dialogs, FirstPaintWatcher, MainWindow, TaskRunner, WindowServices
-    from desktop.ui.theme import SchemeChoice, ThemeManager
+    from desktop.ui import FirstPaintWatcher
 
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
     app.setQuitOnLastWindowClosed(False)
     bridge = MessageBridge()
-    tasks = TaskRunner(report_error=lambda name, exc: bridge.error(f"Something went wrong ({name}).", str(exc)))
-
-    policy = load_policy()
-    for notice in policy.notices:
-        bridge.warning(notice)
-    configuration = Configuration(SettingsStore(paths.config_dir), policy.policy)
-    for notice in configuration.load():
-        bridge.warning(notice)
-
-    store = HistoryStore(paths.history_file)
-    try:
-        report = store.open()
-    except HistoryError as exc:
-        _log.error("history unavailable: %s", exc)
-        _tell_and_wait(str(exc))
+    built = compose(app, args, paths, bridge)
+    if isinstance(built, str):
+        _tell_and_wait(built)
         return 1
-    if report.message:
-        bridge.warning(report.message, open_path=str(report.moved_to.parent) if report.moved_to else "")
-
-    session_keys = SessionKeyStore()
-    simulator = _start_demo(args, configuration, session_keys, bridge)
-    keys = KeyStore()
-    connections = Connections(configuration, keys=keys, session_keys=session_keys)
-
-    async def resolve(conversation_id: int) -> TurnTarget:
-        return await connections.target_for(store.get_conversation(conversation_id))
-
-    chat = ChatService(store, resolve)
-    settings = configuration.settings
-    theme = ThemeManager(app, SchemeChoice(settings.app.theme), settings.app.font_size)
-    services = WindowServices(
-        store=store,
-        chat=chat,
-        configuration=configuration,
-        bridge=bridge,
-        paths=paths,
-        tasks=tasks,
-        theme=theme,
-        demo=simulator is not None,
-    )
-    window = MainWindow(services)
-    demo_sims: list[Any] = [simulator] if simulator is not None else []
-
-    def start_demo() -> bool:
-        demo_args = argparse.Namespace(**{**vars(args), "demo": True})
-        started_sim = _start_demo(demo_args, configuration, session_keys, bridge)
-        if started_sim is not None:
-            demo_sims.append(started_sim)
-        return started_sim is not None
-
-    dialogs = Dialogs(window, connections, keys, session_keys, paths, start_demo=start_demo)
+    window = built.window
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
@@ -289,12 +407,15 @@ async def run_app(
 
     watcher = FirstPaintWatcher(window)
     window.show()
-    if not (args.smoke_test or args.screenshot):
-        dialogs.maybe_first_run()
+    headless = bool(args.smoke_test or args.screenshot)
+    if not headless:
+        built.dialogs.maybe_first_run()
+    if args.demo and not headless:
+        built.tasks.start("demo", built.demo.ensure_running(), replace=True)
     if on_ready is not None:
-        on_ready(window, tasks)
+        on_ready(window, built.tasks)
     status = 0
-    if args.smoke_test or args.screenshot:
+    if headless:
         try:
             await asyncio.wait_for(watcher.painted, timeout=60)
         except TimeoutError:
@@ -309,52 +430,8 @@ async def run_app(
                 print(f"first paint after {elapsed_ms:.0f} ms", flush=True)
         window.close()
     await closed.wait()
-    await tasks.cancel_all(timeout=5.0)
-    await dialogs.aclose()
-    await connections.aclose()
-    store.close()
-    for sim in demo_sims:
-        await asyncio.to_thread(sim.stop)
+    await built.aclose()
     return status
-
-
-def _start_demo(args: argparse.Namespace, configuration: Any, session_keys: Any, bridge: MessageBridge) -> Any:
-    """With --demo (or a demo connection in use), run the built-in simulator and point the demo connection at it."""
-    settings = configuration.settings
-    active = settings.active_profile
-    if not args.demo and not (active is not None and active.is_demo):
-        return None
-    if not settings.demo_allowed:
-        bridge.warning("Your organisation has turned off the demo mode.")
-        return None
-    # Imported only here: the simulator (aiohttp) costs ~140 ms of start-up that real connections do not need.
-    from desktop.config import ChatDefaults, Deployment, Profile
-    from desktop.simulator import SimulatorConfig, SimulatorThread
-
-    # Paced like a real deployment, so the demo shows streaming as people will see it.
-    simulator = SimulatorThread(SimulatorConfig(first_token_delay=0.35, tokens_per_second=90.0))
-    simulator.start()
-    profile = Profile(
-        id=DEMO_PROFILE_ID,
-        display_name="Demo (built-in simulator)",
-        endpoint=simulator.base_url,
-        auth_method="api_key",
-        deployments=(
-            Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
-            Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat"),
-            Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
-        ),
-        default_deployment="gpt-4.1",
-        chat_defaults=ChatDefaults(instructions="You are a helpful assistant."),
-        is_demo=True,
-    )
-    existing = settings.profile(DEMO_PROFILE_ID)
-    if existing is not None:
-        profile = dataclasses.replace(existing, endpoint=simulator.base_url, is_demo=True)
-    configuration.put_profile(profile)
-    configuration.update_app(active_profile_id=DEMO_PROFILE_ID)
-    session_keys.set(DEMO_PROFILE_ID, simulator.api_key)
-    return simulator
 
 
 def _tell_and_wait(text: str) -> None:

@@ -19,7 +19,7 @@ from desktop.client._errors import (
     UnprocessableEntityError,
     triggered_filter_categories,
 )
-from desktop.client._retry import RetryNotice
+from desktop.client._retry import MAX_RETRY_AFTER, RetryNotice
 from desktop.client._sse import ServerSentEvent, SSEDecoder
 from desktop.client._streaming import ChatCompletionStream, ResponseStream
 from desktop.client._types import (
@@ -39,6 +39,7 @@ from desktop.client._types import (
 )
 
 __all__ = [
+    "MAX_RETRY_AFTER",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",

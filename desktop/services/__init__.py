@@ -1,5 +1,17 @@
-"""Use cases, async and Qt-free: chat turns, connections, sign-in flow, deployment discovery, error wording."""
+"""Use cases, async and Qt-free: chat turns, the chat window's state, connections, sign-in, discovery, error wording.
 
+The UI talks to this package only (never to storage or auth): the history's value types and the key store's and
+sign-in's errors that the UI needs are re-exported here.
+"""
+
+from desktop.auth import (
+    ApiKeyFormatError,
+    EntraSignInError,
+    KeyringUnavailableError,
+    SignInCancelledError,
+    SignInProblem,
+    describe_sign_in_problem,
+)
 from desktop.services._chat import (
     AnswerStarted,
     ChatService,
@@ -15,33 +27,103 @@ from desktop.services._chat import (
     UsageReport,
     make_title,
 )
+from desktop.services._chat_window import (
+    AnswerGrew,
+    ChatWindowController,
+    ConversationShown,
+    DraftRefused,
+    DraftSaved,
+    HeaderChanged,
+    MessageAdded,
+    MessageChanged,
+    MessageRemoved,
+    Notice,
+    OlderShown,
+    SearchChanged,
+    SidebarReset,
+    SidebarRowChanged,
+    SidebarRowRemoved,
+    TurnChanged,
+    TurnEnded,
+    WindowEvent,
+)
 from desktop.services._conn_check import CheckStep, ConnectionReport
 from desktop.services._connections import Connections
 from desktop.services._discovery import DiscoveredDeployment, DiscoveryResult
 from desktop.services._errors import ErrorAction, UserError, category_words, describe_error, retry_reason
+from desktop.services._views import (
+    PENDING_ANSWER,
+    ConversationRow,
+    DeploymentChoice,
+    Header,
+    MessageAction,
+    MessageView,
+    RetryWait,
+    SearchRow,
+)
+from desktop.storage import MARK_END, MARK_START, Attachment, HistoryError, ImportReport, Outcome, Role
 
 __all__ = [
+    "MARK_END",
+    "MARK_START",
+    "PENDING_ANSWER",
+    "AnswerGrew",
     "AnswerStarted",
+    "ApiKeyFormatError",
+    "Attachment",
     "ChatService",
+    "ChatWindowController",
     "CheckStep",
     "ConnectionReport",
     "Connections",
+    "ConversationRow",
+    "ConversationShown",
+    "DeploymentChoice",
     "DiscoveredDeployment",
     "DiscoveryResult",
+    "DraftRefused",
+    "DraftSaved",
+    "EntraSignInError",
     "ErrorAction",
     "Finished",
+    "Header",
+    "HeaderChanged",
+    "HistoryError",
+    "ImportReport",
+    "KeyringUnavailableError",
+    "MessageAction",
+    "MessageAdded",
+    "MessageChanged",
+    "MessageRemoved",
+    "MessageView",
+    "Notice",
+    "OlderShown",
+    "Outcome",
     "ReasoningDelta",
+    "RetryWait",
     "Retrying",
+    "Role",
+    "SearchChanged",
+    "SearchRow",
+    "SidebarReset",
+    "SidebarRowChanged",
+    "SidebarRowRemoved",
+    "SignInCancelledError",
+    "SignInProblem",
     "TextDelta",
     "TurnBusyError",
+    "TurnChanged",
+    "TurnEnded",
     "TurnEvent",
     "TurnSetupError",
     "TurnStarted",
     "TurnTarget",
     "UsageReport",
     "UserError",
+    "WindowEvent",
     "category_words",
     "describe_error",
+    "describe_sign_in_problem",
     "make_title",
     "retry_reason",
 ]

@@ -8,9 +8,7 @@ import math
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -33,12 +31,16 @@ from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QContextMenuEvent,
     QDesktopServices,
+    QFocusEvent,
     QFont,
     QFontMetrics,
     QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPalette,
+    QPen,
     QPixmap,
     QResizeEvent,
     QTextCursor,
@@ -56,13 +58,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.services import MessageAction, MessageView, Outcome, RetryWait, Role
 from desktop.ui.markdown import LiveDocument, SafeTextDocument, code_blocks, is_safe_link, render_markdown
 from desktop.ui.theme import LIGHT_COLORS, ColorSet
 
-__all__ = ["ChatMessage", "ChatView", "Outcome", "Role"]
+__all__ = ["ChatView"]
 
 FLUSH_INTERVAL_MS = 40
-LONG_WAIT_S = 10.0  # from this wait on, offer "Retry now" instead of just counting down
 _MAX_COLUMN = 860
 _MARGIN = 16
 _PAD = 10
@@ -72,73 +74,22 @@ _CACHE_SIZE = 400
 _FOLLOW_SLACK = 4
 
 
-class Role(StrEnum):
-    """Who wrote a message."""
-
-    USER = "user"
-    ASSISTANT = "assistant"
-
-
-class Outcome(StrEnum):
-    """How an answer ended (or that it is still streaming)."""
-
-    COMPLETE = "complete"
-    STREAMING = "streaming"
-    STOPPED = "stopped"
-    INTERRUPTED = "interrupted"
-    FILTERED = "filtered"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    """One message as the view shows it (plain data; the view never talks to storage or services)."""
-
-    id: str
-    role: Role
-    text: str
-    outcome: Outcome = Outcome.COMPLETE
-    error_title: str = ""
-    error_text: str = ""
-    error_action: str = ""  # a key such as "retry", "sign_in", "settings"; echoed by action_requested
-    filter_categories: tuple[str, ...] = ()
-    deployment: str = ""
-    api: str = ""
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    duration_ms: int | None = None
-    request_id: str = ""
-    created_at: datetime | None = None
-    attachments: tuple[bytes, ...] = field(default=(), repr=False)  # thumbnails (PNG/JPEG bytes)
-
-
-@dataclass
-class _Retry:
-    message_id: str
-    deadline: float
-    attempt: int
-    attempts: int
-    reason: str
-    long_wait: bool
-
-
 _ACTION_LABELS = {
-    "retry": "Try again",
-    "sign_in": "Sign in",
-    "settings": "Open settings",
-    "choose_deployment": "Choose a deployment",
-    "new_chat": "Start a new chat",
-    "edit_last": "Edit your message",
-    "copy_details": "Copy details for your admin",
-    "continue": "Continue",
+    MessageAction.RETRY: "Try again",
+    MessageAction.SIGN_IN: "Sign in",
+    MessageAction.OPEN_SETTINGS: "Open settings",
+    MessageAction.NEW_CHAT: "Start a new chat",
+    MessageAction.EDIT: "Edit your message",
+    MessageAction.COPY_DETAILS: "Copy details for your admin",
+    MessageAction.CONTINUE: "Continue",
 }
 
 
 class _Model(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.items: list[ChatMessage] = []
-        self._rows: dict[str, int] = {}
+        self.items: list[MessageView] = []
+        self._rows: dict[int, int] = {}
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.items)
@@ -158,18 +109,18 @@ class _Model(QAbstractListModel):
         # Editable only so the delegate can open a read-only text browser for selecting text.
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 
-    def row_of(self, message_id: str) -> int:
+    def row_of(self, message_id: int) -> int:
         if len(self._rows) != len(self.items):
             self._rows = {m.id: i for i, m in enumerate(self.items)}
         return self._rows.get(message_id, -1)
 
-    def reset(self, items: Sequence[ChatMessage]) -> None:
+    def reset(self, items: Sequence[MessageView]) -> None:
         self.beginResetModel()
         self.items = list(items)
         self._rows = {}
         self.endResetModel()
 
-    def insert(self, row: int, items: Sequence[ChatMessage]) -> None:
+    def insert(self, row: int, items: Sequence[MessageView]) -> None:
         if not items:
             return
         self.beginInsertRows(QModelIndex(), row, row + len(items) - 1)
@@ -183,7 +134,7 @@ class _Model(QAbstractListModel):
         self._rows = {}
         self.endRemoveRows()
 
-    def replace(self, row: int, msg: ChatMessage) -> None:
+    def replace(self, row: int, msg: MessageView) -> None:
         self.items[row] = msg
         self._rows = {}
         idx = self.index(row)
@@ -214,14 +165,14 @@ class _Delegate(QStyledItemDelegate):
     def __init__(self, view: ChatView) -> None:
         super().__init__(view)
         self._view = view
-        self._docs: OrderedDict[tuple[str, str, int], QTextDocument] = OrderedDict()
-        self._key_of: dict[str, tuple[str, str, int]] = {}
+        self._docs: OrderedDict[tuple[int, str, int], QTextDocument] = OrderedDict()
+        self._key_of: dict[int, tuple[int, str, int]] = {}
         # Last height given per message: (message object, width, height). Messages are immutable, so identity
         # tells whether anything changed; this keeps a full re-layout of 2,000 rows to dictionary look-ups.
-        self._heights: dict[str, tuple[ChatMessage, int, int]] = {}
-        self._thumbs: dict[tuple[str, int], QPixmap] = {}
-        self.renders: Counter[str] = Counter()
-        self._live: dict[str, LiveDocument] = {}
+        self._heights: dict[int, tuple[MessageView, int, int]] = {}
+        self._thumbs: dict[tuple[int, int], QPixmap] = {}
+        self.renders: Counter[int] = Counter()
+        self._live: dict[int, LiveDocument] = {}
 
     def invalidate(self) -> None:
         self._docs.clear()
@@ -230,10 +181,10 @@ class _Delegate(QStyledItemDelegate):
         self._heights.clear()
         self.sizeHintChanged.emit(QModelIndex())
 
-    def forget(self, message_id: str) -> None:
+    def forget(self, message_id: int) -> None:
         self._heights.pop(message_id, None)
 
-    def refit(self, msg: ChatMessage) -> bool:
+    def refit(self, msg: MessageView) -> bool:
         """Lay out a changed message now; return True if its height changed (the list must re-layout)."""
         width = self._view.viewport().width()
         rect = QRect(0, 0, width, 0)
@@ -247,16 +198,16 @@ class _Delegate(QStyledItemDelegate):
         width = float(min(_MAX_COLUMN, max(120, rect.width() - 2 * _MARGIN)))
         return rect.left() + (rect.width() - width) / 2, width
 
-    def _doc_width(self, msg: ChatMessage, column: float) -> int:
+    def _doc_width(self, msg: MessageView, column: float) -> int:
         return int(column * 0.8 - 2 * _PAD) if msg.role == Role.USER else int(column)
 
-    def cached(self, msg: ChatMessage, column: float) -> QTextDocument | None:
+    def cached(self, msg: MessageView, column: float) -> QTextDocument | None:
         live = self._live.get(msg.id)
         if live is not None and msg.outcome == Outcome.STREAMING and live.text == msg.text:
             return live.doc
         return self._docs.get((msg.id, msg.text, self._doc_width(msg, column)))
 
-    def document(self, msg: ChatMessage, column: float) -> QTextDocument:
+    def document(self, msg: MessageView, column: float) -> QTextDocument:
         width = self._doc_width(msg, column)
         key = (msg.id, msg.text, width)
         doc = self._docs.get(key)
@@ -292,7 +243,7 @@ class _Delegate(QStyledItemDelegate):
             self._key_of.pop(dropped[0], None)
         return doc
 
-    def _live_document(self, msg: ChatMessage, width: int, font: QFont) -> QTextDocument:
+    def _live_document(self, msg: MessageView, width: int, font: QFont) -> QTextDocument:
         """A streaming answer: append to its live document instead of rendering it anew at every flush."""
         live = self._live.get(msg.id)
         if live is not None and live.text == msg.text and live.doc.textWidth() == width:
@@ -305,21 +256,21 @@ class _Delegate(QStyledItemDelegate):
         self.renders[msg.id] += 1
         return live.doc
 
-    def _estimate_doc_height(self, msg: ChatMessage, column: float) -> float:
+    def _estimate_doc_height(self, msg: MessageView, column: float) -> float:
         metrics = QFontMetrics(self._view.font())
         per_line = max(10, int(self._doc_width(msg, column) / max(1, metrics.averageCharWidth())))
         lines = sum(max(1, math.ceil(len(line) / per_line)) for line in msg.text.split("\n"))
         return lines * metrics.lineSpacing() * (1.0 if msg.role == Role.USER else 1.25)
 
     # -- geometry ----------------------------------------------------------------------------------------
-    def geometry(self, rect: QRect, msg: ChatMessage, doc: QTextDocument | None) -> _Geometry:
+    def geometry(self, rect: QRect, msg: MessageView, doc: QTextDocument | None) -> _Geometry:
         left, column = self.column(rect)
         metrics = QFontMetrics(self._view.font())
         y = rect.top() + 10.0
         thumbs: list[QRectF] = []
-        if msg.attachments:
+        if msg.images:
             x = left + column
-            for _ in msg.attachments:
+            for _ in msg.images:
                 x -= _THUMB_H + 6
                 thumbs.append(QRectF(x + 6, y, _THUMB_H, _THUMB_H))
             y += _THUMB_H + 6
@@ -407,7 +358,7 @@ class _Delegate(QStyledItemDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
-        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        msg: MessageView = index.data(Qt.ItemDataRole.UserRole)
         rect = option.rect
         _, column = self.column(rect)
         doc = self.document(msg, column)
@@ -432,8 +383,13 @@ class _Delegate(QStyledItemDelegate):
         painter.translate(-geo.doc_rect.topLeft())
         self._paint_banner(painter, msg, geo, colors)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        focused = bool(option.state & QStyle.StateFlag.State_HasFocus) and self._view.hasFocus()
         mouse = self._view.viewport().mapFromGlobal(self._view.cursor().pos()).toPointF()
-        if hovered or self._view.is_last_answer(msg):
+        if focused:  # keyboard focus is always visible: a ring around the current message
+            painter.setPen(QPen(colors.qcolor("accent"), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(rect).adjusted(4, 2, -4, -2), 8, 8)
+        if hovered or focused or self._view.is_last_answer(msg):
             for _, label, box in geo.tools:
                 self._paint_chip(painter, box, label, colors, box.contains(mouse))
         for box, _ in geo.code_copies:
@@ -450,11 +406,11 @@ class _Delegate(QStyledItemDelegate):
         painter.setPen(colors.qcolor("text" if hot else "muted"))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
 
-    def _paint_thumb(self, painter: QPainter, msg: ChatMessage, i: int, box: QRectF, colors: ColorSet) -> None:
+    def _paint_thumb(self, painter: QPainter, msg: MessageView, i: int, box: QRectF, colors: ColorSet) -> None:
         pix = self._thumbs.get((msg.id, i))
         if pix is None:
             pix = QPixmap()
-            if pix.loadFromData(msg.attachments[i]):
+            if pix.loadFromData(msg.images[i]):
                 pix = pix.scaled(
                     _THUMB_H,
                     _THUMB_H,
@@ -468,7 +424,7 @@ class _Delegate(QStyledItemDelegate):
         if not pix.isNull():
             painter.drawPixmap(box.toRect(), pix, QRect(0, 0, _THUMB_H, _THUMB_H))
 
-    def _paint_banner(self, painter: QPainter, msg: ChatMessage, geo: _Geometry, colors: ColorSet) -> None:
+    def _paint_banner(self, painter: QPainter, msg: MessageView, geo: _Geometry, colors: ColorSet) -> None:
         if geo.banner is None or geo.banner_title is None or geo.banner_text is None:
             return
         title, body, button = self._view.banner_content(msg)
@@ -493,7 +449,7 @@ class _Delegate(QStyledItemDelegate):
             painter.drawText(geo.banner_button, Qt.AlignmentFlag.AlignCenter, button)
 
     # -- interaction -------------------------------------------------------------------------------------
-    def hit(self, rect: QRect, msg: ChatMessage, pos: QPointF) -> tuple[str, str]:
+    def hit(self, rect: QRect, msg: MessageView, pos: QPointF) -> tuple[str, str]:
         """Return (kind, payload) for what is under `pos`: a tool, the banner button, a code copy, a link."""
         _, column = self.column(rect)
         doc = self.document(msg, column)
@@ -520,14 +476,14 @@ class _Delegate(QStyledItemDelegate):
             return False
         if event.button() != Qt.MouseButton.LeftButton:
             return False
-        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        msg: MessageView = index.data(Qt.ItemDataRole.UserRole)
         kind, payload = self.hit(option.rect, msg, event.position())
         return self._view.activate(msg, kind, payload)
 
     def createEditor(
         self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QWidget:
-        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        msg: MessageView = index.data(Qt.ItemDataRole.UserRole)
         _, column = self.column(option.rect)
         editor = QTextBrowser(parent)
         editor.setAccessibleName(_tr("Message text"))
@@ -551,7 +507,7 @@ class _Delegate(QStyledItemDelegate):
     def updateEditorGeometry(
         self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
-        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        msg: MessageView = index.data(Qt.ItemDataRole.UserRole)
         rect = option.rect
         _, column = self.column(rect)
         geo = self.geometry(rect, msg, self.document(msg, column))
@@ -569,12 +525,12 @@ def _open_link(url: QUrl) -> None:
 class ChatView(QListView):
     """Shows a conversation; streams the last answer in batches; emits what the user asks for."""
 
-    copy_requested = Signal(str)
-    edit_requested = Signal(str)
-    regenerate_requested = Signal(str)
-    details_requested = Signal(str)
-    action_requested = Signal(str, str)
-    retry_now_requested = Signal(str)
+    copy_requested = Signal(object)
+    edit_requested = Signal(object)
+    regenerate_requested = Signal(object)
+    details_requested = Signal(object)
+    action_requested = Signal(object, object)  # message id, MessageAction
+    retry_now_requested = Signal(object)
     older_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
@@ -583,11 +539,11 @@ class ChatView(QListView):
         self._colors = LIGHT_COLORS
         self._model = _Model(self)
         self._delegate = _Delegate(self)
-        self._pending: dict[str, list[str]] = {}
+        self._pending: dict[int, list[str]] = {}
         self._follow = True
         self._has_older = False
         self._loading_older = False
-        self._retry: _Retry | None = None
+        self._retry: RetryWait | None = None
         self.setModel(self._model)
         self.setItemDelegate(self._delegate)
         self.setAccessibleName(_tr("Conversation"))
@@ -601,6 +557,9 @@ class ChatView(QListView):
         self.verticalScrollBar().setSingleStep(24)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
+        self._waiting_since: dict[int, float] = {}
+        self._tick_timer = QTimer(self, interval=1000)
+        self._tick_timer.timeout.connect(self._on_tick_timer_timeout)
         self._retry_timer = QTimer(self, interval=1000)
         self._retry_timer.timeout.connect(self._on_retry_timer_timeout)
         self._jump = QToolButton(self)
@@ -614,7 +573,7 @@ class ChatView(QListView):
         bar.rangeChanged.connect(self._on_scrollbar_range_changed)
 
     # -- data in -----------------------------------------------------------------------------------------
-    def set_messages(self, messages: Iterable[ChatMessage], has_older: bool = False) -> None:
+    def set_messages(self, messages: Iterable[MessageView], has_older: bool = False) -> None:
         """Show a conversation from scratch, scrolled to its end."""
         self._pending.clear()
         self._retry = None
@@ -623,25 +582,39 @@ class ChatView(QListView):
         self._follow = True
         self.scrollToBottom()
 
-    def messages(self) -> list[ChatMessage]:
+    def messages(self) -> list[MessageView]:
         """Return the messages shown (with any streamed text already flushed)."""
         self.flush()
         return list(self._model.items)
 
-    def message_at(self, row: int) -> ChatMessage:
+    def message_at(self, row: int) -> MessageView:
         """Return the message shown in a row."""
         return self._model.items[row]
 
-    def message(self, message_id: str) -> ChatMessage | None:
+    def message(self, message_id: int) -> MessageView | None:
         """Return one message by id, or None."""
         row = self._model.row_of(message_id)
         return self._model.items[row] if row >= 0 else None
 
-    def append_message(self, message: ChatMessage) -> None:
+    def append_message(self, message: MessageView) -> None:
         """Add a message at the end (follows it when the user was at the end)."""
+        if message.outcome == Outcome.STREAMING and not message.text:
+            self._waiting_since[message.id] = self._clock()
+            self._tick_timer.start()
         self._model.insert(len(self._model.items), [message])
 
-    def update_message(self, message: ChatMessage) -> None:
+    def _on_tick_timer_timeout(self) -> None:
+        """Count the seconds of a request that has sent nothing back yet."""
+        for message_id in list(self._waiting_since):
+            msg = self.message(message_id)
+            if msg is None or msg.text or msg.outcome != Outcome.STREAMING:
+                del self._waiting_since[message_id]
+            else:
+                self._refresh(message_id)
+        if not self._waiting_since:
+            self._tick_timer.stop()
+
+    def update_message(self, message: MessageView) -> None:
         """Replace a message by id (its text is authoritative: buffered deltas for it are dropped)."""
         self._pending.pop(message.id, None)
         row = self._model.row_of(message.id)
@@ -655,14 +628,14 @@ class ChatView(QListView):
                 self.clear_retry()
             self._delegate.sizeHintChanged.emit(self._model.index(row))
 
-    def remove_message(self, message_id: str) -> None:
+    def remove_message(self, message_id: int) -> None:
         """Remove a message by id (e.g. before an edited question is resent)."""
         row = self._model.row_of(message_id)
         if row >= 0:
             self._pending.pop(message_id, None)
             self._model.remove(row)
 
-    def prepend_messages(self, messages: Sequence[ChatMessage], has_older: bool = False) -> None:
+    def prepend_messages(self, messages: Sequence[MessageView], has_older: bool = False) -> None:
         """Insert older messages at the top without moving what the user is reading."""
         self.doItemsLayout()  # apply pending height corrections first, so the anchor's offset is current
         anchor = QPersistentModelIndex(self.indexAt(QPoint(0, 0)))
@@ -680,7 +653,7 @@ class ChatView(QListView):
         """Say whether older messages exist (scrolling to the top then emits older_requested)."""
         self._has_older, self._loading_older = has_older, False
 
-    def append_delta(self, message_id: str, text: str) -> None:
+    def append_delta(self, message_id: int, text: str) -> None:
         """Buffer streamed text; a short timer flushes all buffers in one re-layout of the streaming message."""
         first = message_id not in self._pending and not self._text_of(message_id)
         self._pending.setdefault(message_id, []).append(text)
@@ -690,7 +663,7 @@ class ChatView(QListView):
         elif not self._flush_timer.isActive():
             self._flush_timer.start()
 
-    def _text_of(self, message_id: str) -> str:
+    def _text_of(self, message_id: int) -> str:
         row = self._model.row_of(message_id)
         return self._model.items[row].text if row >= 0 else ""
 
@@ -710,16 +683,16 @@ class ChatView(QListView):
             if self._delegate.refit(msg):
                 self._delegate.sizeHintChanged.emit(self._model.index(row))
 
-    def render_count(self, message_id: str) -> int:
+    def render_count(self, message_id: int) -> int:
         """Return how many times a message's document was built (for tests and benchmarks)."""
         return self._delegate.renders[message_id]
 
     # -- retry notice ------------------------------------------------------------------------------------
-    def show_retry(self, message_id: str, seconds: float, attempt: int, attempts: int, reason: str) -> None:
+    def show_retry(self, wait: RetryWait) -> None:
         """Show 'Azure is busy (reason) - retrying in N s (attempt of attempts)' on a message, counting down."""
-        self._retry = _Retry(message_id, self._clock() + seconds, attempt, attempts, reason, seconds >= LONG_WAIT_S)
+        self._retry = wait
         self._retry_timer.start()
-        self._refresh(message_id)
+        self._refresh(wait.message_id)
 
     def clear_retry(self) -> None:
         """Remove the retry notice."""
@@ -734,26 +707,27 @@ class ChatView(QListView):
             return ""
         left = max(0, math.ceil(self._retry.deadline - self._clock()))
         r = self._retry
+        attempt, attempts = r.attempt, r.of
         if left == 0:
             return (
                 _tr("Azure is busy (%1) - retrying now (%2 of %3)")
                 .replace("%1", r.reason)
-                .replace("%2", str(r.attempt))
-                .replace("%3", str(r.attempts))
+                .replace("%2", str(attempt))
+                .replace("%3", str(attempts))
             )
         return (
             _tr("Azure is busy (%1) - retrying in %2 s (%3 of %4)")
             .replace("%1", r.reason)
             .replace("%2", str(left))
-            .replace("%3", str(r.attempt))
-            .replace("%4", str(r.attempts))
+            .replace("%3", str(attempt))
+            .replace("%4", str(attempts))
         )
 
     def _on_retry_timer_timeout(self) -> None:
         if self._retry is not None:
             self._refresh(self._retry.message_id)
 
-    def _refresh(self, message_id: str) -> None:
+    def _refresh(self, message_id: int) -> None:
         row = self._model.row_of(message_id)
         if row >= 0:
             self._delegate.forget(message_id)
@@ -788,12 +762,12 @@ class ChatView(QListView):
         self._jump.move((self.width() - self._jump.width()) // 2, self.height() - self._jump.height() - 12)
 
     # -- what a message shows ----------------------------------------------------------------------------
-    def is_last_answer(self, msg: ChatMessage) -> bool:
+    def is_last_answer(self, msg: MessageView) -> bool:
         """Return True if `msg` is the final assistant message."""
         items = self._model.items
         return bool(items) and items[-1].id == msg.id and msg.role == Role.ASSISTANT
 
-    def tool_actions(self, msg: ChatMessage) -> list[tuple[str, str]]:
+    def tool_actions(self, msg: MessageView) -> list[tuple[str, str]]:
         """Return the (key, label) toolbar actions for a message."""
         if msg.outcome == Outcome.STREAMING:
             return []
@@ -806,7 +780,7 @@ class ChatView(QListView):
             actions.append(("details", _tr("Details")))
         return actions
 
-    def banner_kind(self, msg: ChatMessage) -> str:
+    def banner_kind(self, msg: MessageView) -> str:
         """Return 'error', 'warning' or 'note' for a message's outcome banner."""
         if msg.outcome == Outcome.FAILED:
             return "error"
@@ -814,21 +788,24 @@ class ChatView(QListView):
             return "warning"
         return "note"
 
-    def _retry_for(self, msg: ChatMessage) -> bool:
+    def _retry_for(self, msg: MessageView) -> bool:
         return self._retry is not None and self._retry.message_id == msg.id
 
-    def banner_content(self, msg: ChatMessage) -> tuple[str, str, str]:
+    def banner_content(self, msg: MessageView) -> tuple[str, str, str]:
         """Return (title, text, button label) describing a message's outcome; empty when simply complete."""
         if self._retry_for(msg):
             assert self._retry is not None
-            return "", self.retry_notice(), _tr("Retry now") if self._retry.long_wait else ""
+            return "", self.retry_notice(), _tr("Retry now") if self._retry.automatic else ""
         if msg.outcome == Outcome.STREAMING and not msg.text:
-            return "", _tr("Thinking…"), ""
+            waited = int(self._clock() - self._waiting_since.get(msg.id, self._clock()))
+            if waited < 1:
+                return "", _tr("Waiting for the answer…"), ""
+            return "", _tr("Waiting for the answer… %1 s").replace("%1", str(waited)), ""
         if msg.outcome == Outcome.STOPPED:
             return "", _tr("Stopped. The answer above is incomplete."), ""
         if msg.outcome == Outcome.INTERRUPTED:
             return "", _tr("The answer was interrupted before it finished."), _tr("Try again")
-        label = _tr(_ACTION_LABELS[msg.error_action]) if msg.error_action in _ACTION_LABELS else msg.error_action
+        label = _tr(_ACTION_LABELS[msg.action]) if msg.action is not None else ""
         if msg.outcome == Outcome.FILTERED:
             cats = ", ".join(msg.filter_categories) or _tr("unspecified")
             return (
@@ -838,12 +815,12 @@ class ChatView(QListView):
             )
         if msg.outcome == Outcome.FAILED:
             return msg.error_title or _tr("Something went wrong"), msg.error_text, label
-        if msg.outcome == Outcome.COMPLETE and msg.error_action == "continue":
+        if msg.outcome == Outcome.COMPLETE and msg.action is MessageAction.CONTINUE:
             return msg.error_title, msg.error_text, label  # cut at the length limit: offer the rest
         return "", "", ""
 
     # -- interaction -------------------------------------------------------------------------------------
-    def activate(self, msg: ChatMessage, kind: str, payload: str) -> bool:
+    def activate(self, msg: MessageView, kind: str, payload: str) -> bool:
         """Perform what a click on a message part means; return True if something happened."""
         if kind == "tool":
             self.trigger(msg.id, payload)
@@ -851,9 +828,9 @@ class ChatView(QListView):
             if self._retry_for(msg):
                 self.retry_now_requested.emit(msg.id)
             elif msg.outcome == Outcome.INTERRUPTED:
-                self.action_requested.emit(msg.id, "retry")
+                self.action_requested.emit(msg.id, MessageAction.RETRY)
             else:
-                self.action_requested.emit(msg.id, msg.error_action)
+                self.action_requested.emit(msg.id, msg.action)
         elif kind == "code":
             QGuiApplication.clipboard().setText(payload)
             self.copy_requested.emit(msg.id)
@@ -863,7 +840,7 @@ class ChatView(QListView):
             return False
         return True
 
-    def trigger(self, message_id: str, action: str) -> None:
+    def trigger(self, message_id: int, action: str) -> None:
         """Run a toolbar action ('copy', 'edit', 'regenerate', 'details', 'select') on a message."""
         msg = self.message(message_id)
         if msg is None:
@@ -883,26 +860,64 @@ class ChatView(QListView):
             self.edit(index)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        index = self.indexAt(event.pos()) if event.reason() == QContextMenuEvent.Reason.Mouse else self.currentIndex()
-        if not index.isValid():
-            return
-        msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+        mouse = event.reason() == QContextMenuEvent.Reason.Mouse
+        index = self.indexAt(event.pos()) if mouse else self.currentIndex()
+        if index.isValid():
+            menu = self.actions_menu(index.row())
+            menu.popup(event.globalPos() if mouse else self.viewport().mapToGlobal(self.visualRect(index).center()))
+
+    def actions_menu(self, row: int) -> QMenu:
+        """Every action of one message, for the keyboard: its tools, its notice's button, each code block's Copy."""
+        msg = self._model.items[row]
         menu = QMenu(self)
         menu.setAccessibleName(_tr("Message actions"))
-        for key, label in [*self.tool_actions(msg), ("select", _tr("Select text"))]:
+        for key, label in self.tool_actions(msg):
             menu.addAction(label, functools.partial(self.trigger, msg.id, key))
-        pos = (
-            event.globalPos()
-            if event.reason() == QContextMenuEvent.Reason.Mouse
-            else self.viewport().mapToGlobal(self.visualRect(index).center())
-        )
-        menu.popup(pos)
+        _title, _body, button = self.banner_content(msg)
+        if button:
+            menu.addAction(button, functools.partial(self.activate, msg, "banner", ""))
+        doc = self._delegate.document(msg, self._delegate.column(self.visualRect(self._model.index(row)))[1])
+        blocks = doc.code if isinstance(doc, SafeTextDocument) and doc.code is not None else code_blocks(doc)
+        for number, code in enumerate(blocks, 1):
+            label = _tr("Copy code block %1").replace("%1", str(number))
+            if code.language:
+                label += f" ({code.language})"
+            menu.addAction(label, functools.partial(self.activate, msg, "code", code.text))
+        menu.addAction(_tr("Select text"), functools.partial(self.trigger, msg.id, "select"))
+        return menu
+
+    def focus_latest(self) -> None:
+        """Move the keyboard focus to the newest message (arrows move, Enter opens its actions)."""
+        self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if self._model.items:
+            self.setCurrentIndex(self._model.index(len(self._model.items) - 1))
+            self.scrollTo(self.currentIndex())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        index = self.currentIndex()
+        if index.isValid() and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.actions_menu(index.row()).popup(self.viewport().mapToGlobal(self.visualRect(index).center()))
+            return
+        if index.isValid() and event.matches(QKeySequence.StandardKey.Copy):
+            self.trigger(self._model.items[index.row()].id, "copy")
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        if not self.currentIndex().isValid() and self._model.items:
+            self.setCurrentIndex(self._model.index(len(self._model.items) - 1))
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.viewport().update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         index = self.indexAt(event.position().toPoint())
         kind = ""
         if index.isValid():
-            msg: ChatMessage = index.data(Qt.ItemDataRole.UserRole)
+            msg: MessageView = index.data(Qt.ItemDataRole.UserRole)
             kind, _ = self._delegate.hit(self.visualRect(index), msg, event.position())
             self.viewport().update(self.visualRect(index))
         shape = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop.services import DeploymentChoice
 
 __all__ = ["MAX_IMAGE_BYTES", "Composer", "ImageAttachment", "image_mime"]
 
@@ -68,6 +70,7 @@ PRESETS: tuple[tuple[str, str], ...] = (
 class _Input(QPlainTextEdit):
     submit = Signal()
     escape = Signal()
+    up_in_empty = Signal()
     mime_dropped = Signal(QMimeData)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -91,6 +94,9 @@ class _Input(QPlainTextEdit):
             return
         if event.key() == Qt.Key.Key_Escape:
             self.escape.emit()
+            return
+        if event.key() == Qt.Key.Key_Up and not self.toPlainText() and not event.modifiers():
+            self.up_in_empty.emit()
             return
         super().keyPressEvent(event)
 
@@ -168,8 +174,9 @@ class InstructionsDialog(QDialog):
 class Composer(QWidget):
     """Where the user writes; emits send/stop requests with plain data."""
 
-    send_requested = Signal(str, list)
+    send_requested = Signal(str, list)  # text, [ImageAttachment]; the text stays until clear_draft()
     stop_requested = Signal()
+    edit_last_requested = Signal()  # Up in an empty message box
     deployment_changed = Signal(str)
     instructions_changed = Signal(str)
 
@@ -184,6 +191,7 @@ class Composer(QWidget):
         self.input.setPlaceholderText(_tr("Message the assistant… (Enter to send, Shift+Enter for a new line)"))
         self.input.submit.connect(self._on_input_submit)
         self.input.escape.connect(self._on_input_escape)
+        self.input.up_in_empty.connect(self.edit_last_requested)
         self.input.mime_dropped.connect(self.add_from_mime)
         self.input.textChanged.connect(self._update)
         self.thumbs = QWidget(self)
@@ -197,6 +205,8 @@ class Composer(QWidget):
         self.message.setAccessibleName(_tr("Attachment problem"))
         self.message.hide()
         self.deployments = QComboBox(self)
+        # Names are never cut: the picker grows to its longest label.
+        self.deployments.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.deployments.setAccessibleName(_tr("Deployment"))
         self.deployments.setToolTip(_tr("Which model deployment answers"))
         self.deployments.currentIndexChanged.connect(self._on_deployments_index_changed)
@@ -228,14 +238,18 @@ class Composer(QWidget):
         hint = _tr("Enter to send, Shift+Enter for a new line") if enabled else _tr("Ctrl+Enter to send")
         self.input.setPlaceholderText(_tr("Message the assistant… (%1)").replace("%1", hint))
 
-    def set_deployments(self, options: list[tuple[str, str]], current: str | None = None) -> None:
-        """Fill the deployment picker with (label, value) pairs and select `current`."""
+    def set_deployments(self, choices: Sequence[DeploymentChoice], current: str | None = None) -> None:
+        """Fill the deployment picker and select `current`; every name is shown whole or has its tooltip."""
         self.deployments.blockSignals(True)
         self.deployments.clear()
-        for label, value in options:
-            self.deployments.addItem(label, value)
+        for choice in choices:
+            self.deployments.addItem(choice.label, choice.name)
+            self.deployments.setItemData(self.deployments.count() - 1, choice.tooltip, Qt.ItemDataRole.ToolTipRole)
         found = self.deployments.findData(current) if current is not None else -1
         self.deployments.setCurrentIndex(max(0, found))
+        self.deployments.setToolTip(
+            choices[max(0, found)].tooltip if choices else _tr("No deployment: set one up in Settings")
+        )
         self.deployments.blockSignals(False)
 
     def set_vision_enabled(self, enabled: bool) -> None:
@@ -362,17 +376,28 @@ class Composer(QWidget):
         self.instructions_changed.emit(text)
 
     def send(self) -> bool:
-        """Emit send_requested with the text and images, then clear; False when empty or streaming."""
+        """Emit send_requested with the text and images; False when empty or streaming.
+
+        The text and images stay until `clear_draft()`: the window calls it once the message is saved, so a failed
+        save (a full disk, a locked history) loses nothing.
+        """
         text = self.input.toPlainText().strip()
         if self._streaming or not (text or self._images):
             return False
-        images = list(self._images)
-        self.send_requested.emit(text, images)
+        self.message.hide()
+        self.send_requested.emit(text, list(self._images))
+        return True
+
+    def clear_draft(self) -> None:
+        """Empty the message box and drop the attached images (the message was saved)."""
         self.input.clear()
-        for image in images:
+        for image in list(self._images):
             self.remove_image(image)
         self.message.hide()
-        return True
+
+    def show_problem(self, text: str) -> None:
+        """Say why the message was not sent, under the message box (the text stays)."""
+        self._reject(text)
 
     def _on_input_submit(self) -> None:
         self.send()

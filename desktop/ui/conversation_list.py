@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
     QCoreApplication,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -30,17 +31,15 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
-__all__ = [
-    "ConversationItem",
-    "ConversationList",
-    "SearchResult",
-    "group_conversations",
-    "snippet_html",
-]
+from desktop.services import ConversationRow, SearchRow
+
+__all__ = ["ConversationList", "group_conversations", "snippet_html"]
 
 SEARCH_DEBOUNCE_MS = 250
 _ID_ROLE = Qt.ItemDataRole.UserRole
@@ -52,39 +51,19 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("ConversationList", text)
 
 
-@dataclass(frozen=True)
-class ConversationItem:
-    """A conversation as the sidebar shows it."""
-
-    id: str
-    title: str
-    updated_at: datetime
-    pinned: bool = False
-    archived: bool = False
-    streaming: bool = False
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """A full-text search hit; matched words in `snippet` are wrapped in \\x02 ... \\x03."""
-
-    conversation_id: str
-    title: str
-    snippet: str
-
-
 def group_conversations(
-    items: Sequence[ConversationItem], now: datetime, *, show_archived: bool = False
-) -> list[tuple[str, list[ConversationItem]]]:
+    items: Sequence[ConversationRow], now: datetime, *, show_archived: bool = False
+) -> list[tuple[str, list[ConversationRow]]]:
     """Group conversations: Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then by month; newest first."""
     today = now.date()
-    groups: dict[str, list[ConversationItem]] = {}
-    archived: list[ConversationItem] = []
+    groups: dict[str, list[ConversationRow]] = {}
+    archived: list[ConversationRow] = []
     for item in sorted(items, key=lambda x: x.updated_at, reverse=True):
         if item.archived:
             archived.append(item)
             continue
-        day = item.updated_at.astimezone(now.tzinfo).date() if now.tzinfo else item.updated_at.date()
+        local = _local(item.updated_at)
+        day = local.astimezone(now.tzinfo).date() if now.tzinfo else local.date()
         age = (today - day).days
         if item.pinned:
             label = _tr("Pinned")
@@ -97,13 +76,20 @@ def group_conversations(
         elif age <= 30:
             label = _tr("Previous 30 days")
         else:
-            label = item.updated_at.strftime("%B %Y")
+            label = local.strftime("%B %Y")
         groups.setdefault(label, []).append(item)
     pinned = _tr("Pinned")
     ordered = sorted(groups.items(), key=lambda kv: kv[0] != pinned)  # stable: other groups keep date order
     if show_archived and archived:
         ordered.append((_tr("Archived"), archived))
     return ordered
+
+
+def _local(moment: datetime) -> datetime:
+    """History keeps UTC; the sidebar groups by the user's own day."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().replace(tzinfo=None)
 
 
 _MARK = re.compile("\x02(.*?)\x03", re.DOTALL)
@@ -121,13 +107,13 @@ def snippet_html(snippet: str) -> str:
 
 
 class _Model(QAbstractListModel):
-    rename = Signal(str, str)
+    rename = Signal(object, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.rows: list[str | ConversationItem] = []  # a str row is a group header
+        self.rows: list[str | ConversationRow] = []  # a str row is a group header
 
-    def set_groups(self, groups: list[tuple[str, list[ConversationItem]]]) -> None:
+    def set_groups(self, groups: list[tuple[str, list[ConversationRow]]]) -> None:
         self.beginResetModel()
         self.rows = []
         for label, items in groups:
@@ -177,21 +163,19 @@ class _Model(QAbstractListModel):
         self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
     ) -> bool:
         row = self.rows[index.row()] if index.isValid() else None
-        if role != Qt.ItemDataRole.EditRole or not isinstance(row, ConversationItem):
+        if role != Qt.ItemDataRole.EditRole or not isinstance(row, ConversationRow):
             return False
         title = str(value).strip()
         if not title or title == row.title:
             return False  # an empty title would leave a blank row: keep the old one
-        self.rows[index.row()] = ConversationItem(
-            row.id, title, row.updated_at, row.pinned, row.archived, row.streaming
-        )
+        self.rows[index.row()] = dataclasses.replace(row, title=title)
         self.dataChanged.emit(index, index)
         self.rename.emit(row.id, title)
         return True
 
-    def row_of(self, conversation_id: str) -> int:
+    def row_of(self, conversation_id: int) -> int:
         return next(
-            (i for i, r in enumerate(self.rows) if isinstance(r, ConversationItem) and r.id == conversation_id), -1
+            (i for i, r in enumerate(self.rows) if isinstance(r, ConversationRow) and r.id == conversation_id), -1
         )
 
 
@@ -216,21 +200,53 @@ class _List(QListView):
         super().keyPressEvent(event)
 
 
+class _SearchField(QLineEdit):
+    """The search box: Esc clears it (before the window's Esc, which stops an answer, can take the key)."""
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self.text()
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            return
+        super().keyPressEvent(event)
+
+
+class _RenameDelegate(QStyledItemDelegate):
+    """Gives the inline rename field the height it needs (the row's padding would squeeze it)."""
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        rect = option.rect
+        height = max(rect.height(), editor.sizeHint().height())
+        editor.setGeometry(rect.x(), rect.center().y() - height // 2, rect.width(), height)
+
+
 class ConversationList(QWidget):
     """The sidebar with search, New chat and the grouped conversation list."""
 
-    conversation_selected = Signal(str)
+    conversation_selected = Signal(object)  # conversation id (int)
     new_requested = Signal()
     search_requested = Signal(str)
-    rename_requested = Signal(str, str)
-    delete_requested = Signal(str)
-    pin_requested = Signal(str, bool)
-    archive_requested = Signal(str, bool)
+    rename_requested = Signal(object, str)
+    delete_requested = Signal(object)
+    pin_requested = Signal(object, bool)
+    archive_requested = Signal(object, bool)
 
     def __init__(self, parent: QWidget | None = None, now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__(parent)
         self._now = now
-        self._items: list[ConversationItem] = []
+        self._items: dict[int, ConversationRow] = {}
         self._show_archived = False
         self.new_button = QPushButton(_tr("+ New chat"), self)
         self.new_button.setAccessibleName(_tr("New chat"))
@@ -238,7 +254,7 @@ class ConversationList(QWidget):
         # and then neither fires.
         self.new_button.setToolTip(_tr("New chat (Ctrl+N)"))
         self.new_button.clicked.connect(self.new_requested)
-        self.search = QLineEdit(self)
+        self.search = _SearchField(self)
         self.search.setPlaceholderText(_tr("Search chats"))
         self.search.setAccessibleName(_tr("Search chats"))
         self.search.setClearButtonEnabled(True)
@@ -258,6 +274,7 @@ class ConversationList(QWidget):
             "QListView#conversations::item:selected { background: palette(midlight); font-weight: 600; }"
         )
         self.view.setModel(self.model)
+        self.view.setItemDelegate(_RenameDelegate(self.view))
         self.view.setUniformItemSizes(False)
         # Long titles end in "…" (the full title is in the tooltip) instead of widening the list past the sidebar.
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -282,29 +299,43 @@ class ConversationList(QWidget):
         layout.addWidget(self.stack, 1)
 
     # -- data --------------------------------------------------------------------------------------------
-    def set_items(self, items: Sequence[ConversationItem]) -> None:
+    def set_items(self, items: Sequence[ConversationRow]) -> None:
         """Show these conversations (grouped by day), keeping the current selection."""
         current = self.current_id()
-        self._items = list(items)
-        self.model.set_groups(group_conversations(self._items, self._now(), show_archived=self._show_archived))
-        if current:
+        self._items = {item.id: item for item in items}
+        self.model.set_groups(
+            group_conversations(list(self._items.values()), self._now(), show_archived=self._show_archived)
+        )
+        if current is not None:
             self.set_current(current)
+
+    def upsert(self, item: ConversationRow) -> None:
+        """Add or update one conversation (no other row is read again)."""
+        self._items[item.id] = item
+        self.set_items(list(self._items.values()))
+
+    def remove(self, conversation_id: int) -> None:
+        """Remove one conversation."""
+        if self._items.pop(conversation_id, None) is not None:
+            self.set_items(list(self._items.values()))
 
     def set_show_archived(self, show: bool) -> None:
         """Show archived conversations in an 'Archived' group at the end."""
         self._show_archived = show
-        self.set_items(self._items)
+        self.set_items(list(self._items.values()))
 
-    def current_id(self) -> str | None:
+    def current_id(self) -> int | None:
         """Return the selected conversation id."""
         value = self.view.currentIndex().data(_ID_ROLE)
-        return str(value) if value else None
+        return value if isinstance(value, int) else None
 
-    def set_current(self, conversation_id: str) -> None:
-        """Select a conversation without emitting conversation_selected."""
-        row = self.model.row_of(conversation_id)
+    def set_current(self, conversation_id: int | None) -> None:
+        """Select a conversation (None: no selection) without emitting conversation_selected."""
+        row = self.model.row_of(conversation_id) if conversation_id is not None else -1
         if row >= 0:
             self.view.setCurrentIndex(self.model.index(row))
+        else:
+            self.view.setCurrentIndex(QModelIndex())
 
     def focus_search(self) -> None:
         """Put the keyboard focus in the search field, its text selected."""
@@ -317,9 +348,12 @@ class ConversationList(QWidget):
         self.stack.setVisible(not collapsed)
         self.new_button.setText("+" if collapsed else _tr("+ New chat"))
 
-    def show_search_results(self, results: Sequence[SearchResult]) -> None:
-        """Show full-text search results with the matched words in bold."""
+    def show_search_results(self, results: Sequence[SearchRow] | None) -> None:
+        """Show full-text search results with the matched words in bold; None shows the conversations again."""
         self.results.clear()
+        if results is None:
+            self.stack.setCurrentWidget(self.view)
+            return
         for result in results:
             item = QListWidgetItem(self.results)
             item.setData(_ID_ROLE, result.conversation_id)
@@ -342,7 +376,7 @@ class ConversationList(QWidget):
         self._step(-1)
 
     def _step(self, delta: int) -> None:
-        rows = [i for i, r in enumerate(self.model.rows) if isinstance(r, ConversationItem)]
+        rows = [i for i, r in enumerate(self.model.rows) if isinstance(r, ConversationRow)]
         if not rows:
             return
         current = self.view.currentIndex().row()
@@ -354,7 +388,7 @@ class ConversationList(QWidget):
         self.view.setCurrentIndex(index)
         self._on_view_activated(index)
 
-    def rename(self, conversation_id: str) -> None:
+    def rename(self, conversation_id: int) -> None:
         """Start inline renaming of a conversation."""
         row = self.model.row_of(conversation_id)
         if row >= 0:
@@ -365,12 +399,12 @@ class ConversationList(QWidget):
     # -- slots -------------------------------------------------------------------------------------------
     def _on_view_activated(self, index: QModelIndex) -> None:
         value = index.data(_ID_ROLE)
-        if value:
-            self.conversation_selected.emit(str(value))
+        if isinstance(value, int):
+            self.conversation_selected.emit(value)
 
     def _on_view_key_action(self, action: str) -> None:
         item = self.view.currentIndex().data(_ITEM_ROLE)
-        if isinstance(item, ConversationItem):
+        if isinstance(item, ConversationRow):
             if action == "delete":
                 self.delete_requested.emit(item.id)
             else:
@@ -378,30 +412,31 @@ class ConversationList(QWidget):
 
     def _on_results_item_activated(self, item: QListWidgetItem) -> None:
         value = item.data(_ID_ROLE)
-        if value:
-            self.conversation_selected.emit(str(value))
+        if isinstance(value, int):
+            self.conversation_selected.emit(value)
 
-    def _on_search_text_changed(self, _text: str) -> None:
-        self._debounce.start()
+    def _on_search_text_changed(self, text: str) -> None:
+        if text.strip():
+            self._debounce.start()
+        else:  # cleared (✕, Backspace, Esc): the list comes back at once
+            self._debounce.stop()
+            self.search_requested.emit("")
 
     def _on_debounce_timeout(self) -> None:
-        query = self.search.text().strip()
-        if not query:
-            self.stack.setCurrentWidget(self.view)
-        self.search_requested.emit(query)
+        self.search_requested.emit(self.search.text().strip())
 
     def _on_view_menu_requested(self, index: QModelIndex, pos: QPoint) -> None:
         item = index.data(_ITEM_ROLE)
-        if isinstance(item, ConversationItem):
+        if isinstance(item, ConversationRow):
             menu = self.context_menu(item.id)
             if menu is not None:
                 menu.popup(pos)
 
-    def context_menu(self, conversation_id: str) -> QMenu | None:
+    def context_menu(self, conversation_id: int) -> QMenu | None:
         """Build the actions menu of a conversation (rename, pin, archive, delete); None if unknown."""
         row = self.model.row_of(conversation_id)
         item = self.model.rows[row] if row >= 0 else None
-        if not isinstance(item, ConversationItem):
+        if not isinstance(item, ConversationRow):
             return None
         menu = QMenu(self)
         menu.setAccessibleName(_tr("Conversation actions"))
@@ -421,7 +456,7 @@ class ConversationList(QWidget):
 class _ResultLabel(QWidget):
     """A search result: title and a snippet with the matches in bold (rich text built from escaped parts)."""
 
-    def __init__(self, result: SearchResult) -> None:
+    def __init__(self, result: SearchRow) -> None:
         super().__init__()
         from PySide6.QtWidgets import QLabel
 

@@ -60,9 +60,9 @@ class Dialogs(QObject):
         self._settings.raise_()
         return self._settings
 
-    def open_sign_in(self) -> SignInPanel | None:
-        """Sign in to the active connection."""
-        profile = self._configuration.settings.active_profile
+    def open_sign_in(self, profile_id: str) -> SignInPanel | None:
+        """Sign in to a connection (the one the conversation that asked for it uses)."""
+        profile = self._configuration.settings.profile(profile_id)
         if profile is None:
             self.open_settings()
             return None
@@ -89,7 +89,8 @@ class Dialogs(QObject):
     def maybe_first_run(self) -> FirstRunDialog | None:
         """The guided start, when nothing is set up yet."""
         settings = self._configuration.settings
-        if settings.app.first_run_done or settings.profiles:
+        # The demo's own connection is not the user's set-up: after a demo, the guided start still shows.
+        if settings.app.first_run_done or any(not p.is_demo for p in settings.profiles):
             return None
         dialog = FirstRunDialog(self._configuration, self._connections, self._keys, self._session_keys, self._window)
         dialog.setup_finished.connect(lambda _pid: self._window.settings_changed())
@@ -109,6 +110,5 @@ class Dialogs(QObject):
             await asyncio.gather(*self._keep, return_exceptions=True)
 
     def _on_first_run_demo_requested(self) -> None:
-        if self._start_demo():
-            self._window.set_demo(True)
+        self._start_demo()
         self._window.settings_changed()

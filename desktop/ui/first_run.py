@@ -335,7 +335,7 @@ class FirstRunDialog(QDialog):
         return True
 
     async def _store_key(self) -> bool:
-        from desktop.auth import ApiKeyFormatError, KeyringUnavailableError
+        from desktop.services import ApiKeyFormatError, KeyringUnavailableError
 
         key = self.key_edit.text().strip()
         if not key and (await self._session_keys.aget(self._profile_id) or await self._keys.aget(self._profile_id)):

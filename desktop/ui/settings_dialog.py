@@ -868,13 +868,28 @@ class SettingsDialog(QDialog):
         self._say(_tr("“{name}” will be removed when you save.").format(name=removed.display_name))
 
     def _on_use_clicked(self) -> None:
+        if self._current is not None:
+            self.work.start(self.use_for_chats())
+
+    async def use_for_chats(self) -> bool:
+        """Make the connection in the editor the one new chats use, at once (saving it first if it is new)."""
         if self._current is None:
-            return
-        self._collect()
-        self._active_id = self._current
+            return False
+        profile_id = await self._save_current()
+        if profile_id is None:
+            return False
+        try:
+            self._configuration.update_app(active_profile_id=profile_id)
+        except (SettingsChangeError, OSError) as error:
+            self._say(str(error), error=True)
+            return False
+        self._active_id = profile_id
         for row in range(self.profile_list.count()):
             item = self.profile_list.item(row)
             item.setText(self._list_text(self._drafts[item.data(Qt.ItemDataRole.UserRole)]))
+        self._say(_tr("New chats now use “{name}”.").format(name=self._drafts[profile_id].display_name))
+        self.settings_saved.emit()
+        return True
 
     def _on_work_failed(self, error: BaseException) -> None:
         self._say(_tr("Something went wrong: {error}").format(error=type(error).__name__), error=True)
@@ -959,7 +974,7 @@ class SettingsDialog(QDialog):
 
     async def refresh_key_status(self, profile_id: str) -> None:
         """Say whether a key is saved for the connection and where."""
-        from desktop.auth import KeyringUnavailableError  # loaded already: the key store comes from desktop.auth
+        from desktop.services import KeyringUnavailableError  # loaded already: the key store comes from desktop.auth
 
         # Look-ups run in worker threads and may finish out of order: only the latest one may write the status.
         self._key_status_request += 1
@@ -983,7 +998,7 @@ class SettingsDialog(QDialog):
 
     async def store_typed_key(self) -> bool:
         """Store the key typed in the editor (keyring first); offer session-only when no keyring works."""
-        from desktop.auth import ApiKeyFormatError, KeyringUnavailableError
+        from desktop.services import ApiKeyFormatError, KeyringUnavailableError
 
         key = self.editor.key_edit.text().strip()
         if not key or self._current is None or self.editor.auth_combo.currentData() != "api_key":
@@ -1034,7 +1049,7 @@ class SettingsDialog(QDialog):
         self._say(_tr("The key was removed.") if removed else _tr("There was no saved key to remove."))
 
     async def _forget_key(self, profile_id: str) -> bool:
-        from desktop.auth import KeyringUnavailableError
+        from desktop.services import KeyringUnavailableError
 
         removed = await self._session_keys.adelete(profile_id)
         try:

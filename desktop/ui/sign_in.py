@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.ui.async_slots import AsyncWork
 
 if TYPE_CHECKING:
-    from desktop.auth import SignInProblem
+    from desktop.services import SignInProblem
 
 _log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class State(enum.Enum):
 def _problem_of(error: BaseException) -> tuple[SignInProblem, bool]:
     """The plain-words problem for a failure, and whether it was a cancellation."""
     # desktop.auth loads keyring; the UI imports it only here, once a sign-in has already loaded it.
-    from desktop.auth import EntraSignInError, SignInCancelledError, describe_sign_in_problem
+    from desktop.services import EntraSignInError, SignInCancelledError, describe_sign_in_problem
 
     if not isinstance(error, EntraSignInError):
         _log.error("sign-in failed unexpectedly", exc_info=error)

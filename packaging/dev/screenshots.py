@@ -64,9 +64,12 @@ def shoot(out: Path, theme: str) -> None:
             _grab(window, out / f"main-{theme}.png")
             if theme == "light":
                 window.new_chat()
-                await _turn(window, "Summarise our travel policy [[fault:429:90]]")
+                window.send("Summarise our travel policy [[fault:429:90]]")
+                await window.controller.settled(lambda: window.controller.wait() is not None)  # the countdown
+                window.chat_view.flush()
                 await _settle()
                 _grab(window, out / "error-rate-limit.png")
+                window.stop_current()
                 dialogs = window.findChild(Dialogs)  # the app's dialog opener is a child of the window
                 if dialogs is not None:
                     dialog = dialogs.open_settings()

@@ -11,9 +11,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
-from desktop.ui.chat_view import ChatMessage, ChatView, Outcome, Role
+from desktop.services import ConversationRow, DeploymentChoice, MessageAction, MessageView, Outcome, RetryWait, Role
+from desktop.ui.chat_view import ChatView
 from desktop.ui.composer import Composer
-from desktop.ui.conversation_list import ConversationItem, ConversationList
+from desktop.ui.conversation_list import ConversationList
 from desktop.ui.theme import SchemeChoice, ThemeManager
 from desktop.ui.toast import Toast
 
@@ -39,23 +40,23 @@ def greet(name: str) -> str:
 NOW = datetime(2026, 11, 27, 15, 0)
 
 
-def sample_messages() -> list[ChatMessage]:
+def sample_messages() -> list[MessageView]:
     """Return a short conversation covering the interesting states."""
     return [
-        ChatMessage("u1", Role.USER, "Which tier should I choose for our team chat bot?"),
-        ChatMessage("a1", Role.ASSISTANT, ANSWER, deployment="gpt-4o", api="responses"),
-        ChatMessage("u2", Role.USER, "And the price for 1M tokens?"),
-        ChatMessage(
-            "a2",
+        MessageView(1, Role.USER, "Which tier should I choose for our team chat bot?"),
+        MessageView(2, Role.ASSISTANT, ANSWER, deployment="gpt-4o"),
+        MessageView(3, Role.USER, "And the price for 1M tokens?"),
+        MessageView(
+            4,
             Role.ASSISTANT,
             "",
             Outcome.FAILED,
             error_title="Your key was refused",
             error_text="Azure said the API key is not valid for this resource. Paste a new key in Settings.",
-            error_action="settings",
+            action=MessageAction.OPEN_SETTINGS,
         ),
-        ChatMessage("u3", Role.USER, "Summarise the pricing page, please."),
-        ChatMessage("a3", Role.ASSISTANT, "The pricing page lists **three** tiers. The first", Outcome.STREAMING),
+        MessageView(5, Role.USER, "Summarise the pricing page, please."),
+        MessageView(6, Role.ASSISTANT, "The pricing page lists **three** tiers. The first", Outcome.STREAMING),
     ]
 
 
@@ -67,23 +68,26 @@ def build(app: QApplication, theme: ThemeManager) -> QWidget:
     sidebar = ConversationList(now=lambda: NOW)
     sidebar.set_items(
         [
-            ConversationItem("c1", "Team bot pricing", NOW - timedelta(hours=1), streaming=True),
-            ConversationItem("c2", "Quarterly report draft", NOW - timedelta(days=1)),
-            ConversationItem("c3", "Python decorators", NOW - timedelta(days=3), pinned=True),
-            ConversationItem("c4", "Holiday plan", NOW - timedelta(days=20)),
-            ConversationItem("c5", "Old notes", NOW - timedelta(days=90)),
+            ConversationRow(1, "Team bot pricing", NOW - timedelta(hours=1), streaming=True),
+            ConversationRow(2, "Quarterly report draft", NOW - timedelta(days=1)),
+            ConversationRow(3, "Python decorators", NOW - timedelta(days=3), pinned=True),
+            ConversationRow(4, "Holiday plan", NOW - timedelta(days=20)),
+            ConversationRow(5, "Old notes", NOW - timedelta(days=90)),
         ]
     )
-    sidebar.set_current("c1")
+    sidebar.set_current(1)
     right = QWidget()
     col = QVBoxLayout(right)
     col.setContentsMargins(0, 0, 0, 0)
     view = ChatView()
     view.set_colors(theme.colors())
     view.set_messages(sample_messages())
-    view.show_retry("a3", 3, 1, 2, "rate limit")
+    view.show_retry(RetryWait(6, 3, 3, 1, 2, "rate limit", automatic=False))
     composer = Composer()
-    composer.set_deployments([("gpt-4o (vision)", "gpt-4o"), ("gpt-4o-mini", "gpt-4o-mini")], "gpt-4o")
+    composer.set_deployments(
+        [DeploymentChoice("gpt-4o", "gpt-4o", "gpt-4o"), DeploymentChoice("mini", "mini · gpt-4o-mini", "mini")],
+        "gpt-4o",
+    )
     composer.set_text("Can you also compare the latency?")
     col.addWidget(view, 1)
     col.addWidget(composer)

@@ -9,14 +9,15 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from desktop.ui.chat_view import ChatMessage, ChatView, Outcome, Role
+from desktop.services import MessageAction, MessageView, Outcome, RetryWait, Role
+from desktop.ui.chat_view import ChatView
 from desktop.ui.theme import DARK_COLORS
 
 
-def _conversation(n: int, prefix: str = "m") -> list[ChatMessage]:
+def _conversation(n: int, start: int = 0) -> list[MessageView]:
     return [
-        ChatMessage(
-            f"{prefix}{i}",
+        MessageView(
+            start + i,
             Role.USER if i % 2 == 0 else Role.ASSISTANT,
             f"Message **{i}**\n\n"
             + ("Some words. " * (i % 7 + 1))
@@ -40,7 +41,7 @@ def _total_renders(view: ChatView) -> int:
     return sum(view.render_count(m.id) for m in view.messages())
 
 
-def _geometry(view: ChatView, message_id: str) -> Any:
+def _geometry(view: ChatView, message_id: int) -> Any:
     msg = view.message(message_id)
     assert msg is not None
     index = view.model().index(view.messages().index(msg), 0)
@@ -57,53 +58,53 @@ def test_two_thousand_messages_paint_without_widgets(view: ChatView, qtbot: Any)
     assert len(view.findChildren(QWidget)) == widgets_before
     rendered = [m.id for m in view.messages() if view.render_count(m.id)]
     assert 0 < len(rendered) < 100  # only what is on screen was laid out
-    assert "m1999" in rendered
+    assert 1999 in rendered
     assert view.verticalScrollBar().value() == view.verticalScrollBar().maximum()
 
 
 def test_streaming_batches_deltas_and_relayouts_only_the_streaming_message(view: ChatView, qtbot: Any) -> None:
     view.set_messages(_conversation(20))
-    view.append_message(ChatMessage("s", Role.ASSISTANT, "", Outcome.STREAMING))
+    view.append_message(MessageView(1, Role.ASSISTANT, "", Outcome.STREAMING))
     view.grab()
-    others_before = _total_renders(view) - view.render_count("s")
-    streaming_before = view.render_count("s")
+    others_before = _total_renders(view) - view.render_count(1)
+    streaming_before = view.render_count(1)
     deltas = [f"word{i} " for i in range(300)]
     for delta in deltas:
-        view.append_delta("s", delta)
-    qtbot.waitUntil(lambda: view.message("s") is not None and view.message("s").text == "".join(deltas))  # type: ignore[union-attr]
+        view.append_delta(1, delta)
+    qtbot.waitUntil(lambda: view.message(1) is not None and view.message(1).text == "".join(deltas))  # type: ignore[union-attr]
     view.grab()
     # 300 deltas: the first words laid out at once, then one or two batched layouts.
-    assert view.render_count("s") - streaming_before <= 3
+    assert view.render_count(1) - streaming_before <= 3
     # Other messages are laid out at most once (when they first show), never again because of the stream.
-    assert all(view.render_count(m.id) <= 1 for m in view.messages() if m.id != "s")
-    assert others_before <= _total_renders(view) - view.render_count("s")
+    assert all(view.render_count(m.id) <= 1 for m in view.messages() if m.id != 1)
+    assert others_before <= _total_renders(view) - view.render_count(1)
 
 
 def test_first_delta_shows_at_once_then_batches(view: ChatView) -> None:
-    view.set_messages([ChatMessage("s", Role.ASSISTANT, "", Outcome.STREAMING)])
-    view.append_delta("s", "Hello")
-    assert view.message("s").text == "Hello"  # type: ignore[union-attr]  # no timer wait for the first words
-    view.append_delta("s", " world")
-    assert view.message("s").text == "Hello"  # type: ignore[union-attr]  # later words wait for the batch
+    view.set_messages([MessageView(1, Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.append_delta(1, "Hello")
+    assert view.message(1).text == "Hello"  # type: ignore[union-attr]  # no timer wait for the first words
+    view.append_delta(1, " world")
+    assert view.message(1).text == "Hello"  # type: ignore[union-attr]  # later words wait for the batch
     view.flush()
-    assert view.message("s").text == "Hello world"  # type: ignore[union-attr]
+    assert view.message(1).text == "Hello world"  # type: ignore[union-attr]
 
 
 def test_update_message_drops_pending_deltas(view: ChatView) -> None:
-    view.set_messages([ChatMessage("s", Role.ASSISTANT, "partial", Outcome.STREAMING)])
-    view.append_delta("s", " more")
-    view.update_message(ChatMessage("s", Role.ASSISTANT, "final text", Outcome.COMPLETE))
+    view.set_messages([MessageView(1, Role.ASSISTANT, "partial", Outcome.STREAMING)])
+    view.append_delta(1, " more")
+    view.update_message(MessageView(1, Role.ASSISTANT, "final text", Outcome.COMPLETE))
     view.flush()
-    assert view.message("s") == ChatMessage("s", Role.ASSISTANT, "final text", Outcome.COMPLETE)
+    assert view.message(1) == MessageView(1, Role.ASSISTANT, "final text", Outcome.COMPLETE)
 
 
 def test_follows_end_unless_scrolled_up(view: ChatView, qtbot: Any) -> None:
-    view.set_messages([*_conversation(60), ChatMessage("s", Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.set_messages([*_conversation(60), MessageView(1, Role.ASSISTANT, "", Outcome.STREAMING)])
     bar = view.verticalScrollBar()
     view.grab()
     assert bar.value() == bar.maximum()
     for _ in range(40):
-        view.append_delta("s", "line of streamed text\n\n")
+        view.append_delta(1, "line of streamed text\n\n")
     view.flush()
     view.grab()
     assert view.is_following()
@@ -115,7 +116,7 @@ def test_follows_end_unless_scrolled_up(view: ChatView, qtbot: Any) -> None:
     assert view.jump_button().isVisible()
     held = bar.value()
     for _ in range(40):
-        view.append_delta("s", "more text\n\n")
+        view.append_delta(1, "more text\n\n")
     view.flush()
     view.grab()
     assert bar.value() == held
@@ -132,39 +133,39 @@ def test_retry_countdown_and_retry_now(qtbot: Any) -> None:
     qtbot.addWidget(view)
     view.resize(700, 500)
     view.show()
-    view.set_messages([ChatMessage("u", Role.USER, "hi"), ChatMessage("a", Role.ASSISTANT, "", Outcome.STREAMING)])
-    view.show_retry("a", 3, 1, 2, "rate limit")
+    view.set_messages([MessageView(3, Role.USER, "hi"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.show_retry(RetryWait(2, 3, now[0] + 3, 1, 2, "rate limit", automatic=False))
     assert view.retry_notice() == "Azure is busy (rate limit) - retrying in 3 s (1 of 2)"
-    assert view.banner_content(view.message("a"))[2] == ""  # type: ignore[arg-type]
-    view.show_retry("a", 45, 2, 2, "rate limit")
-    assert view.banner_content(view.message("a"))[2] == "Retry now"  # type: ignore[arg-type]
+    assert view.banner_content(view.message(2))[2] == ""  # type: ignore[arg-type]
+    view.show_retry(RetryWait(2, 45, now[0] + 45, 2, 2, "rate limit", automatic=True))
+    assert view.banner_content(view.message(2))[2] == "Retry now"  # type: ignore[arg-type]
     now[0] += 5
     assert "retrying in 40 s (2 of 2)" in view.retry_notice()
     now[0] += 60
     assert view.retry_notice() == "Azure is busy (rate limit) - retrying now (2 of 2)"
     view.grab()
-    geo = _geometry(view, "a")
+    geo = _geometry(view, 2)
     with qtbot.waitSignal(view.retry_now_requested) as blocker:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.banner_button.center().toPoint())
-    assert blocker.args == ["a"]
-    view.update_message(ChatMessage("a", Role.ASSISTANT, "done"))
+    assert blocker.args == [2]
+    view.update_message(MessageView(2, Role.ASSISTANT, "done"))
     assert view.retry_notice() == ""
 
 
 def test_outcome_banners(view: ChatView) -> None:
-    failed = ChatMessage(
-        "f",
+    failed = MessageView(
+        4,
         Role.ASSISTANT,
         "",
         Outcome.FAILED,
         error_title="No access",
         error_text="Ask your admin for the Cognitive Services OpenAI User role.",
-        error_action="sign_in",
+        action=MessageAction.SIGN_IN,
     )
-    filtered = ChatMessage("x", Role.ASSISTANT, "Partial", Outcome.FILTERED, filter_categories=("hate", "violence"))
-    stopped = ChatMessage("s", Role.ASSISTANT, "Half", Outcome.STOPPED)
-    interrupted = ChatMessage("i", Role.ASSISTANT, "Half", Outcome.INTERRUPTED)
-    complete = ChatMessage("c", Role.ASSISTANT, "All good")
+    filtered = MessageView(5, Role.ASSISTANT, "Partial", Outcome.FILTERED, filter_categories=("hate", "violence"))
+    stopped = MessageView(1, Role.ASSISTANT, "Half", Outcome.STOPPED)
+    interrupted = MessageView(6, Role.ASSISTANT, "Half", Outcome.INTERRUPTED)
+    complete = MessageView(7, Role.ASSISTANT, "All good")
     view.set_messages([failed, filtered, stopped, interrupted, complete])
     assert view.banner_content(failed) == ("No access", failed.error_text, "Sign in")
     assert "hate, violence" in view.banner_content(filtered)[1]
@@ -176,31 +177,37 @@ def test_outcome_banners(view: ChatView) -> None:
 
 
 def test_failed_action_button_click_emits_action(view: ChatView, qtbot: Any) -> None:
-    failed = ChatMessage(
-        "f", Role.ASSISTANT, "", Outcome.FAILED, error_title="Key refused", error_text="x", error_action="settings"
+    failed = MessageView(
+        4,
+        Role.ASSISTANT,
+        "",
+        Outcome.FAILED,
+        error_title="Key refused",
+        error_text="x",
+        action=MessageAction.OPEN_SETTINGS,
     )
-    view.set_messages([ChatMessage("u", Role.USER, "hi"), failed])
+    view.set_messages([MessageView(3, Role.USER, "hi"), failed])
     view.grab()
-    geo = _geometry(view, "f")
+    geo = _geometry(view, 4)
     with qtbot.waitSignal(view.action_requested) as blocker:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.banner_button.center().toPoint())
-    assert blocker.args == ["f", "settings"]
+    assert blocker.args == [4, MessageAction.OPEN_SETTINGS]
 
 
 def test_toolbar_actions_per_message(view: ChatView) -> None:
     msgs = [
-        ChatMessage("u", Role.USER, "q"),
-        ChatMessage("a1", Role.ASSISTANT, "x"),
-        ChatMessage("u2", Role.USER, "q2"),
-        ChatMessage("a2", Role.ASSISTANT, "y"),
+        MessageView(3, Role.USER, "q"),
+        MessageView(8, Role.ASSISTANT, "x"),
+        MessageView(9, Role.USER, "q2"),
+        MessageView(10, Role.ASSISTANT, "y"),
     ]
     view.set_messages(msgs)
     keys = {m.id: [k for k, _ in view.tool_actions(m)] for m in msgs}
     assert keys == {
-        "u": ["copy", "edit"],
-        "a1": ["copy", "details"],
-        "u2": ["copy", "edit"],
-        "a2": ["copy", "regenerate", "details"],
+        3: ["copy", "edit"],
+        8: ["copy", "details"],
+        9: ["copy", "edit"],
+        10: ["copy", "regenerate", "details"],
     }
 
 
@@ -209,9 +216,9 @@ def test_toolbar_actions_per_message(view: ChatView) -> None:
     [("edit", "edit_requested"), ("regenerate", "regenerate_requested"), ("details", "details_requested")],
 )
 def test_toolbar_clicks_emit_signals(view: ChatView, qtbot: Any, action: str, signal: str) -> None:
-    view.set_messages([ChatMessage("u", Role.USER, "question"), ChatMessage("a", Role.ASSISTANT, "answer")])
+    view.set_messages([MessageView(3, Role.USER, "question"), MessageView(2, Role.ASSISTANT, "answer")])
     view.grab()
-    target = "u" if action == "edit" else "a"
+    target = 3 if action == "edit" else 2
     box = next(b for key, _, b in _geometry(view, target).tools if key == action)
     with qtbot.waitSignal(getattr(view, signal)) as blocker:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=box.center().toPoint())
@@ -220,22 +227,22 @@ def test_toolbar_clicks_emit_signals(view: ChatView, qtbot: Any, action: str, si
 
 def test_copy_message_and_code_block(view: ChatView, qtbot: Any) -> None:
     text = "Run this:\n\n```bash\necho hello\n```\n\nThen relax."
-    view.set_messages([ChatMessage("a", Role.ASSISTANT, text)])
+    view.set_messages([MessageView(2, Role.ASSISTANT, text)])
     view.grab()
-    geo = _geometry(view, "a")
+    geo = _geometry(view, 2)
     with qtbot.waitSignal(view.copy_requested):
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=geo.code_copies[0][0].center().toPoint())
     assert QGuiApplication.clipboard().text() == "echo hello"
     copy_box = next(b for key, _, b in geo.tools if key == "copy")
     with qtbot.waitSignal(view.copy_requested) as blocker:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=copy_box.center().toPoint())
-    assert blocker.args == ["a"]
+    assert blocker.args == [2]
     assert QGuiApplication.clipboard().text() == text
 
 
 def test_select_text_opens_read_only_browser(view: ChatView, qtbot: Any) -> None:
-    view.set_messages([ChatMessage("a", Role.ASSISTANT, "Selectable **answer** with [a link](https://x.org)")])
-    view.trigger("a", "select")
+    view.set_messages([MessageView(2, Role.ASSISTANT, "Selectable **answer** with [a link](https://x.org)")])
+    view.trigger(2, "select")
     browsers = view.findChildren(QTextBrowser)
     assert len(browsers) == 1
     assert browsers[0].isReadOnly()
@@ -244,7 +251,7 @@ def test_select_text_opens_read_only_browser(view: ChatView, qtbot: Any) -> None
 
 
 def test_prepend_keeps_scroll_position_and_older_requested(view: ChatView, qtbot: Any) -> None:
-    view.set_messages(_conversation(100, "new"), has_older=True)
+    view.set_messages(_conversation(100, 10_000), has_older=True)
     view.grab()
     bar = view.verticalScrollBar()
     bar.setValue(bar.maximum() // 2)
@@ -252,7 +259,7 @@ def test_prepend_keeps_scroll_position_and_older_requested(view: ChatView, qtbot
     view.doItemsLayout()  # apply the height corrections found while painting
     top_before = view.indexAt(QPoint(10, 5)).data(Qt.ItemDataRole.UserRole).id
     offset_before = view.visualRect(view.indexAt(QPoint(10, 5))).top()
-    view.prepend_messages(_conversation(50, "old"), has_older=True)
+    view.prepend_messages(_conversation(50, 20_000), has_older=True)
     index = view.indexAt(QPoint(10, 5))
     assert index.data(Qt.ItemDataRole.UserRole).id == top_before
     assert view.visualRect(index).top() == offset_before
@@ -264,17 +271,17 @@ def test_prepend_keeps_scroll_position_and_older_requested(view: ChatView, qtbot
 
 
 def test_theme_and_width_changes_invalidate_cache(view: ChatView, qtbot: Any) -> None:
-    view.set_messages([ChatMessage("a", Role.ASSISTANT, "Hello **world**")])
+    view.set_messages([MessageView(2, Role.ASSISTANT, "Hello **world**")])
     view.grab()
-    assert view.render_count("a") == 1
+    assert view.render_count(2) == 1
     view.grab()
-    assert view.render_count("a") == 1  # cached
+    assert view.render_count(2) == 1  # cached
     view.set_colors(DARK_COLORS)
     view.grab()
-    assert view.render_count("a") == 2
+    assert view.render_count(2) == 2
     view.resize(500, 600)
     view.grab()
-    assert view.render_count("a") == 3
+    assert view.render_count(2) == 3
 
 
 def test_attachments_and_accessible_text(view: ChatView) -> None:
@@ -287,8 +294,8 @@ def test_attachments_and_accessible_text(view: ChatView) -> None:
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
-    msg = ChatMessage("u", Role.USER, "What is this?", attachments=(bytes(array.data()), b"not an image"))
+    msg = MessageView(3, Role.USER, "What is this?", images=(bytes(array.data()), b"not an image"))
     view.set_messages([msg])
     assert not view.grab().isNull()
-    assert len(_geometry(view, "u").thumbs) == 2
+    assert len(_geometry(view, 3).thumbs) == 2
     assert view.model().index(0, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "You: What is this?"

@@ -10,6 +10,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QDialog
 
+from desktop.services import DeploymentChoice
 from desktop.ui.composer import MAX_IMAGE_BYTES, Composer, ImageAttachment, image_mime
 
 
@@ -32,12 +33,26 @@ def composer(qtbot: Any) -> Composer:
     return widget
 
 
-def test_enter_sends_and_clears(composer: Composer, qtbot: Any) -> None:
+def test_enter_sends_and_keeps_the_text_until_it_is_saved(composer: Composer, qtbot: Any) -> None:
     qtbot.keyClicks(composer.input, "Hello there")
     with qtbot.waitSignal(composer.send_requested) as blocker:
         qtbot.keyClick(composer.input, Qt.Key.Key_Return)
     assert blocker.args == ["Hello there", []]
+    assert composer.text() == "Hello there"  # a failed save must not lose it
+    composer.show_problem("The chat history could not be saved.")
+    assert composer.text() == "Hello there"
+    assert composer.message.text() == "The chat history could not be saved."
+    composer.clear_draft()  # the window calls this once the message is in history
     assert composer.text() == ""
+    assert composer.message.isHidden()
+
+
+def test_up_in_an_empty_box_asks_to_edit_the_last_message(composer: Composer, qtbot: Any) -> None:
+    with qtbot.waitSignal(composer.edit_last_requested):
+        qtbot.keyClick(composer.input, Qt.Key.Key_Up)
+    qtbot.keyClicks(composer.input, "draft")
+    with qtbot.assertNotEmitted(composer.edit_last_requested):
+        qtbot.keyClick(composer.input, Qt.Key.Key_Up)
 
 
 def test_shift_enter_inserts_newline(composer: Composer, qtbot: Any) -> None:
@@ -101,7 +116,10 @@ def test_paste_image_shows_thumbnail_and_sends(composer: Composer, qtbot: Any) -
     assert text == ""
     assert len(images) == 1
     assert isinstance(images[0], ImageAttachment)
+    assert len(composer.images()) == 1  # kept until the message is saved
+    composer.clear_draft()
     assert composer.images() == []
+    assert not composer.thumbs.isVisible()
 
 
 def test_drop_files_accepts_images_and_rejects_others(composer: Composer, tmp_path: Path) -> None:
@@ -171,8 +189,17 @@ def test_image_mime(data: bytes, mime: str | None) -> None:
 
 
 def test_deployment_picker(composer: Composer, qtbot: Any) -> None:
-    composer.set_deployments([("GPT-4o", "gpt-4o"), ("GPT-4o mini", "mini")], current="mini")
-    assert composer.deployments.currentText() == "GPT-4o mini"
+    composer.set_deployments(
+        [
+            DeploymentChoice("gpt-4o", "gpt-4o", "Deployment “gpt-4o”"),
+            DeploymentChoice("mini", "mini · gpt-4o-mini-2024-07-18-long-name", "Deployment “mini”, model gpt-4o-mini"),
+        ],
+        current="mini",
+    )
+    assert composer.deployments.currentText() == "mini · gpt-4o-mini-2024-07-18-long-name"
+    assert composer.deployments.toolTip() == "Deployment “mini”, model gpt-4o-mini"
+    metrics = composer.deployments.fontMetrics()
+    assert composer.deployments.sizeHint().width() > metrics.horizontalAdvance(composer.deployments.currentText())
     with qtbot.waitSignal(composer.deployment_changed) as blocker:
         composer.deployments.setCurrentIndex(0)
     assert blocker.args == ["gpt-4o"]
@@ -206,7 +233,7 @@ def test_input_grows_up_to_eight_lines(composer: Composer) -> None:
 
 def test_accessors_used_by_the_window(composer: Composer) -> None:
     assert composer.current_deployment() is None
-    composer.set_deployments([("A", "a")])
+    composer.set_deployments([DeploymentChoice("a", "A", "a")])
     assert composer.current_deployment() == "a"
     composer.set_instructions("Be brief.")
     assert composer.instructions() == "Be brief."

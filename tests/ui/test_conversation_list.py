@@ -9,45 +9,40 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit
 
-from desktop.ui.conversation_list import (
-    ConversationItem,
-    ConversationList,
-    SearchResult,
-    group_conversations,
-    snippet_html,
-)
+from desktop.services import ConversationRow, SearchRow
+from desktop.ui.conversation_list import ConversationList, group_conversations, snippet_html
 
 NOW = datetime(2026, 11, 27, 15, 0)
 
 
-def _items() -> list[ConversationItem]:
+def _items() -> list[ConversationRow]:
     return [
-        ConversationItem("today", "Today chat", NOW - timedelta(hours=2)),
-        ConversationItem("early", "Early today", NOW.replace(hour=0, minute=5)),
-        ConversationItem("yday", "Yesterday chat", NOW - timedelta(days=1)),
-        ConversationItem("week", "Week chat", NOW - timedelta(days=5)),
-        ConversationItem("month", "Month chat", NOW - timedelta(days=20)),
-        ConversationItem("aug", "August chat", datetime(2026, 8, 3, 9, 0)),
-        ConversationItem("jul", "July chat", datetime(2026, 7, 30, 9, 0)),
-        ConversationItem("pin", "Pinned old", datetime(2025, 1, 1), pinned=True),
-        ConversationItem("arch", "Archived", NOW, archived=True),
+        ConversationRow(1, "Today chat", NOW - timedelta(hours=2)),
+        ConversationRow(2, "Early today", NOW.replace(hour=0, minute=5)),
+        ConversationRow(3, "Yesterday chat", NOW - timedelta(days=1)),
+        ConversationRow(4, "Week chat", NOW - timedelta(days=5)),
+        ConversationRow(5, "Month chat", NOW - timedelta(days=20)),
+        ConversationRow(6, "August chat", datetime(2026, 8, 3, 9, 0)),
+        ConversationRow(7, "July chat", datetime(2026, 7, 30, 9, 0)),
+        ConversationRow(8, "Pinned old", datetime(2025, 1, 1), pinned=True),
+        ConversationRow(9, "Archived", NOW, archived=True),
     ]
 
 
 def test_grouping_by_day_with_fixed_now() -> None:
     groups = [(label, [i.id for i in items]) for label, items in group_conversations(_items(), NOW)]
     assert groups == [
-        ("Pinned", ["pin"]),
-        ("Today", ["today", "early"]),
-        ("Yesterday", ["yday"]),
-        ("Previous 7 days", ["week"]),
-        ("Previous 30 days", ["month"]),
-        ("August 2026", ["aug"]),
-        ("July 2026", ["jul"]),
+        ("Pinned", [8]),
+        ("Today", [1, 2]),
+        ("Yesterday", [3]),
+        ("Previous 7 days", [4]),
+        ("Previous 30 days", [5]),
+        ("August 2026", [6]),
+        ("July 2026", [7]),
     ]
     with_archived = group_conversations(_items(), NOW, show_archived=True)
     assert with_archived[-1][0] == "Archived"
-    assert [i.id for i in with_archived[-1][1]] == ["arch"]
+    assert [i.id for i in with_archived[-1][1]] == [9]
 
 
 @pytest.fixture
@@ -72,16 +67,17 @@ def test_search_is_debounced_and_results_show_bold(sidebar: ConversationList, qt
     with qtbot.waitSignal(sidebar.search_requested):
         qtbot.keyClicks(sidebar.search, "quota")
     assert queries == ["quota"]  # five keystrokes, one search
-    sidebar.show_search_results([SearchResult("today", "Today chat", "raise the \x02quota\x03 please")])
+    sidebar.show_search_results([SearchRow(1, "Today chat", "raise the \x02quota\x03 please")])
     assert sidebar.stack.currentWidget() is sidebar.results
     labels = [w.text() for w in sidebar.results.findChildren(QLabel)]
     assert "raise the <b>quota</b> please" in labels
     with qtbot.waitSignal(sidebar.conversation_selected) as blocker:
         sidebar.results.itemClicked.emit(sidebar.results.item(0))
-    assert blocker.args == ["today"]
-    with qtbot.waitSignal(sidebar.search_requested) as blocker:
-        sidebar.search.clear()
+    assert blocker.args == [1]
+    with qtbot.waitSignal(sidebar.search_requested, timeout=100) as blocker:
+        sidebar.search.clear()  # no debounce: the list comes back at once
     assert blocker.args == [""]
+    sidebar.show_search_results(None)  # what the controller answers to an empty query
     assert sidebar.stack.currentWidget() is sidebar.view
 
 
@@ -91,35 +87,35 @@ def test_no_results_message(sidebar: ConversationList) -> None:
 
 
 def test_inline_rename_emits_and_rejects_empty(sidebar: ConversationList, qtbot: Any) -> None:
-    sidebar.rename("week")
+    sidebar.rename(4)
     editor = sidebar.view.findChild(QLineEdit)
     assert editor is not None
     editor.selectAll()
     qtbot.keyClicks(editor, "Renamed")
     with qtbot.waitSignal(sidebar.rename_requested) as blocker:
         qtbot.keyClick(editor, Qt.Key.Key_Return)
-    assert blocker.args == ["week", "Renamed"]
-    index = sidebar.model.index(sidebar.model.row_of("week"))
+    assert blocker.args == [4, "Renamed"]
+    index = sidebar.model.index(sidebar.model.row_of(4))
     with qtbot.assertNotEmitted(sidebar.rename_requested):
         assert not sidebar.model.setData(index, "   ")
     assert index.data() == "Renamed"
 
 
 def test_menu_actions_emit_requests(sidebar: ConversationList, qtbot: Any) -> None:
-    menu = sidebar.context_menu("pin")
+    menu = sidebar.context_menu(8)
     assert menu is not None
     actions = {a.text(): a for a in menu.actions() if a.text()}
     assert set(actions) == {"Rename", "Unpin", "Archive", "Delete…"}
     with qtbot.waitSignal(sidebar.pin_requested) as blocker:
         actions["Unpin"].trigger()
-    assert blocker.args == ["pin", False]
+    assert blocker.args == [8, False]
     with qtbot.waitSignal(sidebar.archive_requested) as blocker:
         actions["Archive"].trigger()
-    assert blocker.args == ["pin", True]
+    assert blocker.args == [8, True]
     with qtbot.waitSignal(sidebar.delete_requested) as blocker:
         actions["Delete…"].trigger()
-    assert blocker.args == ["pin"]
-    assert sidebar.context_menu("no-such-id") is None
+    assert blocker.args == [8]
+    assert sidebar.context_menu(99) is None
 
 
 def test_keyboard_navigation_skips_headers(sidebar: ConversationList, qtbot: Any) -> None:
@@ -129,28 +125,28 @@ def test_keyboard_navigation_skips_headers(sidebar: ConversationList, qtbot: Any
     sidebar.select_next()
     sidebar.select_next()
     sidebar.select_previous()
-    assert seen == ["pin", "today", "early", "today"]
+    assert seen == [8, 1, 2, 1]
     sidebar.view.setFocus()
     with qtbot.waitSignal(sidebar.delete_requested) as blocker:
         qtbot.keyClick(sidebar.view, Qt.Key.Key_Delete)
-    assert blocker.args == ["today"]
+    assert blocker.args == [1]
     with qtbot.waitSignal(sidebar.conversation_selected) as blocker:
         qtbot.keyClick(sidebar.view, Qt.Key.Key_Return)
-    assert blocker.args == ["today"]
+    assert blocker.args == [1]
 
 
 def test_headers_are_not_selectable_and_selection_survives_refresh(sidebar: ConversationList) -> None:
     header = sidebar.model.index(0)
     assert header.data() == "Pinned"
     assert not sidebar.model.flags(header) & Qt.ItemFlag.ItemIsSelectable
-    sidebar.set_current("yday")
-    sidebar.set_items([*_items(), ConversationItem("new", "New one", NOW)])
-    assert sidebar.current_id() == "yday"
+    sidebar.set_current(3)
+    sidebar.set_items([*_items(), ConversationRow(10, "New one", NOW)])
+    assert sidebar.current_id() == 3
 
 
 def test_streaming_marker_and_accessible_text(sidebar: ConversationList) -> None:
-    sidebar.set_items([ConversationItem("s", "Busy", NOW, pinned=True, streaming=True)])
-    index = sidebar.model.index(sidebar.model.row_of("s"))
+    sidebar.set_items([ConversationRow(11, "Busy", NOW, pinned=True, streaming=True)])
+    index = sidebar.model.index(sidebar.model.row_of(11))
     assert index.data().startswith("Busy")
     assert index.data() != "Busy"
     assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "Busy, pinned, answering"

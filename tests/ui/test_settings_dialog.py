@@ -129,7 +129,8 @@ async def test_round_trip_edit_save_and_reload_from_disk(
     editor.max_tokens_spin.setValue(2048)
     editor.effort_combo.setCurrentIndex(editor.effort_combo.findData("high"))
     editor.instructions_edit.setPlainText("Answer briefly.")
-    qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert await dialog.use_for_chats()  # takes effect at once: the connection is saved with the choice
+    assert world.fresh().settings.app.active_profile_id == world.fresh().settings.profiles[0].id
     page = dialog.app_page
     page.retries_spin.setValue(4)
     page.timeout_spin.setValue(120)

@@ -1,0 +1,935 @@
+"""The chat window's state, without Qt: one owner for everything the main window shows.
+
+`ChatWindowController` owns the sidebar's rows and its search, the open conversation and its messages, the one
+running turn per conversation (including the wait before an automatic retry), the target of every per-message action
+(by message id), each conversation's own connection, and whether the demo notice shows. It publishes what changed as
+plain events; the window renders them and forwards what the user asks for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import functools
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.client import MAX_RETRY_AFTER
+from desktop.config import Configuration, Profile
+from desktop.services._chat import (
+    AnswerStarted,
+    ChatService,
+    Finished,
+    Retrying,
+    TextDelta,
+    TurnBusyError,
+    TurnEvent,
+    TurnSetupError,
+    TurnStarted,
+)
+from desktop.services._errors import ErrorAction
+from desktop.services._views import (
+    LOCAL_CODE,
+    PENDING_ANSWER,
+    ConversationRow,
+    DeploymentChoice,
+    Header,
+    MessageAction,
+    MessageView,
+    RetryWait,
+    SearchRow,
+    conversation_row,
+    message_details,
+    message_view,
+)
+from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
+
+__all__ = [
+    "AnswerGrew",
+    "ChatWindowController",
+    "ConversationShown",
+    "DraftRefused",
+    "DraftSaved",
+    "HeaderChanged",
+    "MessageAdded",
+    "MessageChanged",
+    "MessageRemoved",
+    "Notice",
+    "OlderShown",
+    "SearchChanged",
+    "SidebarReset",
+    "SidebarRowChanged",
+    "SidebarRowRemoved",
+    "TurnChanged",
+    "TurnEnded",
+    "WindowEvent",
+]
+
+_log = logging.getLogger(__name__)
+
+PAGE = 200  # messages loaded when a conversation opens; older ones load on scroll
+SIDEBAR_LIMIT = 2000
+SEARCH_LIMIT = 100
+LONGEST_AUTOMATIC_WAIT = 15 * 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
+
+
+# ---- events ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SidebarReset:
+    """Show these rows (at start, after an import or a full delete)."""
+
+    rows: tuple[ConversationRow, ...]
+
+
+@dataclass(frozen=True)
+class SidebarRowChanged:
+    """Add or update one row (a turn started or ended, a rename, a pin)."""
+
+    row: ConversationRow
+
+
+@dataclass(frozen=True)
+class SidebarRowRemoved:
+    """Remove one row."""
+
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class SearchChanged:
+    """Search results for `query`, or `results` None: show the list again."""
+
+    query: str
+    results: tuple[SearchRow, ...] | None
+
+
+@dataclass(frozen=True)
+class ConversationShown:
+    """Show a conversation (or a new chat, `header.conversation_id` None) from scratch."""
+
+    header: Header
+    messages: tuple[MessageView, ...]
+    has_older: bool
+    running: bool
+    wait: RetryWait | None
+
+
+@dataclass(frozen=True)
+class HeaderChanged:
+    """The open conversation's title, connection, deployments or instructions changed."""
+
+    header: Header
+
+
+@dataclass(frozen=True)
+class OlderShown:
+    """Older messages of the open conversation, to put above the ones shown."""
+
+    messages: tuple[MessageView, ...]
+    has_older: bool
+
+
+@dataclass(frozen=True)
+class MessageAdded:
+    """A message at the end of the open conversation."""
+
+    message: MessageView
+
+
+@dataclass(frozen=True)
+class MessageChanged:
+    """A message of the open conversation changed (its text is authoritative)."""
+
+    message: MessageView
+
+
+@dataclass(frozen=True)
+class MessageRemoved:
+    """A message of the open conversation went away (replaced by an edit or a new answer)."""
+
+    message_id: int
+
+
+@dataclass(frozen=True)
+class AnswerGrew:
+    """More words of the answer streaming in the open conversation."""
+
+    message_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnChanged:
+    """A conversation's turn started, ended, or began or ended a wait."""
+
+    conversation_id: int
+    running: bool
+    wait: RetryWait | None
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """A turn is over (notifications, tests and benchmarks wait for this)."""
+
+    conversation_id: int
+    outcome: Outcome
+    title: str
+
+
+@dataclass(frozen=True)
+class DraftSaved:
+    """The message being sent is safely in history: the composer may clear."""
+
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class DraftRefused:
+    """The message could not be sent or saved: the composer keeps it; `reason` says why."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short message for the user; `undo` offers Undo (after a delete)."""
+
+    text: str
+    undo: bool = False
+
+
+WindowEvent = (
+    SidebarReset
+    | SidebarRowChanged
+    | SidebarRowRemoved
+    | SearchChanged
+    | ConversationShown
+    | HeaderChanged
+    | OlderShown
+    | MessageAdded
+    | MessageChanged
+    | MessageRemoved
+    | AnswerGrew
+    | TurnChanged
+    | TurnEnded
+    | DraftSaved
+    | DraftRefused
+    | Notice
+)
+
+
+class _Phase(enum.Enum):
+    STARTING = "starting"
+    STREAMING = "streaming"
+    WAITING = "waiting"  # the answer failed and an automatic retry waits for its time
+
+
+@dataclass
+class _Turn:
+    """The one running turn of a conversation: its task, the answer's id and words so far, and any wait."""
+
+    conversation_id: int
+    task: asyncio.Task[None] | None = None
+    phase: _Phase = _Phase.STARTING
+    answer_id: int = PENDING_ANSWER
+    text: list[str] = field(default_factory=list)
+    wait: RetryWait | None = None
+    skip_wait: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+TurnFactory = Callable[[], AsyncGenerator[TurnEvent, None]]
+
+
+class ChatWindowController:
+    """The main window's state and use cases; widgets subscribe to its events and call its methods."""
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        chat: ChatService,
+        configuration: Configuration,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self._chat = chat
+        self._configuration = configuration
+        self._clock = clock
+        self._sleep = sleep
+        self._listeners: list[Callable[[WindowEvent], None]] = []
+        self._rows: dict[int, ConversationRow] = {}
+        self._query = ""
+        self._open: Conversation | None = None
+        self._messages: list[MessageView] = []
+        self._oldest_position: int | None = None
+        self._draft_deployment: str | None = None
+        self._draft_instructions: str | None = None
+        self._turns: dict[int, _Turn] = {}
+        self._pending_delete: int | None = None
+        self._session_profile: str | None = None
+        self._seen_active = configuration.settings.app.active_profile_id
+
+    # ---- publishing -------------------------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[WindowEvent], None]) -> None:
+        """Receive every event (on the event loop's thread, in order)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[WindowEvent], None]) -> None:
+        """Stop receiving events."""
+        self._listeners.remove(listener)
+
+    async def settled(self, condition: Callable[[], bool]) -> None:
+        """Wait until `condition` holds; it is checked after every event this controller publishes."""
+        if condition():
+            return
+        reached = asyncio.Event()
+
+        def check(_event: WindowEvent) -> None:
+            if condition():
+                reached.set()
+
+        self.subscribe(check)
+        try:
+            await reached.wait()
+        finally:
+            self.unsubscribe(check)
+
+    def _publish(self, event: WindowEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    @contextlib.contextmanager
+    def _history(self) -> Iterator[None]:
+        """Say what went wrong with the history (locked, full disk) instead of failing the action silently."""
+        try:
+            yield
+        except HistoryError as exc:
+            _log.warning("history: %s", exc)
+            self._publish(Notice(str(exc)))
+
+    # ---- queries ----------------------------------------------------------------------------------------------------
+
+    @property
+    def current_id(self) -> int | None:
+        """The open conversation's id (None for a new chat)."""
+        return self._open.id if self._open is not None else None
+
+    def messages(self) -> list[MessageView]:
+        """The open conversation's messages as shown (the streaming answer with its words so far)."""
+        return list(self._messages)
+
+    def is_running(self, conversation_id: int | None = None) -> bool:
+        """Whether a turn (or its wait) runs in a conversation (default: the open one)."""
+        cid = self.current_id if conversation_id is None else conversation_id
+        return cid is not None and cid in self._turns
+
+    def wait(self, conversation_id: int | None = None) -> RetryWait | None:
+        """The wait shown in a conversation's turn (default: the open one), if any."""
+        turn = self._turn_of(conversation_id)
+        return turn.wait if turn is not None else None
+
+    def _turn_of(self, conversation_id: int | None) -> _Turn | None:
+        cid = self.current_id if conversation_id is None else conversation_id
+        return self._turns.get(cid) if cid is not None else None
+
+    def header(self) -> Header:
+        """What the window's header and composer show for the open conversation."""
+        conv = self._open
+        profile = self._profile_of(conv)
+        choices = tuple(_choice(d.name, d.model_name, d.model_version) for d in profile.deployments) if profile else ()
+        names = [c.name for c in choices]
+        current = conv.deployment if conv is not None else self._draft_deployment
+        if not current and profile is not None:
+            current = profile.default_deployment or (names[0] if names else None)
+        if current and current not in names:
+            choices = (*choices, _choice(current, None, None))
+        instructions = conv.instructions if conv is not None else self._draft_instructions
+        if instructions is None:
+            instructions = profile.chat_defaults.instructions if profile else ""
+        return Header(
+            conversation_id=conv.id if conv else None,
+            title=(conv.title if conv else "") or "New chat",
+            connection_id=profile.id if profile else None,
+            connection_name=profile.display_name if profile else "",
+            demo=bool(profile and profile.is_demo),
+            deployments=choices,
+            deployment=current,
+            instructions=instructions,
+        )
+
+    def details(self, message_id: int) -> str:
+        """The Details of a message (deployment, model, tokens, request id), or '' when it is gone."""
+        msg = self._store.get_message(message_id)
+        return message_details(msg) if msg is not None else ""
+
+    def last_question(self) -> MessageView | None:
+        """The open conversation's last message of the user (Up in an empty composer edits it)."""
+        return next((m for m in reversed(self._messages) if m.role is Role.USER), None)
+
+    def _profile_of(self, conv: Conversation | None) -> Profile | None:
+        settings = self._configuration.settings
+        if conv is not None and conv.profile_id:
+            return settings.profile(conv.profile_id)
+        return self.default_profile()
+
+    def default_profile(self) -> Profile | None:
+        """The connection a new chat uses: the demo while it was chosen for this session, else the active one."""
+        settings = self._configuration.settings
+        session = settings.profile(self._session_profile) if self._session_profile else None
+        return session or settings.active_profile
+
+    # ---- start and settings -----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Fill the sidebar and show a new chat."""
+        with self._history():
+            conversations = self._store.list_conversations(limit=SIDEBAR_LIMIT, include_archived=True)
+            self._rows = {c.id: conversation_row(c) for c in conversations}
+        self._publish(SidebarReset(tuple(self._rows.values())))
+        self.new_chat()
+
+    def use_for_session(self, profile_id: str) -> None:
+        """New chats use this connection for this session only (the demo), leaving the saved choice alone."""
+        self._session_profile = profile_id
+        self._seen_active = self._configuration.settings.app.active_profile_id
+        self._publish(HeaderChanged(self.header()))
+
+    def settings_changed(self) -> None:
+        """Connections or the active one changed: a new active connection ends the session's own choice."""
+        active = self._configuration.settings.app.active_profile_id
+        if active != self._seen_active:
+            self._seen_active = active
+            self._session_profile = None
+        self._publish(HeaderChanged(self.header()))
+
+    # ---- the sidebar ------------------------------------------------------------------------------------------------
+
+    def search(self, query: str) -> None:
+        """Search every conversation; an empty query shows the list again. One result per conversation."""
+        self._query = query.strip()
+        if not self._query:
+            self._publish(SearchChanged("", None))
+            return
+        hits = []
+        with self._history():
+            hits = self._store.search(self._query, limit=SEARCH_LIMIT)
+        best: dict[int, SearchRow] = {}
+        for hit in hits:  # best-ranked first: keep each conversation's first hit
+            best.setdefault(hit.conversation_id, SearchRow(hit.conversation_id, hit.conversation_title, hit.snippet))
+        self._publish(SearchChanged(self._query, tuple(best.values())))
+
+    def _set_row(self, conv: Conversation) -> None:
+        row = conversation_row(conv, streaming=conv.id in self._turns)
+        self._rows[conv.id] = row
+        self._publish(SidebarRowChanged(row))
+
+    def _refresh_row(self, conversation_id: int) -> None:
+        with self._history():
+            conv = self._store.get_conversation(conversation_id)
+            if conv is not None:
+                self._set_row(conv)
+                if self._open is not None and self._open.id == conv.id:
+                    self._open = conv
+                    self._publish(HeaderChanged(self.header()))
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        """Give a conversation a new title (blank titles are ignored)."""
+        if not title.strip():
+            return
+        with self._history():
+            self._store.rename(conversation_id, title.strip())
+            self._refresh_row(conversation_id)
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a conversation to the top, or unpin it."""
+        with self._history():
+            self._set_row(self._store.set_pinned(conversation_id, pinned))
+
+    def set_archived(self, conversation_id: int, archived: bool) -> None:
+        """Archive or unarchive a conversation."""
+        with self._history():
+            self._set_row(self._store.set_archived(conversation_id, archived))
+
+    def delete(self, conversation_id: int) -> None:
+        """Delete a conversation (its turn stops); Undo brings it back until the next delete or the notice goes."""
+        turn = self._turns.get(conversation_id)
+        if turn is not None and turn.task is not None:
+            turn.task.cancel()
+        self.purge_deleted()
+        with self._history():
+            self._store.delete_conversation(conversation_id)
+            self._pending_delete = conversation_id
+            self._rows.pop(conversation_id, None)
+            self._publish(SidebarRowRemoved(conversation_id))
+            if self.current_id == conversation_id:
+                self.new_chat()
+            self._publish(Notice("Conversation deleted.", undo=True))
+
+    def undo_delete(self) -> None:
+        """Bring back the conversation deleted last."""
+        cid, self._pending_delete = self._pending_delete, None
+        if cid is None:
+            return
+        with self._history():
+            self._set_row(self._store.restore_conversation(cid))
+            self.open(cid)
+
+    def purge_deleted(self) -> None:
+        """Make the last delete final (the Undo notice went away, or another delete came)."""
+        if self._pending_delete is not None:
+            self._pending_delete = None
+            with self._history():
+                self._store.purge_deleted()
+
+    # ---- the open conversation --------------------------------------------------------------------------------------
+
+    def new_chat(self) -> None:
+        """Show an empty conversation; it is created in history when its first message is sent."""
+        self._open = None
+        self._messages = []
+        self._oldest_position = None
+        self._draft_deployment = self._draft_instructions = None
+        self._publish(ConversationShown(self.header(), (), False, False, None))
+
+    def open(self, conversation_id: int) -> None:
+        """Show a conversation: its last messages (older ones on request), with its streaming answer if any."""
+        if self.current_id == conversation_id:
+            return
+        with self._history():
+            conv = self._store.get_conversation(conversation_id)
+            if conv is None:
+                self._publish(Notice("This conversation no longer exists."))
+                return
+            stored = self._store.load_messages(conversation_id, limit=PAGE)
+            has_older = len(stored) == PAGE and self._store.message_count(conversation_id) > PAGE
+            self._open = conv
+            self._oldest_position = stored[0].position if stored else None
+            self._messages = [message_view(m) for m in stored]
+            turn = self._turns.get(conversation_id)
+            if turn is not None and turn.phase is not _Phase.WAITING:
+                self._messages = [m for m in self._messages if m.id != turn.answer_id]
+                if turn.phase is _Phase.STREAMING:
+                    self._messages.append(_live(turn))
+            self._publish(
+                ConversationShown(
+                    self.header(), tuple(self._messages), has_older, turn is not None, turn.wait if turn else None
+                )
+            )
+
+    def load_older(self) -> None:
+        """Put the page of messages before those shown above them."""
+        conv, oldest = self._open, self._oldest_position
+        if conv is None or oldest is None:
+            self._publish(OlderShown((), False))
+            return
+        with self._history():
+            older = self._store.load_messages(conv.id, limit=PAGE, before_position=oldest)
+            if older:
+                self._oldest_position = older[0].position
+            views = [message_view(m) for m in older]
+            self._messages[:0] = views
+            self._publish(OlderShown(tuple(views), len(older) == PAGE))
+
+    def set_deployment(self, name: str) -> None:
+        """Answer with another deployment of the conversation's own connection (others are refused)."""
+        header = self.header()
+        if name == header.deployment or name not in {c.name for c in header.deployments}:
+            return
+        if self._open is None:
+            self._draft_deployment = name
+        else:
+            with self._history():
+                self._open = self._store.update_conversation(self._open.id, deployment=name)
+        self._publish(HeaderChanged(self.header()))
+
+    def set_instructions(self, text: str) -> None:
+        """Change the open conversation's instructions (a new chat keeps them until it is created)."""
+        if self._open is None:
+            self._draft_instructions = text
+        else:
+            with self._history():
+                self._open = self._store.update_conversation(self._open.id, instructions=text)
+        self._publish(HeaderChanged(self.header()))
+
+    def _ensure_conversation(self) -> Conversation:
+        if self._open is not None:
+            return self._open
+        header = self.header()
+        conv = self._store.create_conversation(
+            "New chat",
+            profile_id=header.connection_id,
+            deployment=header.deployment,
+            instructions=header.instructions,
+        )
+        self._open = conv
+        self._messages = []
+        self._set_row(conv)
+        self._publish(HeaderChanged(self.header()))
+        return conv
+
+    # ---- turns ------------------------------------------------------------------------------------------------------
+
+    def send(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
+        """Send a message in the open conversation (creating it). The composer clears on DraftSaved only."""
+        if not text.strip() and not attachments:
+            self._publish(DraftRefused("Type a message first."))
+            return
+        turn = self._turn_of(None)
+        if turn is not None:
+            if turn.phase is not _Phase.WAITING or turn.task is None:
+                self._publish(DraftRefused("An answer is still arriving in this conversation. Stop it first."))
+                return
+            # A new message ends the wait: the failed answer is not retried (and no other answer is regenerated).
+            turn.task.cancel()
+            del self._turns[turn.conversation_id]
+        try:
+            conv = self._ensure_conversation()
+        except HistoryError as exc:
+            self._publish(DraftRefused(str(exc)))
+            return
+        self._start(conv.id, lambda: self._chat.send(conv.id, text, attachments), draft=True)
+
+    def stop(self, conversation_id: int | None = None) -> None:
+        """Stop the answer or the wait of a conversation (default: the open one); what arrived is kept."""
+        turn = self._turn_of(conversation_id)
+        if turn is not None and turn.task is not None:
+            turn.task.cancel()
+
+    def retry_now(self) -> None:
+        """End the open conversation's automatic wait now and try again."""
+        turn = self._turn_of(None)
+        if turn is not None and turn.phase is _Phase.WAITING:
+            turn.skip_wait.set()
+
+    def act(self, message_id: int, action: MessageAction) -> None:
+        """Carry out an answer's own action on that answer (the window handles sign-in, settings and copying)."""
+        if action is MessageAction.RETRY:
+            self.answer_again(message_id)
+        elif action is MessageAction.CONTINUE:
+            self.continue_answer()
+        elif action is MessageAction.NEW_CHAT:
+            self.new_chat()
+
+    def regenerate(self) -> None:
+        """Answer the open conversation's last question again."""
+        last = self.last_question()
+        if last is not None:
+            self._answer(last)
+
+    def answer_again(self, message_id: int) -> None:
+        """Answer again the question that message `message_id` answered (or that question itself).
+
+        The answers and messages after that question are replaced; they stay recoverable until the next edit.
+        """
+        index = next((i for i, m in enumerate(self._messages) if m.id == message_id), -1)
+        question = next((m for m in reversed(self._messages[: index + 1]) if m.role is Role.USER), None)
+        if question is None:
+            self._publish(Notice("This message is no longer shown; open its conversation again."))
+            return
+        self._answer(question)
+
+    def edit_and_resend(self, message_id: int, text: str) -> None:
+        """Replace one of the user's messages (and what followed it) and answer the new text."""
+        if not text.strip():
+            return
+        question = next((m for m in self._messages if m.id == message_id and m.role is Role.USER), None)
+        if question is None or self._open is None:
+            return
+        if self._busy(self._open.id):
+            return
+        self._start(
+            self._open.id, lambda: self._chat.edit_and_resend(message_id, text), replaces=message_id, draft=False
+        )
+
+    def continue_answer(self) -> None:
+        """Ask for the rest of an answer cut at the length limit (it arrives as a new answer)."""
+        if self._open is not None and not self._busy(self._open.id):
+            cid = self._open.id
+            self._start(cid, lambda: self._chat.continue_answer(cid))
+
+    def _answer(self, question: MessageView) -> None:
+        if self._open is None or self._busy(self._open.id):
+            return
+        self._start(self._open.id, lambda: self._chat.edit_and_resend(question.id, question.text), replaces=question.id)
+
+    def _busy(self, conversation_id: int) -> bool:
+        if conversation_id in self._turns:
+            self._publish(Notice("An answer is still arriving in this conversation."))
+            return True
+        return False
+
+    def _start(
+        self, conversation_id: int, make: TurnFactory, *, replaces: int | None = None, draft: bool = False
+    ) -> None:
+        turn = _Turn(conversation_id)
+        self._turns[conversation_id] = turn
+        turn.task = asyncio.get_running_loop().create_task(
+            self._run(turn, make, replaces, draft), name=f"turn:{conversation_id}"
+        )
+        self._publish(TurnChanged(conversation_id, True, None))
+
+    def _shown(self, turn: _Turn) -> bool:
+        return self.current_id == turn.conversation_id
+
+    async def _run(self, turn: _Turn, make: TurnFactory, replaces: int | None, draft: bool) -> None:
+        outcome = Outcome.STOPPED
+        attempts = 0
+        try:
+            while True:
+                finished = await self._one(turn, make, replaces, draft)
+                if finished is None:
+                    outcome = Outcome.FAILED
+                    return
+                outcome = finished.outcome
+                wait = self._automatic_wait(turn, finished, attempts)
+                if wait is None:
+                    return
+                attempts += 1
+                await self._wait(turn, wait)
+                question = next((m for m in reversed(self._messages) if m.role is Role.USER), None)
+                replaces = question.id if question is not None and self._shown(turn) else None
+                make, draft = functools.partial(self._chat.regenerate, turn.conversation_id), False
+        except asyncio.CancelledError:
+            self._show_stopped(turn)
+            raise
+        except Exception as exc:  # our own bug: say so plainly; the traceback goes to the log only
+            _log.exception("turn in conversation %d failed", turn.conversation_id)
+            self._fail_locally(
+                turn, "Something went wrong in the app", f"{type(exc).__name__}. Details are in the log."
+            )
+            outcome = Outcome.FAILED
+        finally:
+            self._end(turn, outcome)
+
+    async def _one(self, turn: _Turn, make: TurnFactory, replaces: int | None, draft: bool) -> Finished | None:
+        """Run one request of a turn; returns how it finished, or None when it could not start."""
+        turn.phase, turn.answer_id, turn.text = _Phase.STARTING, PENDING_ANSWER, []
+        finished: Finished | None = None
+        started = False
+        try:
+            events = make()
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    if isinstance(event, TurnStarted):
+                        started = True
+                        self._on_started(turn, event, replaces, draft)
+                    elif isinstance(event, AnswerStarted):
+                        self._on_answer_started(turn, event.message_id)
+                    elif isinstance(event, TextDelta):
+                        self._on_text(turn, event.text)
+                    elif isinstance(event, Retrying):
+                        wait = RetryWait(
+                            turn.answer_id,
+                            event.delay,
+                            self._clock() + event.delay,
+                            event.attempt,
+                            event.of,
+                            event.reason,
+                            automatic=False,
+                        )
+                        self._set_wait(turn, wait)
+                    elif isinstance(event, Finished):
+                        finished = event
+        except (TurnSetupError, TurnBusyError) as exc:
+            reason = exc.error.title if isinstance(exc, TurnSetupError) else str(exc)
+            self._publish(DraftRefused(reason) if draft and not started else Notice(reason))
+            return None
+        except HistoryError as exc:
+            if not started:
+                self._publish(DraftRefused(str(exc)) if draft else Notice(str(exc)))
+            else:
+                self._fail_locally(turn, "The answer could not be saved", str(exc))
+            return None
+        if finished is not None:
+            self._on_finished(turn, finished)
+        return finished
+
+    def _on_started(self, turn: _Turn, event: TurnStarted, replaces: int | None, draft: bool) -> None:
+        if draft:
+            self._publish(DraftSaved(turn.conversation_id))
+        if self._shown(turn):
+            if replaces is not None:
+                index = next((i for i, m in enumerate(self._messages) if m.id == replaces), len(self._messages))
+                for gone in self._messages[index:]:
+                    self._publish(MessageRemoved(gone.id))
+                del self._messages[index:]
+            if event.user_message is not None:
+                self._add(message_view(event.user_message))
+            self._add(_live(turn))
+        self._refresh_row(turn.conversation_id)
+
+    def _on_answer_started(self, turn: _Turn, message_id: int) -> None:
+        old, turn.answer_id, turn.phase = turn.answer_id, message_id, _Phase.STREAMING
+        if self._shown(turn):
+            self._replace(old, _live(turn))
+
+    def _on_text(self, turn: _Turn, text: str) -> None:
+        turn.text.append(text)
+        if turn.wait is not None:
+            self._set_wait(turn, None)
+        if self._shown(turn):
+            index = self._index(turn.answer_id)
+            if index >= 0:
+                self._messages[index] = _live(turn)
+            self._publish(AnswerGrew(turn.answer_id, text))
+
+    def _on_finished(self, turn: _Turn, finished: Finished) -> None:
+        if turn.wait is not None:
+            self._set_wait(turn, None)
+        if finished.answer is not None and self._shown(turn):
+            view = message_view(finished.answer, finished.error)
+            self._replace(turn.answer_id, view)
+            turn.answer_id = view.id
+        if finished.error is not None and not self._shown(turn):
+            self._publish(Notice(finished.error.title))
+
+    def _automatic_wait(self, turn: _Turn, finished: Finished, attempts: int) -> RetryWait | None:
+        """A wait Azure asked for that the client did not take (over its 60 s ceiling), within max_retries."""
+        error = finished.error
+        if error is None or error.action is not ErrorAction.WAIT_AND_RETRY or finished.answer is None:
+            return None
+        seconds = error.retry_after or 0.0
+        limit = self._configuration.settings.app.max_retries
+        if not MAX_RETRY_AFTER < seconds <= LONGEST_AUTOMATIC_WAIT or attempts >= limit:
+            return None
+        return RetryWait(
+            finished.answer.id, seconds, self._clock() + seconds, attempts + 1, limit, "rate limit", automatic=True
+        )
+
+    async def _wait(self, turn: _Turn, wait: RetryWait) -> None:
+        turn.phase = _Phase.WAITING
+        turn.skip_wait.clear()
+        self._set_wait(turn, wait)
+        sleeper = asyncio.ensure_future(self._sleep(wait.seconds))
+        skipper = asyncio.ensure_future(turn.skip_wait.wait())
+        try:
+            await asyncio.wait({sleeper, skipper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, skipper):
+                task.cancel()
+            await asyncio.gather(sleeper, skipper, return_exceptions=True)
+        self._set_wait(turn, None)
+
+    def _set_wait(self, turn: _Turn, wait: RetryWait | None) -> None:
+        turn.wait = wait
+        self._publish(TurnChanged(turn.conversation_id, True, wait))
+
+    def _show_stopped(self, turn: _Turn) -> None:
+        """After Stop: show what history now holds for the answer (the service saved it as stopped)."""
+        if not self._shown(turn) or turn.phase is _Phase.WAITING:
+            return
+        with self._history():
+            saved = self._store.get_message(turn.answer_id) if turn.answer_id != PENDING_ANSWER else None
+            if saved is not None:
+                self._replace(turn.answer_id, message_view(saved))
+            elif self._index(PENDING_ANSWER) >= 0:
+                self._replace(PENDING_ANSWER, None)
+
+    def _fail_locally(self, turn: _Turn, title: str, text: str) -> None:
+        if not self._shown(turn):
+            self._publish(Notice(f"{title}: {text}"))
+            return
+        view = MessageView(
+            id=turn.answer_id,
+            role=Role.ASSISTANT,
+            text="".join(turn.text),
+            outcome=Outcome.FAILED,
+            error_title=title,
+            error_text=text,
+            action=MessageAction.COPY_DETAILS if turn.answer_id != PENDING_ANSWER else None,
+        )
+        self._replace(turn.answer_id, view)
+        _log.info("turn in conversation %d ended locally (%s): %s", turn.conversation_id, LOCAL_CODE, title)
+
+    def _end(self, turn: _Turn, outcome: Outcome) -> None:
+        cid = turn.conversation_id
+        if self._turns.get(cid) is turn:
+            del self._turns[cid]
+            self._publish(TurnChanged(cid, False, None))
+        self._refresh_row(cid)
+        row = self._rows.get(cid)
+        self._publish(TurnEnded(cid, outcome, row.title if row else ""))
+
+    # ---- the open conversation's list -------------------------------------------------------------------------------
+
+    def _index(self, message_id: int) -> int:
+        return next((i for i, m in enumerate(self._messages) if m.id == message_id), -1)
+
+    def _add(self, view: MessageView) -> None:
+        self._messages.append(view)
+        self._publish(MessageAdded(view))
+
+    def _replace(self, message_id: int, view: MessageView | None) -> None:
+        index = self._index(message_id)
+        if index < 0:
+            if view is not None:
+                self._add(view)
+            return
+        if view is None:
+            del self._messages[index]
+            self._publish(MessageRemoved(message_id))
+        elif view.id != message_id:
+            self._messages[index] = view
+            self._publish(MessageRemoved(message_id))
+            self._publish(MessageAdded(view))
+        else:
+            self._messages[index] = view
+            self._publish(MessageChanged(view))
+
+    # ---- files ------------------------------------------------------------------------------------------------------
+
+    def export_text(self, conversation_id: int, kind: str) -> str:
+        """The conversation as Markdown (`md`) or JSON."""
+        if kind == "md":
+            return self._store.export_markdown(conversation_id)
+        return self._store.export_json(conversation_id)
+
+    async def export_archive(self, path: Path) -> int:
+        """Every conversation into one archive (in a worker thread: it may be large); returns how many."""
+        return await asyncio.to_thread(self._store.export_archive, path)
+
+    def import_archive(self, path: Path) -> ImportReport:
+        """Bring conversations back from an archive; the sidebar is filled again."""
+        report = self._store.import_archive(path)
+        self._reload_sidebar()
+        return report
+
+    async def delete_all(self) -> int:
+        """Stop every turn, then delete every conversation and backup; returns how many files went."""
+        await self.aclose()
+        removed = self._store.delete_all_data()
+        self._reload_sidebar()
+        self.new_chat()
+        return len(removed)
+
+    def _reload_sidebar(self) -> None:
+        with self._history():
+            conversations = self._store.list_conversations(limit=SIDEBAR_LIMIT, include_archived=True)
+            self._rows = {c.id: conversation_row(c, c.id in self._turns) for c in conversations}
+        self._publish(SidebarReset(tuple(self._rows.values())))
+
+    async def aclose(self) -> None:
+        """Stop every turn and wait for each to save what it had."""
+        tasks = [t.task for t in self._turns.values() if t.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _live(turn: _Turn) -> MessageView:
+    return MessageView(turn.answer_id, Role.ASSISTANT, "".join(turn.text), Outcome.STREAMING)
+
+
+def _choice(name: str, model: str | None, version: str | None) -> DeploymentChoice:
+    label = f"{name} · {model}" if model and model != name else name
+    tooltip = f"Deployment “{name}”" + (f", model {model}" if model else "") + (f" ({version})" if version else "")
+    return DeploymentChoice(name, label, tooltip)

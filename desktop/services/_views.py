@@ -1,0 +1,200 @@
+"""What the chat window shows, as plain values built from history: messages, sidebar rows, the header.
+
+One enum per concept (the history's `Role` and `Outcome`) and one id type (the history's integer ids) from the
+database up to the widgets; the window never reads the history itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from desktop.services._errors import ErrorAction, UserError, category_words
+from desktop.storage import Conversation, Message, Outcome, Role
+
+__all__ = [
+    "PENDING_ANSWER",
+    "ConversationRow",
+    "DeploymentChoice",
+    "Header",
+    "MessageAction",
+    "MessageView",
+    "RetryWait",
+    "SearchRow",
+    "conversation_row",
+    "message_details",
+    "message_view",
+]
+
+PENDING_ANSWER = -1  # the id shown for an answer whose row does not exist yet (before its first words)
+LENGTH_CODE = "length"
+LOCAL_CODE = "local"  # a failure of this computer (the history could not be saved), not Azure's
+
+
+class MessageAction(enum.StrEnum):
+    """The one thing an answer's notice offers, as a button; it always acts on that answer."""
+
+    RETRY = "retry"
+    CONTINUE = "continue"
+    SIGN_IN = "sign_in"
+    OPEN_SETTINGS = "open_settings"
+    EDIT = "edit"
+    NEW_CHAT = "new_chat"
+    COPY_DETAILS = "copy_details"
+
+
+_FROM_ERROR = {
+    ErrorAction.OPEN_SETTINGS: MessageAction.OPEN_SETTINGS,
+    ErrorAction.SIGN_IN: MessageAction.SIGN_IN,
+    ErrorAction.WAIT_AND_RETRY: MessageAction.RETRY,
+    ErrorAction.RETRY: MessageAction.RETRY,
+    ErrorAction.SHORTEN: MessageAction.NEW_CHAT,
+    ErrorAction.REPHRASE: MessageAction.EDIT,
+    ErrorAction.CONTACT_ADMIN: MessageAction.COPY_DETAILS,
+    ErrorAction.NONE: None,
+}
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message as the chat view shows it."""
+
+    id: int
+    role: Role
+    text: str
+    outcome: Outcome = Outcome.COMPLETE
+    error_title: str = ""
+    error_text: str = ""
+    action: MessageAction | None = None
+    filter_categories: tuple[str, ...] = ()
+    deployment: str = ""
+    created_at: datetime | None = None
+    images: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """A sidebar row; `updated_at` is UTC."""
+
+    id: int
+    title: str
+    updated_at: datetime
+    pinned: bool = False
+    archived: bool = False
+    streaming: bool = False
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """A search hit: one row per conversation, its best snippet (matches between \\x02 and \\x03)."""
+
+    conversation_id: int
+    title: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class DeploymentChoice:
+    """A deployment in the picker: `label` may be shortened by the view, `tooltip` never is."""
+
+    name: str
+    label: str
+    tooltip: str
+
+
+@dataclass(frozen=True)
+class Header:
+    """The open conversation's title, its connection and deployments, and whether the demo notice shows."""
+
+    conversation_id: int | None
+    title: str
+    connection_id: str | None
+    connection_name: str
+    demo: bool
+    deployments: tuple[DeploymentChoice, ...]
+    deployment: str | None
+    instructions: str
+
+
+@dataclass(frozen=True)
+class RetryWait:
+    """A wait before the next attempt: `deadline` on the controller's clock; `automatic` ones retry by themselves."""
+
+    message_id: int
+    seconds: float
+    deadline: float
+    attempt: int
+    of: int
+    reason: str
+    automatic: bool
+
+
+def conversation_row(conv: Conversation, streaming: bool = False) -> ConversationRow:
+    """The sidebar row of a conversation."""
+    return ConversationRow(conv.id, conv.title or "New chat", conv.updated_at, conv.pinned, conv.archived, streaming)
+
+
+def message_view(msg: Message, error: UserError | None = None) -> MessageView:
+    """The view of a stored message; `error` (from the turn that just ended) gives the precise action."""
+    title = text = ""
+    action: MessageAction | None = None
+    if msg.error is not None:
+        title, text = msg.error.title, msg.error.message
+        if msg.error.code == LENGTH_CODE:
+            action = MessageAction.CONTINUE
+        elif error is not None:
+            action = _FROM_ERROR[error.action]
+        elif msg.error.status in (401, 403):
+            action = MessageAction.OPEN_SETTINGS
+        else:
+            action = MessageAction.RETRY
+    if msg.outcome is Outcome.FILTERED:
+        if not text:
+            which = category_words(list(msg.filter_categories))
+            text = (f"It was flagged for {which}. " if which else "") + "Rephrase your message and try again."
+        action = MessageAction.EDIT
+    elif msg.outcome is Outcome.INTERRUPTED:
+        action = MessageAction.RETRY
+    return MessageView(
+        id=msg.id,
+        role=msg.role,
+        text=msg.text,
+        outcome=msg.outcome,
+        error_title=title,
+        error_text=text,
+        action=action,
+        filter_categories=msg.filter_categories,
+        deployment=msg.deployment or "",
+        created_at=msg.created_at,
+        images=tuple(a.data for a in msg.attachments if a.mime.startswith("image/")),
+    )
+
+
+def message_details(msg: Message) -> str:
+    """The 'Details' of an answer: what a support person asks for."""
+    lines = []
+    if msg.deployment:
+        lines.append(f"Deployment: {msg.deployment}")
+    if msg.model:
+        lines.append(f"Model: {msg.model}")
+    if msg.api:
+        lines.append("API: " + {"responses": "Responses", "chat": "Chat Completions"}.get(msg.api, msg.api))
+    if msg.usage is not None:
+        u = msg.usage
+        lines.append(f"Tokens: {u.input_tokens or 0} in, {u.output_tokens or 0} out, {u.total_tokens or 0} in total")
+        if u.reasoning_tokens:
+            lines.append(f"Reasoning tokens: {u.reasoning_tokens}")
+    if msg.duration_ms is not None:
+        lines.append(f"Duration: {msg.duration_ms / 1000:.1f} s")
+    lines.append(f"Outcome: {msg.outcome.value}")
+    if msg.error is not None:
+        lines.append(f"Problem: {msg.error.title}")
+        if msg.error.status:
+            lines.append(f"HTTP status: {msg.error.status}")
+        if msg.error.code:
+            lines.append(f"Code: {msg.error.code}")
+    if msg.request_id:
+        lines.append(f"Request id: {msg.request_id}")
+    lines.append(f"Sent: {msg.created_at:%Y-%m-%d %H:%M:%S} UTC")
+    return "\n".join(lines)

@@ -1,0 +1,263 @@
+"""The chat window's controller without widgets: real history, the chat service and the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.client import AzureOpenAIClient
+from desktop.config import Configuration, Deployment, Profile, SettingsStore
+from desktop.services import (
+    ChatService,
+    ChatWindowController,
+    ConversationShown,
+    DraftRefused,
+    DraftSaved,
+    MessageAdded,
+    Notice,
+    Outcome,
+    SearchChanged,
+    SidebarReset,
+    SidebarRowChanged,
+    TurnEnded,
+    TurnTarget,
+    WindowEvent,
+)
+from desktop.simulator import Fault, FaultKind, Simulator
+from desktop.storage import HistoryError, HistoryStore
+
+
+async def drain() -> None:
+    """Let every ready task run a few steps (no wall-clock wait)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+class Harness:
+    """The controller plus what it published, and a sleep the test releases by hand."""
+
+    def __init__(self, store: HistoryStore, client: AzureOpenAIClient, configuration: Configuration) -> None:
+        self.events: list[WindowEvent] = []
+        self.sleeps: list[float] = []
+        self.release = asyncio.Event()
+
+        async def resolve(conversation_id: int) -> TurnTarget:
+            conv = store.get_conversation(conversation_id)
+            return TurnTarget(client=client, deployment=(conv.deployment if conv else None) or "gpt-4.1")
+
+        async def sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+            await self.release.wait()
+            self.release.clear()
+
+        self.controller = ChatWindowController(store, ChatService(store, resolve), configuration, sleep=sleep)
+        self.controller.subscribe(self.events.append)
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def until(self, predicate: Any) -> None:
+        await self.controller.settled(predicate)
+
+    async def turn(self, start: Any) -> TurnEnded:
+        before = len(self.of(TurnEnded))
+        start()
+        await self.until(lambda: len(self.of(TurnEnded)) > before)
+        return self.of(TurnEnded)[-1]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def configuration(tmp_path: Path) -> Configuration:
+    config = Configuration(SettingsStore(tmp_path / "config"))
+    config.load()
+    config.put_profile(
+        Profile(
+            id="a",
+            display_name="Contoso",
+            endpoint="https://contoso.openai.azure.com/openai/v1/",
+            deployments=(Deployment("gpt-4.1", "gpt-4.1"), Deployment("mini", "gpt-4o-mini")),
+        )
+    )
+    config.update_app(active_profile_id="a", max_retries=2)
+    return config
+
+
+@pytest.fixture
+def harness(
+    store: HistoryStore, client: AzureOpenAIClient, configuration: Configuration, arun: Any
+) -> Iterator[Harness]:
+    h = Harness(store, client, configuration)
+    h.controller.start()
+    yield h
+    arun(h.controller.aclose())
+
+
+def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Simulator, arun: Any) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}), times=10)
+
+    async def go() -> TurnEnded:
+        harness.controller.send("hi")
+        for attempt in (1, 2):
+            await harness.until(lambda: harness.controller.wait() is not None)
+            wait = harness.controller.wait()
+            assert wait is not None
+            assert (wait.attempt, wait.of, wait.seconds, wait.automatic) == (attempt, 2, 90.0, True)
+            harness.release.set()
+            await harness.until(lambda: harness.controller.wait() is None)
+        await harness.until(lambda: not harness.controller.is_running())
+        return harness.of(TurnEnded)[-1]  # type: ignore[no-any-return]
+
+    ended = arun(go())
+    assert ended.outcome is Outcome.FAILED
+    assert len(sim.requests) == 3  # the first try and max_retries (2) automatic ones, then it stops
+    assert harness.sleeps == [90.0, 90.0]
+
+
+def test_stop_during_a_wait_sends_nothing_more(harness: Harness, sim: Simulator, arun: Any) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}), times=10)
+
+    async def go() -> None:
+        harness.controller.send("hi")
+        await harness.until(lambda: harness.controller.wait() is not None)
+        harness.controller.stop()
+        await harness.until(lambda: not harness.controller.is_running())
+        harness.release.set()
+        await drain()  # a wrongly kept wait would now send again
+
+    arun(go())
+    assert len(sim.requests) == 1
+    assert harness.controller.wait() is None
+
+
+def test_a_message_sent_during_a_wait_ends_it_and_nothing_is_regenerated(
+    harness: Harness, sim: Simulator, arun: Any
+) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}))
+
+    async def go() -> None:
+        harness.controller.send("first")
+        await harness.until(lambda: harness.controller.wait() is not None)
+        sim.push_answer("answer to second")
+        await harness.turn(lambda: harness.controller.send("second"))
+        await harness.until(lambda: not harness.controller.is_running())
+        harness.release.set()  # a wrongly kept wait would now regenerate
+        await drain()  # a wrongly kept wait would now send again
+
+    arun(go())
+    assert len(sim.requests) == 2
+    assert sim.requests[-1].json["input"][-1]["content"][0]["text"] == "second"
+    shown = harness.controller.messages()
+    assert [m.text for m in shown][-2:] == ["second", "answer to second"]
+    assert shown[-1].outcome is Outcome.COMPLETE
+
+
+def test_the_draft_is_saved_before_it_is_cleared(harness: Harness, sim: Simulator, arun: Any) -> None:
+    sim.push_answer("ok")
+    arun(harness.turn(lambda: harness.controller.send("keep me")))
+    saved = harness.of(DraftSaved)
+    assert len(saved) == 1
+    added = [e.message.text for e in harness.of(MessageAdded)]
+    assert added[0] == "keep me"
+    assert harness.events.index(saved[0]) < harness.events.index(harness.of(MessageAdded)[0])
+
+
+def test_a_failed_save_refuses_the_draft(harness: Harness, store: HistoryStore, arun: Any) -> None:
+    def full(*_a: Any, **_k: Any) -> Any:
+        raise HistoryError("Your disk is full.")
+
+    store.add_user_message = full  # type: ignore[method-assign]
+    arun(harness.turn(lambda: harness.controller.send("keep me")))
+    assert not harness.of(DraftSaved)
+    assert [e.reason for e in harness.of(DraftRefused)] == ["Your disk is full."]
+    assert not harness.controller.is_running()
+
+
+def test_search_has_one_row_per_conversation_and_an_empty_query_shows_the_list(
+    harness: Harness, sim: Simulator, arun: Any
+) -> None:
+    sim.push_answer("Oslo, of course. Oslo!")
+    arun(harness.turn(lambda: harness.controller.send("Is it Oslo?")))
+    harness.controller.search("Oslo")
+    results = harness.of(SearchChanged)[-1].results
+    assert results is not None
+    assert len(results) == 1
+    harness.controller.search("   ")
+    assert harness.of(SearchChanged)[-1] == SearchChanged("", None)
+
+
+def test_a_turn_changes_one_sidebar_row_and_never_reloads_the_list(
+    harness: Harness, store: HistoryStore, sim: Simulator, arun: Any
+) -> None:
+    resets = len(harness.of(SidebarReset))
+    sim.push_answer("ok")
+    arun(harness.turn(lambda: harness.controller.send("hello")))
+    assert len(harness.of(SidebarReset)) == resets
+    rows = harness.of(SidebarRowChanged)
+    assert rows
+    assert rows[-1].row.title == "hello"
+    assert not rows[-1].row.streaming
+    assert any(r.row.streaming for r in rows)
+
+
+def test_the_header_follows_the_conversations_own_connection(
+    harness: Harness, configuration: Configuration, store: HistoryStore
+) -> None:
+    configuration.put_profile(
+        Profile(
+            id="demo",
+            display_name="Demo",
+            endpoint="http://127.0.0.1/openai/v1/",
+            deployments=(Deployment("sim"),),
+            is_demo=True,
+        )
+    )
+    controller = harness.controller
+    assert not controller.header().demo
+    controller.use_for_session("demo")
+    assert controller.header().demo
+    assert [c.name for c in controller.header().deployments] == ["sim"]
+    own = store.create_conversation("mine", profile_id="a", deployment="mini")
+    controller.open(own.id)
+    header = controller.header()
+    assert (header.demo, header.connection_name, header.deployment) == (False, "Contoso", "mini")
+    assert [c.label for c in header.deployments] == ["gpt-4.1", "mini · gpt-4o-mini"]
+    controller.set_deployment("sim")  # another connection's deployment is refused
+    assert store.get_conversation(own.id).deployment == "mini"  # type: ignore[union-attr]
+    controller.new_chat()
+    assert controller.header().demo
+    configuration.update_app(active_profile_id="a")  # unchanged: the session's demo choice stays
+    controller.settings_changed()
+    assert controller.header().demo
+    configuration.put_profile(Profile(id="b", display_name="Fabrikam", endpoint="https://f.openai.azure.com/"))
+    configuration.update_app(active_profile_id="b")
+    controller.settings_changed()
+    assert not controller.header().demo
+    assert controller.header().connection_name == "Fabrikam"
+
+
+def test_opening_a_conversation_mid_answer_shows_its_live_text(harness: Harness, sim: Simulator, arun: Any) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STALL_MID_STREAM, after_deltas=2))
+
+    async def go() -> None:
+        harness.controller.send("tell me")
+        await harness.until(
+            lambda: any(m.text and m.outcome is Outcome.STREAMING for m in harness.controller.messages())
+        )
+        cid = harness.controller.current_id
+        assert cid is not None
+        harness.controller.new_chat()
+        harness.controller.open(cid)
+        shown = harness.of(ConversationShown)[-1]
+        assert shown.running
+        assert shown.messages[-1].outcome is Outcome.STREAMING
+        assert shown.messages[-1].text
+        harness.controller.stop()
+        await harness.until(lambda: not harness.controller.is_running())
+
+    arun(go())
+    assert harness.controller.messages()[-1].outcome is Outcome.STOPPED
+    assert not [n for n in harness.of(Notice) if "wrong" in n.text]
