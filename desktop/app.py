@@ -408,7 +408,7 @@ async def run_app(
     watcher = FirstPaintWatcher(window)
     window.show()
     headless = bool(args.smoke_test or args.screenshot)
-    if not headless:
+    if not headless and not args.demo:  # asked for the demo: no guided start over it
         built.dialogs.maybe_first_run()
     if args.demo and not headless:
         built.tasks.start("demo", built.demo.ensure_running(), replace=True)

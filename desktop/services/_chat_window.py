@@ -402,6 +402,12 @@ class ChatWindowController:
         self._seen_active = self._configuration.settings.app.active_profile_id
         self._publish(HeaderChanged(self.header()))
 
+    def use_for_new_chats(self) -> None:
+        """The user chose the (saved) active connection for new chats: the session's own choice, the demo, ends."""
+        self._session_profile = None
+        self._seen_active = self._configuration.settings.app.active_profile_id
+        self._publish(HeaderChanged(self.header()))
+
     def settings_changed(self) -> None:
         """Connections or the active one changed: a new active connection ends the session's own choice."""
         active = self._configuration.settings.app.active_profile_id
@@ -767,6 +773,7 @@ class ChatWindowController:
         self._refresh_row(turn.conversation_id)
 
     def _on_answer_started(self, turn: _Turn, message_id: int) -> None:
+        _log.info("answer in conversation %d started", turn.conversation_id)
         old, turn.answer_id, turn.phase = turn.answer_id, message_id, _Phase.STREAMING
         if self._shown(turn):
             self._replace(old, _live(turn))
@@ -805,6 +812,13 @@ class ChatWindowController:
         )
 
     async def _wait(self, turn: _Turn, wait: RetryWait) -> None:
+        _log.info(
+            "conversation %d waits %.0f s before retry %d of %d",
+            turn.conversation_id,
+            wait.seconds,
+            wait.attempt,
+            wait.of,
+        )
         turn.phase = _Phase.WAITING
         turn.skip_wait.clear()
         self._set_wait(turn, wait)

@@ -879,7 +879,7 @@ class ChatView(QListView):
         doc = self._delegate.document(msg, self._delegate.column(self.visualRect(self._model.index(row)))[1])
         blocks = doc.code if isinstance(doc, SafeTextDocument) and doc.code is not None else code_blocks(doc)
         for number, code in enumerate(blocks, 1):
-            label = _tr("Copy code block %1").replace("%1", str(number))
+            label = _tr("Copy code block %1").replace("%1", f"&{number}" if number < 10 else str(number))
             if code.language:
                 label += f" ({code.language})"
             menu.addAction(label, functools.partial(self.activate, msg, "code", code.text))

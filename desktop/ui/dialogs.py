@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from desktop.ui.first_run import FirstRunDialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.settings_dialog import ConnectionsPort, KeyStoreLike, SettingsDialog
 from desktop.ui.sign_in import SignInPanel
+
+_log = logging.getLogger(__name__)
 
 
 class Dialogs(QObject):
@@ -55,9 +58,11 @@ class Dialogs(QObject):
                 self._configuration, self._connections, self._keys, self._session_keys, parent=self._window
             )
             self._settings.settings_saved.connect(self._window.settings_changed)
+            self._settings.connection_chosen.connect(lambda _id: self._window.controller.use_for_new_chats())
             self._open.append(self._settings)
         self._settings.show()
         self._settings.raise_()
+        _log.info("settings opened")
         return self._settings
 
     def open_sign_in(self, profile_id: str) -> SignInPanel | None:

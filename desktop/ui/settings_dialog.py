@@ -671,6 +671,7 @@ class SettingsDialog(QDialog):
     """Connections and preferences; Save applies at once (emits `settings_saved`), Close discards unsaved edits."""
 
     settings_saved = Signal()
+    connection_chosen = Signal(str)  # "Use for chats": new chats use this connection from now on
 
     def __init__(
         self,
@@ -705,7 +706,7 @@ class SettingsDialog(QDialog):
         self.add_button.setAccessibleName(_tr("Add a connection"))
         self.remove_button = QPushButton(_tr("Remove"), self)
         self.remove_button.setAccessibleName(_tr("Remove this connection"))
-        self.use_button = QPushButton(_tr("Use for chats"), self)
+        self.use_button = QPushButton(_tr("&Use for chats"), self)
         self.use_button.setAccessibleName(_tr("Use this connection for new chats"))
         self.editor = ProfileEditor(self)
         scroll = QScrollArea(self)
@@ -888,7 +889,9 @@ class SettingsDialog(QDialog):
             item = self.profile_list.item(row)
             item.setText(self._list_text(self._drafts[item.data(Qt.ItemDataRole.UserRole)]))
         self._say(_tr("New chats now use “{name}”.").format(name=self._drafts[profile_id].display_name))
+        _log.info("new chats use connection %s", profile_id)
         self.settings_saved.emit()
+        self.connection_chosen.emit(profile_id)
         return True
 
     def _on_work_failed(self, error: BaseException) -> None:

@@ -15,7 +15,7 @@ runtime_pkgs=(
   # The encrypted Entra token cache on Linux goes through libsecret (PyGObject is built from source by pip).
   gir1.2-secret-1 libgirepository1.0-dev libcairo2-dev pkg-config gcc python3-dev
 )
-test_pkgs=(xvfb xauth xdotool dbus gnome-keyring desktop-file-utils appstream git binutils)
+test_pkgs=(xvfb xauth xdotool tesseract-ocr dbus gnome-keyring desktop-file-utils appstream git binutils)
 
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -1,7 +1,8 @@
 """End to end: the installed entry point, started with --demo on a real X display (Xvfb), driven with the keyboard.
 
 xdotool types into the real window; the app's own log lines (--verbose, on stderr) say when an answer starts and
-ends, and the history file is read afterwards to check what was kept.
+ends; what a person sees is read from the screen (a screenshot of the display, read by tesseract's OCR) and from the
+clipboard; the history file is read afterwards to check what was kept.
 """
 
 from __future__ import annotations
@@ -14,22 +15,24 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ENTRY_POINT = Path(sys.executable).with_name("azure-openai-chat")
+PROBE = Path(__file__).with_name("xprobe.py")
 TIMEOUT = 60.0
 
 pytestmark = pytest.mark.slow
 
 
 def _tools_or_skip() -> None:
-    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    missing = [tool for tool in ("Xvfb", "xdotool", "tesseract") if shutil.which(tool) is None]
     if missing:
-        reason = f"end-to-end tests need {', '.join(missing)} (apt-get install xvfb xdotool)"
+        reason = f"end-to-end tests need {', '.join(missing)} (apt-get install xvfb xdotool tesseract-ocr)"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
@@ -62,6 +65,15 @@ class RunningApp:
     lines: queue.Queue[str]
     history: Path
     env: dict[str, str]
+    log: list[str]
+    reader: threading.Thread | None = None
+
+    def whole_log(self) -> list[str]:
+        """Every stderr line of the app, once it has exited."""
+        assert self.reader is not None
+        self.process.wait(timeout=TIMEOUT)
+        self.reader.join(timeout=TIMEOUT)
+        return list(self.log)
 
     def wait_for(self, text: str) -> str:
         """Block until a stderr line contains `text` (or fail after TIMEOUT s, or if the app exits)."""
@@ -82,6 +94,52 @@ class RunningApp:
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
 
+    def probe(self, *args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, str(PROBE), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    def screen_text(self) -> str:
+        """The words on the screen now, as OCR reads them (whitespace collapsed)."""
+        shot = self.history.parent.parent / "screen.png"
+        self.probe("screenshot", str(shot))
+        out = subprocess.run(
+            ["tesseract", str(shot), "stdout", "--psm", "11"],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        return " ".join(out.stdout.split())
+
+    def until_screen(self, condition: Callable[[str], bool], what: str) -> str:
+        """Read the screen until `condition` holds for its text (each reading takes an OCR pass)."""
+        deadline = time.monotonic() + TIMEOUT
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen_text()
+            if condition(text):
+                return text
+        pytest.fail(f"the screen never showed {what}; last read: {text!r}")
+
+    def until_clipboard(self, expected: str) -> None:
+        """Read the clipboard until it holds `expected`."""
+        deadline = time.monotonic() + TIMEOUT
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.probe("clipboard")
+            if text == expected:
+                return
+        pytest.fail(f"the clipboard never held {expected!r}; it held {text!r}")
+
     def rows(self, sql: str) -> list[tuple[object, ...]]:
         with sqlite3.connect(f"file:{self.history}?mode=ro", uri=True) as db:
             return db.execute(sql).fetchall()
@@ -89,9 +147,13 @@ class RunningApp:
 
 @pytest.fixture
 def app(display: str, tmp_path: Path) -> Iterator[RunningApp]:
+    yield from _launch(display, tmp_path)
+
+
+def _launch(display: str, tmp_path: Path) -> Iterator[RunningApp]:
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
     env.update(DISPLAY=display, HOME=str(tmp_path / "home"))
-    (tmp_path / "home").mkdir()
+    (tmp_path / "home").mkdir(exist_ok=True)
     profile = tmp_path / "profile"
     process = subprocess.Popen(
         [str(ENTRY_POINT), "--profile-dir", str(profile), "--demo", "--verbose"],
@@ -102,16 +164,18 @@ def app(display: str, tmp_path: Path) -> Iterator[RunningApp]:
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
+    log: list[str] = []
 
     def pump() -> None:
         assert process.stderr is not None
         for line in process.stderr:
+            log.append(line)
             lines.put(line)
         lines.put("")  # end of output
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
-    running = RunningApp(process, lines, profile / "data" / "history.sqlite3", env)
+    running = RunningApp(process, lines, profile / "data" / "history.sqlite3", env, log, reader)
     window = running.xdotool("search", "--sync", "--onlyvisible", "--name", "Azure OpenAI Chat")
     running.xdotool("windowfocus", "--sync", window.splitlines()[0])
     yield running
@@ -161,3 +225,84 @@ def test_an_azure_error_is_kept_in_plain_words(app: RunningApp) -> None:
     outcome, error = app.rows("SELECT outcome, error FROM messages WHERE role = 'assistant'")[0]
     assert outcome == "failed"
     assert "The API key was not accepted" in str(error)
+
+
+def _send(app: RunningApp, text: str) -> str:
+    app.xdotool("type", "--delay", "5", text)
+    app.xdotool("key", "Return")
+    return app.wait_for(" finished: ").rstrip().rsplit(" ", 1)[-1]
+
+
+def test_a_one_line_answer_is_on_the_screen(app: RunningApp) -> None:
+    assert _send(app, "hello") == "complete"
+    app.until_screen(lambda text: "Ask me anything" in text, "the one-line answer")
+    assert _quit(app) == 0
+
+
+def test_clearing_the_search_brings_the_list_back(app: RunningApp) -> None:
+    assert _send(app, "hello") == "complete"
+    app.until_screen(lambda text: "Today" in text, "the conversation list")
+    app.xdotool("key", "ctrl+k")
+    app.xdotool("type", "--delay", "5", "simulator")
+    app.until_screen(lambda text: "Today" not in text, "the search results instead of the list")
+    app.xdotool("key", "Escape")
+    text = app.until_screen(lambda text: "Today" in text, "the list again after Esc")
+    assert "No chats match" not in text
+    assert _quit(app) == 0
+
+
+def test_adjacent_code_blocks_copy_separately_after_a_reopen(app: RunningApp) -> None:
+    assert _send(app, "show me some code") == "complete"
+    app.xdotool("key", "ctrl+n")
+    app.xdotool("key", "ctrl+Next")  # reopen it from the sidebar: a full render of the stored answer
+    app.xdotool("key", "ctrl+j", "Return", "2")  # the last message's actions: "Copy code block 2 (rust)"
+    app.until_clipboard("fn add(a: i32, b: i32) -> i32 {\n    a + b\n}")
+    app.xdotool("key", "ctrl+j", "Return", "3")
+    app.until_clipboard("SELECT name, COUNT(*) AS turns FROM messages GROUP BY name ORDER BY turns DESC;")
+    assert _quit(app) == 0
+
+
+def test_escape_during_a_rate_limit_wait_stops_it(app: RunningApp) -> None:
+    app.xdotool("type", "--delay", "5", "Please wait [[fault:429:90]]")
+    app.xdotool("key", "Return")
+    app.wait_for("waits 90 s before retry 1 of 2")
+    app.until_screen(lambda text: "retrying in" in text, "the countdown")
+    app.xdotool("key", "Escape")
+    assert app.wait_for(" finished: ").rstrip().endswith("failed")
+    text = app.until_screen(lambda text: "retrying in" not in text, "the countdown gone")
+    assert "Try again" in text
+    assert _quit(app) == 0
+    attempts = [line for line in app.whole_log() if "/responses -> " in line]
+    assert len(attempts) == 1, attempts  # the simulator got the first request only: no retry after Esc
+    assert app.rows("SELECT count(*) FROM messages WHERE role = 'assistant'") == [(1,)]
+
+
+def test_the_demo_notice_goes_when_another_connection_is_used(display: str, tmp_path: Path) -> None:
+    from desktop.config import Configuration, Deployment, Profile, SettingsStore
+
+    configuration = Configuration(SettingsStore(tmp_path / "profile" / "config"))
+    configuration.load()
+    configuration.put_profile(
+        Profile(
+            id="work",
+            display_name="Contoso Work",
+            endpoint="https://contoso.openai.azure.com/",
+            deployments=(Deployment("gpt-4o"),),
+            default_deployment="gpt-4o",
+        )
+    )
+    configuration.update_app(active_profile_id="work", first_run_done=True)
+    for app in _launch(display, tmp_path):
+        app.until_screen(lambda text: "Demo mode" in text, "the demo notice")
+        app.xdotool("key", "ctrl+comma")  # Settings opens on the saved active connection, "Contoso Work"
+        app.wait_for("settings opened")
+        settings = app.xdotool("search", "--sync", "--onlyvisible", "--name", "^Settings$").splitlines()[0]
+        app.xdotool("windowfocus", "--sync", settings)  # no window manager here: focus the new window by hand
+        app.xdotool("key", "alt+u")  # Use for chats
+        app.wait_for("new chats use connection work")
+        app.xdotool("key", "Escape")  # close Settings
+        main = app.xdotool("search", "--sync", "--onlyvisible", "--name", "^Azure OpenAI Chat").splitlines()[0]
+        app.xdotool("windowfocus", "--sync", main)
+        text = app.until_screen(lambda text: "Demo mode" not in text, "the window without the demo notice")
+        assert "Contoso Work" in text
+        assert _quit(app) == 0
