@@ -782,10 +782,10 @@ class ChatView(QListView):
 
     def banner_kind(self, msg: MessageView) -> str:
         """Return 'error', 'warning' or 'note' for a message's outcome banner."""
+        if self._retry_for(msg) or msg.outcome in (Outcome.INTERRUPTED, Outcome.FILTERED):
+            return "warning"  # a wait before a retry is not a failure yet
         if msg.outcome == Outcome.FAILED:
             return "error"
-        if msg.outcome in (Outcome.INTERRUPTED, Outcome.FILTERED) or self._retry_for(msg):
-            return "warning"
         return "note"
 
     def _retry_for(self, msg: MessageView) -> bool:
