@@ -10,6 +10,7 @@ Secret Service, as users do, run it through `bash tests/benchmarks/with_keyring.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -44,7 +45,12 @@ def _sections(args: argparse.Namespace, ui_cases: tuple[str, ...]) -> dict[str, 
     }
 
 
-def write_results(figures: list[Figure], failures: list[str], command: str, seconds: float) -> None:
+def _load() -> str:
+    """The 1-minute load average (other processes competing for the cores skew every absolute figure)."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def write_results(figures: list[Figure], failures: list[str], command: str, seconds: float, load: str) -> None:
     """Write RESULTS.md: the machine, the command, the table and any section that could not run."""
     lines = [
         "# Benchmark results",
@@ -55,6 +61,7 @@ def write_results(figures: list[Figure], failures: list[str], command: str, seco
         "| machine | |",
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in machine_info().items()),
+        f"| load average (1 min) at start / end | {load} / {_load()} |",
         "",
         "## Budgets",
         "",
@@ -90,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or args.runs < 1:
         parser.error(f"unknown section(s) {', '.join(unknown)}" if unknown else "--runs must be at least 1")
 
-    started = time.perf_counter()
+    started, load = time.perf_counter(), _load()
     figures: list[Figure] = []
     failures: list[str] = []
     sections = _sections(args, ui_cases)
@@ -114,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.write_results:
         command = "python -m tests.benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_results(figures, failures, command.strip(), seconds)
+        write_results(figures, failures, command.strip(), seconds, load)
         print(f"wrote {RESULTS}")
     return 1 if missed or unmeasured or failures else 0
 
