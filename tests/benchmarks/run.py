@@ -1,12 +1,16 @@
 """Run the benchmark suite and print every figure as a ratio against a baseline measured in the same run.
 
 Usage: .venv/bin/python -m tests.benchmarks [--runs N] [--quick] [--only stream,startup,ui] [--write-results]
+       [--installed PATH]
 (or .venv/bin/python tests/benchmarks/run.py ...). Never part of the normal test run (pytest's norecursedirs).
+`--only` also takes single UI cases: ui:stream, ui:open, ui:scroll, ui:ttft. To read the API key through a real
+Secret Service, as users do, run it through `bash tests/benchmarks/with_keyring.sh` (same arguments).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -18,28 +22,35 @@ if __package__ in (None, ""):  # run as a script: make `tests.benchmarks` and `d
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks import startup, stream, ui
-from tests.benchmarks._report import Figure, machine_info, markdown_table, text_table
+from tests.benchmarks._report import (
+    Figure,
+    budget_markdown,
+    budget_rows,
+    budget_text,
+    machine_info,
+    markdown_table,
+    text_table,
+)
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTIONS = ("stream", "startup", "ui")
 
 
-def _sections(args: argparse.Namespace) -> dict[str, Callable[[], list[Figure]]]:
-    runs = args.runs
-    if args.quick:
-        return {
-            "stream": lambda: stream.run(sizes=(1_000, 5_000), runs=runs),
-            "startup": lambda: startup.run(runs=runs, large=(200, 50)),
-            "ui": lambda: ui.run(runs=runs, quick=True),
-        }
+def _sections(args: argparse.Namespace, ui_cases: tuple[str, ...]) -> dict[str, Callable[[], list[Figure]]]:
+    runs, quick = args.runs, args.quick
     return {
-        "stream": lambda: stream.run(sizes=(1_000, 20_000), runs=runs),
-        "startup": lambda: startup.run(runs=runs),
-        "ui": lambda: ui.run(runs=runs),
+        "stream": lambda: stream.run(sizes=(1_000, 5_000) if quick else (1_000, 20_000), runs=runs),
+        "startup": lambda: startup.run(runs=runs, large=(200, 50) if quick else (1_000, 50), installed=args.installed),
+        "ui": lambda: ui.run(runs=runs, quick=quick, cases=ui_cases),
     }
 
 
-def write_results(figures: list[Figure], failures: list[str], command: str, seconds: float) -> None:
+def _load() -> str:
+    """The 1-minute load average (other processes competing for the cores skew every absolute figure)."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def write_results(figures: list[Figure], failures: list[str], command: str, seconds: float, load: str) -> None:
     """Write RESULTS.md: the machine, the command, the table and any section that could not run."""
     lines = [
         "# Benchmark results",
@@ -50,6 +61,13 @@ def write_results(figures: list[Figure], failures: list[str], command: str, seco
         "| machine | |",
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in machine_info().items()),
+        f"| load average (1 min) at start / end | {load} / {_load()} |",
+        "",
+        "## Budgets",
+        "",
+        budget_markdown(figures),
+        "",
+        "## Every figure",
         "",
         markdown_table(figures),
     ]
@@ -65,16 +83,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for checking the harness")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--write-results", action="store_true", help=f"write the table to {RESULTS.name}")
+    parser.add_argument(
+        "--installed",
+        type=Path,
+        default=startup.DEFAULT_INSTALLED,
+        help=f"the installed app bundle to time against the source run (default {startup.DEFAULT_INSTALLED})",
+    )
     args = parser.parse_args(argv)
-    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = sorted(set(chosen) - set(SECTIONS))
+    items = [s.strip() for s in args.only.split(",") if s.strip()]
+    ui_cases = tuple(i.split(":", 1)[1] for i in items if i.startswith("ui:")) or ui.CASES
+    chosen = list(dict.fromkeys(i.split(":", 1)[0] for i in items))
+    unknown = sorted(set(chosen) - set(SECTIONS)) + sorted(set(ui_cases) - set(ui.CASES))
     if unknown or args.runs < 1:
         parser.error(f"unknown section(s) {', '.join(unknown)}" if unknown else "--runs must be at least 1")
 
-    started = time.perf_counter()
+    started, load = time.perf_counter(), _load()
     figures: list[Figure] = []
     failures: list[str] = []
-    sections = _sections(args)
+    sections = _sections(args, ui_cases)
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
@@ -86,15 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     print(text_table(figures))
     for failure in failures:
         print(f"NOT RUN  {failure}")
+    print("\nBudgets\n" + budget_text(figures))
     missed = [f for f in figures if f.ok is False]
+    unmeasured = [row for row in budget_rows(figures) if row[-1] == "not measured"]
     print(
-        f"\n{len(figures)} figures, {len(missed)} budget(s) missed, {len(failures)} section(s) failed, {seconds:.0f} s"
+        f"\n{len(figures)} figures, {len(missed)} budget(s) missed, {len(unmeasured)} budget row(s) not measured, "
+        f"{len(failures)} section(s) failed, {seconds:.0f} s"
     )
     if args.write_results:
         command = "python -m tests.benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_results(figures, failures, command.strip(), seconds)
+        write_results(figures, failures, command.strip(), seconds, load)
         print(f"wrote {RESULTS}")
-    return 1 if missed or failures else 0
+    return 1 if missed or unmeasured or failures else 0
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 The parent (ui.py) prepares the profile (history, simulator URL) and runs one fresh process per case, so memory
 figures are not polluted by earlier cases. The app is started through `desktop.app.main`, as users start it; the
-connection is an ordinary API-key profile pointing at the simulator process, its key in an in-memory keyring.
+connection is an ordinary API-key profile pointing at the simulator process. Its key is in the system keyring when a
+Secret Service answers (run the suite through with_keyring.sh), otherwise in an in-memory keyring, and the result
+says which. Every interaction with the window goes through _drive.py.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -21,39 +22,49 @@ from typing import Any
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 import keyring
+import keyring.errors
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 from desktop.app import main as app_main
-from desktop.auth import KeyStore
+from desktop.auth import KeyringUnavailableError, KeyStore
 from desktop.client import AzureOpenAIClient
 from desktop.config import Configuration, Deployment, Profile, SettingsStore
 from desktop.paths import AppPaths
-from desktop.ui import MainWindow, TaskRunner
+from tests.benchmarks import _drive
+from tests.benchmarks._drive import Window
+from tests.benchmarks._report import p99
 
 PROFILE_ID = "00000000-0000-0000-0000-0000000be4c4"
 DEPLOYMENT = "gpt-4.1"
 PROBE_MS = 10  # the lateness probe's period
 
 
-class _MemoryKeyring(KeyringBackend):
-    """The benchmark's keyring: no D-Bus, no files (the app's key store sees an ordinary backend)."""
+def _memory_keyring() -> KeyringBackend:
+    """A keyring in this process's memory, for machines without a Secret Service (no D-Bus, no files).
 
-    priority = 1
+    The class is made only when needed: keyring picks among every KeyringBackend subclass it has seen, so a class
+    defined at import would shadow the real Secret Service.
+    """
 
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.store: dict[tuple[str, str], str] = {}
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
 
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.store: dict[tuple[str, str], str] = {}
 
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
 
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    return MemoryKeyring()
 
 
 def rss_mb() -> float:
@@ -63,9 +74,20 @@ def rss_mb() -> float:
     return kib / 1024
 
 
-def configure(paths: AppPaths, base_url: str, api_key: str) -> None:
-    """Save a profile pointing at the simulator and put its key into the (in-memory) keyring."""
-    keyring.set_keyring(_MemoryKeyring())
+def store_key(api_key: str) -> str:
+    """Put the key where the app reads it: the system keyring if one works, else an in-memory one; returns which."""
+    try:
+        store = KeyStore()
+        store.set(PROFILE_ID, api_key)
+        return store.backend_name()  # the backend it resolved to and wrote through
+    except (KeyringUnavailableError, keyring.errors.KeyringError):
+        keyring.set_keyring(_memory_keyring())
+        KeyStore().set(PROFILE_ID, api_key)
+        return "in-memory (no Secret Service)"
+
+
+def configure(paths: AppPaths, base_url: str, api_key: str) -> str:
+    """Save a profile pointing at the simulator and store its key; returns the keyring used."""
     configuration = Configuration(SettingsStore(paths.config_dir))
     configuration.load()
     configuration.put_profile(
@@ -78,7 +100,7 @@ def configure(paths: AppPaths, base_url: str, api_key: str) -> None:
         )
     )
     configuration.update_app(active_profile_id=PROFILE_ID)
-    KeyStore().set(PROFILE_ID, api_key)
+    return store_key(api_key)
 
 
 class LatenessProbe:
@@ -109,13 +131,6 @@ class LatenessProbe:
         self._last = now
 
 
-def p99(values: list[float]) -> float:
-    """The 99th percentile (0 for no values)."""
-    if len(values) < 2:
-        return values[0] if values else 0.0
-    return statistics.quantiles(values, n=100, method="inclusive")[98]
-
-
 class PaintWaiter(QObject):
     """Resolves a future at the end of the first paint of `widget` for which `ready()` holds."""
 
@@ -136,35 +151,14 @@ class PaintWaiter(QObject):
         if not self.done.done():
             self.done.set_result(time.perf_counter())
 
-
-def answer_text_shown(window: MainWindow) -> bool:
-    """Whether the last message in the chat view is an answer with some text (streaming or, if quick, finished)."""
-    model = window.chat_view.model()
-    rows = model.rowCount()
-    if rows == 0:
-        return False
-    message = model.index(rows - 1, 0).data(Qt.ItemDataRole.UserRole)
-    return message is not None and str(message.role) == "assistant" and bool(message.text)
+    def cancel(self) -> None:
+        """Stop watching (the action it waited for painted nothing)."""
+        self._widget.removeEventFilter(self)
+        self.done.cancel()
 
 
-async def send_and_wait(window: MainWindow, text: str, timeout: float) -> None:
-    """Send `text` in a new chat and wait until its turn finished."""
-    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def on_finished(conversation_id: int, outcome: str) -> None:
-        if not finished.done():
-            finished.set_result(None)
-
-    window.turn_finished.connect(on_finished)
-    try:
-        window.send(text)
-        await asyncio.wait_for(finished, timeout)
-    finally:
-        window.turn_finished.disconnect(on_finished)
-
-
-async def smoothness(window: MainWindow, params: dict[str, Any]) -> dict[str, Any]:
-    """Stalls while a Markdown answer streams at the simulator's pace, against the same probe idling."""
+async def smoothness(window: Window, params: dict[str, Any]) -> dict[str, Any]:
+    """Stalls and CPU while a Markdown answer streams at the simulator's pace, against the same probe idling."""
     probe = LatenessProbe()
     idle_seconds = float(params["idle_seconds"])
     probe.start()
@@ -172,10 +166,10 @@ async def smoothness(window: MainWindow, params: dict[str, Any]) -> dict[str, An
     idle = probe.stop()
     runs = []
     for _ in range(int(params["runs"])):
-        window.new_chat()
+        _drive.new_chat(window)
         cpu, wall = time.process_time(), time.perf_counter()
         probe.start()
-        await send_and_wait(window, f"Show me markdown with a table [[deltas:{params['tokens']}]]", 600)
+        await _drive.send_and_wait(window, f"Show me markdown with a table [[deltas:{params['tokens']}]]", 900)
         late = probe.stop()
         runs.append({
             "max": max(late), "p99": p99(late), "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
@@ -183,27 +177,60 @@ async def smoothness(window: MainWindow, params: dict[str, Any]) -> dict[str, An
     return {"idle_max": max(idle), "idle_p99": p99(idle), "runs": runs}
 
 
-async def open_conversation(window: MainWindow, params: dict[str, Any]) -> dict[str, Any]:
-    """Time from open to the first paint of a conversation's end, and the memory it added."""
-    results: dict[str, list[dict[str, float]]] = {}
-    cold_rss: dict[str, float] = {}
+async def open_conversation(window: Window, params: dict[str, Any]) -> dict[str, Any]:
+    """Time from open to the first paint of a conversation's end (warm: after one untimed open of each)."""
+    results: dict[str, list[float]] = {}
 
-    async def open_once(conversation_id: int) -> tuple[float, float]:
-        window.new_chat()
-        waiter = PaintWaiter(window.chat_view.viewport(), lambda: True)
-        before, start = rss_mb(), time.perf_counter()
-        window.open_conversation(conversation_id)
-        painted = await asyncio.wait_for(waiter.done, 60)
-        return (painted - start) * 1000, rss_mb() - before
+    async def open_once(conversation_id: int) -> float:
+        _drive.new_chat(window)
+        waiter = PaintWaiter(_drive.chat_viewport(window), lambda: True)
+        start = time.perf_counter()
+        _drive.open_conversation(window, conversation_id)
+        return (await asyncio.wait_for(waiter.done, 60) - start) * 1000
 
-    # The first (cold) open of each gives the memory it adds; the timed runs come after, warm.
-    for label, conversation_id in params["conversations"].items():
-        cold_rss[label] = (await open_once(int(conversation_id)))[1]
+    for conversation_id in params["conversations"].values():
+        await open_once(int(conversation_id))
     for _ in range(int(params["runs"])):
         for label, conversation_id in params["conversations"].items():
-            ms, _ = await open_once(int(conversation_id))
-            results.setdefault(label, []).append({"ms": ms, "rss_added": cold_rss[label]})
+            results.setdefault(label, []).append(await open_once(int(conversation_id)))
     return results
+
+
+async def scroll_pass(window: Window) -> list[float]:
+    """Page Up from wherever the view is until the top of the conversation; the time of every frame, in ms.
+
+    A frame is one Page Up (including any older messages it loads) up to the end of the paint that shows it.
+    """
+    frames = []
+    viewport = _drive.chat_viewport(window)
+    while True:
+        waiter = PaintWaiter(viewport, lambda: True)
+        start = time.perf_counter()
+        if not await _drive.page_up(window):
+            waiter.cancel()
+            return frames
+        frames.append((await asyncio.wait_for(waiter.done, 60) - start) * 1000)
+
+
+async def scroll(window: Window, params: dict[str, Any]) -> dict[str, Any]:
+    """Open a conversation and scroll from its end to its top, loading every message; then the same again, warm.
+
+    Memory added is this process's RSS after reaching the top minus before the open (this process did nothing else).
+    """
+    viewport = _drive.chat_viewport(window)
+    before_rss = rss_mb()
+    waiter = PaintWaiter(viewport, lambda: True)
+    start = time.perf_counter()
+    _drive.open_conversation(window, int(params["conversation"]))
+    opened = (await asyncio.wait_for(waiter.done, 60) - start) * 1000
+    first = await scroll_pass(window)
+    total = (time.perf_counter() - start) * 1000
+    added = rss_mb() - before_rss
+    loaded = _drive.messages_loaded(window)
+    _drive.scroll_to_end(window)
+    warm = await scroll_pass(window)
+    return {"open_ms": opened, "frames": first, "total_ms": total, "rss_added": added, "loaded": loaded,
+            "warm_frames": warm}  # fmt: skip
 
 
 async def client_first_delta(client: AzureOpenAIClient) -> float:
@@ -216,16 +243,16 @@ async def client_first_delta(client: AzureOpenAIClient) -> float:
     return time.perf_counter() - start
 
 
-async def app_first_delta(window: MainWindow) -> float:
+async def app_first_delta(window: Window) -> float:
     """Seconds from Send to the end of the first paint showing streamed text, in a new chat."""
-    window.new_chat()
-    waiter = PaintWaiter(window.chat_view.viewport(), lambda: answer_text_shown(window))
+    _drive.new_chat(window)
+    waiter = PaintWaiter(_drive.chat_viewport(window), lambda: _drive.answer_text_shown(window))
     start = time.perf_counter()
-    await send_and_wait(window, "hello [[deltas:20]]", 60)
+    await _drive.send_and_wait(window, "hello [[deltas:20]]", 60)
     return (await asyncio.wait_for(waiter.done, 1)) - start
 
 
-async def first_token(window: MainWindow, params: dict[str, Any]) -> dict[str, Any]:
+async def first_token(window: Window, params: dict[str, Any]) -> dict[str, Any]:
     """Send -> first delta painted, and our bare client's time to its first delta, both minus the sim's delay."""
     delay = float(params["first_token_delay"])
     app, bare = [], []
@@ -238,9 +265,10 @@ async def first_token(window: MainWindow, params: dict[str, Any]) -> dict[str, A
     return {"app_ms": [(s - delay) * 1000 for s in app], "client_ms": [(s - delay) * 1000 for s in bare]}
 
 
-CASES: dict[str, Callable[[MainWindow, dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]] = {
+CASES: dict[str, Callable[[Window, dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]] = {
     "smoothness": smoothness,
     "open": open_conversation,
+    "scroll": scroll,
     "first_token": first_token,
 }
 
@@ -252,10 +280,9 @@ def main() -> None:
     params = json.loads(parser.parse_args().params)
     paths = AppPaths.under(Path(params["profile"]))
     paths.ensure()
-    configure(paths, params["base_url"], params["api_key"])
-    outcome: dict[str, Any] = {}
+    outcome: dict[str, Any] = {"keyring": configure(paths, params["base_url"], params["api_key"])}
 
-    async def measure(window: MainWindow) -> None:
+    async def measure(window: Window) -> None:
         try:
             await asyncio.wait_for(FirstPaint(window).done, 60)
             outcome.update(await CASES[params["case"]](window, params))
@@ -264,19 +291,19 @@ def main() -> None:
         finally:
             window.close()
 
-    def on_ready(window: MainWindow, tasks: TaskRunner) -> None:
+    def on_ready(window: Window, tasks: Any) -> None:
         tasks.start("benchmark", measure(window))
 
     # The real entry point, so the benchmark runs exactly what users run (GC discipline, hooks, shutdown).
     status = app_main(["--profile-dir", params["profile"]], on_ready=on_ready)
     print("RESULT " + json.dumps(outcome), flush=True)
-    sys.exit(1 if status or "error" in outcome or not outcome else 0)
+    sys.exit(1 if status or "error" in outcome or len(outcome) < 2 else 0)
 
 
 class FirstPaint(PaintWaiter):
     """The window's first paint (any paint of the window counts)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QWidget) -> None:
         super().__init__(window, lambda: True)
 
 
