@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name, guess_lexer
-from pygments.lexers.special import TextLexer
-from pygments.styles import get_style_by_name
-from pygments.token import _TokenType
-from pygments.util import ClassNotFound
 from PySide6.QtCore import QCoreApplication, QObject, QUrl
 from PySide6.QtGui import (
     QBrush,
@@ -33,6 +27,10 @@ from PySide6.QtGui import (
 )
 
 from desktop.ui.theme import ColorSet
+
+if TYPE_CHECKING:  # pygments itself loads with the first code block, not with the window
+    from pygments.lexer import Lexer
+    from pygments.token import _TokenType
 
 __all__ = [
     "MARKDOWN_FEATURES",
@@ -135,6 +133,9 @@ def _code_sizes(text: str) -> list[int]:
 
 @functools.lru_cache(maxsize=64)
 def _lexer_for(language: str) -> Lexer | None:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
@@ -143,6 +144,10 @@ def _lexer_for(language: str) -> Lexer | None:
 
 @functools.lru_cache(maxsize=256)
 def _guessed_lexer(text: str) -> Lexer | None:
+    from pygments.lexers import guess_lexer
+    from pygments.lexers.special import TextLexer
+    from pygments.util import ClassNotFound
+
     try:
         lexer = guess_lexer(text[:_GUESS_LIMIT], stripnl=False, ensurenl=False)
     except ClassNotFound:
@@ -152,6 +157,8 @@ def _guessed_lexer(text: str) -> Lexer | None:
 
 @functools.lru_cache(maxsize=1024)
 def _token_format(style_name: str, token: _TokenType) -> QTextCharFormat | None:
+    from pygments.styles import get_style_by_name
+
     style = get_style_by_name(style_name).style_for_token(token)
     fmt = QTextCharFormat()
     if style["color"]:
