@@ -24,12 +24,16 @@ PROXY_NONE = "none"
 
 @dataclass(frozen=True)
 class EntraOptions:
-    """How to sign in with Microsoft Entra ID; `authentication_record` is azure-identity's JSON (no secrets)."""
+    """How to sign in with Microsoft Entra ID; `authentication_record` is azure-identity's JSON (no secrets).
+
+    `scope` is the token scope this resource was found to accept (None = not found out yet: try each of the cloud's).
+    """
 
     tenant: str = DEFAULT_TENANT
     cloud: CloudName = "public"
     client_id: str = AZURE_CLI_CLIENT_ID
     authentication_record: str | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ def read_entra(data: object, where: str, problems: Problems) -> EntraOptions:
         cloud=r.choice("cloud", "public", CLOUD_NAMES),
         client_id=r.text("client_id", AZURE_CLI_CLIENT_ID).strip() or AZURE_CLI_CLIENT_ID,
         authentication_record=r.opt_text("authentication_record"),
+        scope=r.opt_text("scope"),
     )
 
 

@@ -40,11 +40,15 @@ _AUTH_TITLES = {
 
 @dataclass(frozen=True)
 class CheckStep:
-    """One line of the connection test: what was checked, whether it worked, and what that means."""
+    """One line of the connection test: what was checked, whether it worked, and what that means.
+
+    A `neutral` step is information, not a problem (e.g. a way of answering this model does not offer): `ok` is True.
+    """
 
     title: str
     ok: bool
     message: str
+    neutral: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,10 @@ def auth_step_title(auth_method: str) -> str:
     return _AUTH_TITLES.get(auth_method, "Access accepted")
 
 
-def _failure(error: BaseException, auth_method: str, deployment: str | None) -> str:
+def _failure(error: BaseException, auth_method: str, deployment: str | None, resource: str | None = None) -> str:
     if isinstance(error, EntraSignInError):
         return f"{error.problem.title}. {error.problem.explanation}"
-    words = describe_error(error, auth_method=auth_method, deployment=deployment)
+    words = describe_error(error, auth_method=auth_method, deployment=deployment, resource=resource)
     return f"{words.title}. {words.explanation}"
 
 
@@ -117,7 +121,7 @@ async def check_connection(
         if not any(s.title == reach_title for s in steps):
             steps.append(CheckStep(reach_title, True, "The service answered."))
         if isinstance(error, AuthenticationError | PermissionDeniedError):
-            steps.append(CheckStep(auth_title, False, _failure(error, auth_method, deployment)))
+            steps.append(CheckStep(auth_title, False, _failure(error, auth_method, deployment, host.split(":")[0])))
             return True
         return False
 
@@ -165,13 +169,14 @@ async def check_connection(
         steps.append(CheckStep(auth_title, True, "Accepted."))
     steps.append(CheckStep(f"Deployment “{deployment}” found", True, "The deployment exists."))
     for outcome, title, other in (
-        (first, "Responses API", "the app uses Chat Completions instead"),
-        (second, "Chat Completions API", "the app uses the Responses API instead"),
+        (first, "Responses", "Chat Completions"),
+        (second, "Chat Completions", "Responses"),
     ):
         if outcome is None:
-            steps.append(CheckStep(title, True, "Answers."))
+            steps.append(CheckStep(title, True, "The model answers."))
         elif _is_unsupported_operation(outcome):
-            steps.append(CheckStep(title, False, f"Not offered by this deployment; {other}."))
+            note = f"Not offered by this model: this model answers through {other}."
+            steps.append(CheckStep(title, True, note, neutral=True))
         else:
             _log.info("connection test: %s failed with %s", title, type(outcome).__name__)
             steps.append(CheckStep(title, False, "Could not be checked: " + _failure(outcome, auth_method, deployment)))

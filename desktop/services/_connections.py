@@ -26,12 +26,20 @@ from desktop.auth import (
 )
 from desktop.auth import EntraOptions as SignInOptions
 from desktop.client import APIError, AzureOpenAIClient
-from desktop.config import CLOUDS, Configuration, Deployment, Profile, SettingsChangeError
-from desktop.log import add_secret
+from desktop.config import (
+    CLOUDS,
+    Configuration,
+    Deployment,
+    EndpointError,
+    Profile,
+    SettingsChangeError,
+    normalize_endpoint,
+)
 from desktop.services._chat import TurnSetupError, TurnTarget
 from desktop.services._conn_check import CheckStep, ConnectionReport, auth_step_title, check_connection
 from desktop.services._discovery import DiscoveryResult, list_from_arm, list_from_data_plane
 from desktop.services._errors import ErrorAction, UserError, describe_error
+from desktop.services._key_vault import KeyVault
 from desktop.services._network import NetworkSettingsError, make_http_client
 from desktop.storage import Conversation
 
@@ -41,6 +49,10 @@ _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TokenProvider = Callable[[], Awaitable[str]]
+
+#: The scope Microsoft's newer Azure OpenAI pages use; some resources accept only it, others only the cloud's
+#: Cognitive Services scope. Both are tried, and the one a resource accepts is remembered.
+AI_SCOPE = "https://ai.azure.com/.default"
 
 
 class TokenSession(Protocol):
@@ -130,8 +142,8 @@ class Connections:
         check_timeout: float = 15.0,
     ) -> None:
         self._configuration = configuration
-        self._keys = keys
-        self._session_keys = session_keys
+        #: The API keys of every profile, under the one key policy (shared with the setup screens).
+        self.keys = KeyVault(keys, session_keys)
         self._new_entra = entra_sessions
         self._new_cli = cli_sessions
         self._ssl = ssl_context
@@ -139,6 +151,7 @@ class Connections:
         self._clients: dict[str, _Pooled] = {}
         self._sessions: dict[str, tuple[tuple[object, ...], TokenSession]] = {}
         self._unencrypted_ok: set[str] = set()
+        self._resource_scopes: dict[str, str] = {}  # resource host -> the token scope it accepted
 
     # ---- profiles ----------------------------------------------------------------------------------------------
 
@@ -163,22 +176,16 @@ class Connections:
     # ---- credentials -------------------------------------------------------------------------------------------
 
     async def _api_key(self, profile: Profile) -> str:
-        try:
-            key = await self._keys.aget(profile.id)
-        except KeyringUnavailableError as error:
-            key = await self._session_keys.aget(profile.id)
-            if key is None:
-                raise TurnSetupError(describe_error(error)) from None
-        if key is None:
-            key = await self._session_keys.aget(profile.id)
-        if key is None:
-            raise _setup(
-                "No API key for this connection",
-                f"Paste the key for “{profile.display_name}” in Settings (Azure portal → your resource → Keys and "
-                "Endpoint).",
-            )
-        add_secret(key)  # scrubbed from every log record from now on
-        return key
+        found = await self.keys.read(profile.id)
+        if found.key is not None:
+            return found.key
+        if found.keyring_problem is not None:
+            raise TurnSetupError(describe_error(KeyringUnavailableError(found.keyring_problem)))
+        raise _setup(
+            "No API key for this connection",
+            f"Paste the key for “{profile.display_name}” in Settings (Azure portal → your resource → Keys and "
+            "Endpoint).",
+        )
 
     async def _session(self, profile: Profile) -> TokenSession:
         """The profile's Entra or Azure CLI session, rebuilt (and the old one closed) when its options change."""
@@ -222,6 +229,30 @@ class Connections:
         held = self._sessions.get(profile_id)
         return cast(SignInSession, held[1]) if held is not None and held[0][0] == "entra" else None
 
+    # ---- token scopes ------------------------------------------------------------------------------------------
+
+    def scopes(self, profile: Profile) -> tuple[str, ...]:
+        """The token scopes to try for a profile's resource, the one it is known to accept first."""
+        cloud = profile.entra.cloud
+        candidates = [CLOUDS[cloud].cognitive_services_scope, *([AI_SCOPE] if cloud == "public" else [])]
+        known = self._resource_scopes.get(_resource(profile)) or profile.entra.scope
+        if known:
+            candidates = [known, *(c for c in candidates if c != known)]
+        return tuple(candidates)
+
+    def _remember_scope(self, profile_id: str, scope: str) -> None:
+        """Remember for the resource (this session) and record in the profile (saved) the scope that works."""
+        profile = self._configuration.settings.profile(profile_id)
+        if profile is None:
+            return
+        self._resource_scopes[_resource(profile)] = scope
+        if profile.entra.scope == scope:
+            return
+        try:
+            self._configuration.put_profile(replace(profile, entra=replace(profile.entra, scope=scope)))
+        except (SettingsChangeError, OSError) as error:
+            _log.info("token scope for %s not recorded: %s", profile_id, error)
+
     # ---- clients -----------------------------------------------------------------------------------------------
 
     async def client_for(self, profile_id: str) -> AzureOpenAIClient:
@@ -234,9 +265,9 @@ class Connections:
             identity: object = auth
         else:
             session = await self._session(profile)
-            scope = CLOUDS[profile.entra.cloud].cognitive_services_scope
+            scope = self.scopes(profile)[0]
             auth = functools.partial(_token, session, scope)
-            identity = id(session)
+            identity = (id(session), scope)
         key = (profile.endpoint, profile.auth_method, identity, app.max_retries, app.request_timeout, app.proxy)
         pooled = self._clients.get(profile.id)
         if pooled is not None and pooled.key == key:
@@ -404,7 +435,7 @@ class Connections:
         if session.account is None:
             return False
         try:
-            await _signing_in(session.token_provider(CLOUDS[profile.entra.cloud].cognitive_services_scope)())
+            await _signing_in(session.token_provider(self.scopes(profile)[0])())
         except SignInRequiredError:
             return False
         return True
@@ -433,16 +464,39 @@ class Connections:
             words = error.error
             return ConnectionReport((CheckStep(title, False, f"{words.title}. {words.explanation}"),), False)
         chosen = deployment or profile.default_deployment
-        report = await check_connection(
-            client,
-            auth_method=profile.auth_method,
-            proxy=self._configuration.settings.app.proxy,
-            deployment=chosen,
-            timeout=self._check_timeout,
-        )
+        report = await self._check(client, profile, chosen)
+        if profile.auth_method != "api_key":
+            report = await self._check_other_scopes(profile, chosen, report)
         if report.api is not None and chosen:
             self.record_api(profile.id, chosen, report.api)
         return report
+
+    async def _check(self, client: AzureOpenAIClient, profile: Profile, deployment: str | None) -> ConnectionReport:
+        return await check_connection(
+            client,
+            auth_method=profile.auth_method,
+            proxy=self._configuration.settings.app.proxy,
+            deployment=deployment,
+            timeout=self._check_timeout,
+        )
+
+    async def _check_other_scopes(
+        self, profile: Profile, deployment: str | None, first: ConnectionReport
+    ) -> ConnectionReport:
+        """When the resource refused the token, try the other scope; remember whichever one the resource accepts."""
+        scopes = self.scopes(profile)
+        if _accepted(first, profile.auth_method):
+            self._remember_scope(profile.id, scopes[0])
+            return first
+        for scope in scopes[1:]:
+            self._resource_scopes[_resource(profile)] = scope
+            report = await self._check(await self.client_for(profile.id), profile, deployment)
+            if _accepted(report, profile.auth_method):
+                _log.info("resource of %s accepts tokens for %s", profile.id, scope)
+                self._remember_scope(profile.id, scope)
+                return report
+        self._resource_scopes[_resource(profile)] = scopes[0]  # none worked: keep the first, report its failure
+        return first
 
     async def discover_deployments(self, profile_id: str, *, arm_base_url: str | None = None) -> DiscoveryResult:
         """Deployments to pick from: ARM for a signed-in user (then the data plane), the data plane with a key."""
@@ -477,6 +531,19 @@ class Connections:
             await self._drop_client(profile_id)
         for profile_id in list(self._sessions):
             await self._close_session(profile_id)
+
+
+def _resource(profile: Profile) -> str:
+    try:
+        return normalize_endpoint(profile.endpoint).resource_host
+    except EndpointError:
+        return profile.endpoint
+
+
+def _accepted(report: ConnectionReport, auth_method: str) -> bool:
+    """Whether the resource accepted the credentials (a later step may still have failed)."""
+    title = auth_step_title(auth_method)
+    return any(step.title == title and step.ok for step in report.steps)
 
 
 class _RequestSignInError(EntraSignInError, APIError):

@@ -163,8 +163,13 @@ _CERTIFICATE = re.compile(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|
 _PROXY = re.compile(r"proxy", re.IGNORECASE)
 
 
-def describe_error(exc: BaseException, *, auth_method: str = "api_key", deployment: str | None = None) -> UserError:
-    """Map any error from the client (or a sign-in/keyring problem already in plain words) to a UserError."""
+def describe_error(
+    exc: BaseException, *, auth_method: str = "api_key", deployment: str | None = None, resource: str | None = None
+) -> UserError:
+    """Map any error from the client (or a sign-in/keyring problem already in plain words) to a UserError.
+
+    `resource` (the resource's host name) is named where it helps, e.g. in the missing-role message.
+    """
     details = _details(exc)
     request_id = exc.request_id if isinstance(exc, APIError) else None
 
@@ -240,8 +245,9 @@ def describe_error(exc: BaseException, *, auth_method: str = "api_key", deployme
         if _MISSING_ROLE.search(exc.message) or exc.code == "PermissionDenied":
             return make(
                 "Your account has no access to this resource yet",
-                "You are signed in, but your account lacks the role “Cognitive Services OpenAI User” on this Azure "
-                "resource. Ask your administrator to assign it; new roles can take a few minutes to apply.",
+                "You are signed in, but your account lacks the role “Cognitive Services OpenAI User” on the Azure "
+                f"resource {f'“{resource}”' if resource else 'of this connection'}. Ask your administrator to assign "
+                "it to you on that resource; new role assignments can take up to 5 minutes to apply.",
                 ErrorAction.CONTACT_ADMIN,
             )
         if auth_method == "api_key":

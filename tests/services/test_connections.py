@@ -63,7 +63,8 @@ def test_no_keyring_falls_back_to_the_session_key(world: World, sim: Simulator, 
         title, action = setup_error(excinfo)
         assert (title, action) == ("The password store is not available", ErrorAction.OPEN_SETTINGS)
         assert "session only" in excinfo.value.error.explanation
-        world.session_keys.set("p1", sim.api_key)
+        saved = arun(connections.keys.save("p1", sim.api_key, consent=True))  # the user agreed: session only
+        assert saved.place.value == "session"
         target = arun(connections.target_for(None))
         assert arun(target.client.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": "x"}]))
     finally:
@@ -164,7 +165,7 @@ def test_client_is_cached_and_rebuilt_when_settings_change(key_world: World, sim
     key_world.configuration.update_app(proxy="none")
     third = arun(connections.client_for("p1"))
     assert third is not second
-    key_world.keys.replace("p1", sim.api_key[::-1])  # a new key also means a new client
+    arun(connections.keys.save("p1", sim.api_key[::-1]))  # a new key also means a new client
     assert arun(connections.client_for("p1")) is not third
     key_world.configuration.update_app(max_retries=0)
     assert arun(connections.client_for("p1")).max_retries == 0

@@ -41,9 +41,11 @@ def test_each_simulator_deployment(
         (f"Reach {host}", True),
         ("API key accepted", True),
         (f"Deployment “{deployment}” found", True),
-        ("Responses API", responses),
-        ("Chat Completions API", chat),
+        ("Responses", True),
+        ("Chat Completions", True),
     ]
+    # A way of answering the model does not offer is a neutral note, never a failure next to "Everything works".
+    assert [step.neutral for step in report.steps[3:]] == [not responses, not chat]
     assert (report.ok, report.api, report.deployment) == (True, api, deployment)
     assert report.summary == f"Everything works: “{deployment}” answers."
     saved = next(d for d in key_world.saved_profile()["deployments"] if d["name"] == deployment)
@@ -56,8 +58,9 @@ def test_each_simulator_deployment(
 
 def test_unsupported_responses_is_explained(key_world: World, arun: Any) -> None:
     report = arun(key_world.connections.test_connection("p1", "gpt-4o-mini"))
-    responses = next(step for step in report.steps if step.title == "Responses API")
-    assert responses.message == "Not offered by this deployment; the app uses Chat Completions instead."
+    responses = next(step for step in report.steps if step.title == "Responses")
+    assert (responses.ok, responses.neutral) == (True, True)
+    assert responses.message == "Not offered by this model: this model answers through Chat Completions."
 
 
 def test_a_server_error_is_not_retried_and_nothing_is_recorded(key_world: World, sim: Simulator, arun: Any) -> None:
@@ -65,7 +68,7 @@ def test_a_server_error_is_not_retried_and_nothing_is_recorded(key_world: World,
     report = arun(key_world.connections.test_connection("p1"))
     assert report.ok
     assert report.api is None
-    responses = next(step for step in report.steps if step.title == "Responses API")
+    responses = next(step for step in report.steps if step.title == "Responses")
     assert not responses.ok
     assert responses.message.startswith("Could not be checked: Azure had a problem.")
     assert [r.path for r in sim.requests].count("/openai/v1/responses") == 1
@@ -155,7 +158,9 @@ def test_entra_without_the_role(world: World, sim: Simulator, arun: Any) -> None
     world.entra_profile(sim.base_url, default_deployment="gpt-4.1")
     report = arun(world.connections.test_connection("p1"))
     assert titles(report)[-1] == ("Sign-in accepted", False)
+    host = sim.base_url.split("/")[2].split(":")[0]
     assert "Cognitive Services OpenAI User" in report.summary
+    assert f"“{host}”" in report.summary and "up to 5 minutes" in report.summary
 
 
 def test_entra_signed_in_works(world: World, sim: Simulator, arun: Any) -> None:
