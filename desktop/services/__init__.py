@@ -51,6 +51,7 @@ from desktop.services._conn_check import CheckStep, ConnectionReport
 from desktop.services._connections import Connections
 from desktop.services._discovery import DiscoveredDeployment, DiscoveryResult
 from desktop.services._errors import ErrorAction, UserError, category_words, describe_error, retry_reason
+from desktop.services._key_vault import KeyLookup, KeyPlace, KeySaved, KeyVault
 from desktop.services._views import (
     PENDING_ANSWER,
     ConversationRow,
@@ -90,6 +91,10 @@ __all__ = [
     "HeaderChanged",
     "HistoryError",
     "ImportReport",
+    "KeyLookup",
+    "KeyPlace",
+    "KeySaved",
+    "KeyVault",
     "KeyringUnavailableError",
     "MessageAction",
     "MessageAdded",
