@@ -52,6 +52,16 @@ from desktop.services._connections import Connections
 from desktop.services._discovery import DiscoveredDeployment, DiscoveryResult
 from desktop.services._errors import ErrorAction, UserError, category_words, describe_error, retry_reason
 from desktop.services._key_vault import KeyLookup, KeyPlace, KeySaved, KeyVault
+from desktop.services._setup import (
+    ConnectionSetup,
+    SaveResult,
+    SetupError,
+    connection_name,
+    found_deployments,
+    plural,
+    with_endpoint_deployment,
+    with_found,
+)
 from desktop.services._views import (
     PENDING_ANSWER,
     ConversationRow,
@@ -76,6 +86,7 @@ __all__ = [
     "ChatWindowController",
     "CheckStep",
     "ConnectionReport",
+    "ConnectionSetup",
     "Connections",
     "ConversationRow",
     "ConversationShown",
@@ -108,8 +119,10 @@ __all__ = [
     "RetryWait",
     "Retrying",
     "Role",
+    "SaveResult",
     "SearchChanged",
     "SearchRow",
+    "SetupError",
     "SidebarReset",
     "SidebarRowChanged",
     "SidebarRowRemoved",
@@ -127,8 +140,13 @@ __all__ = [
     "UserError",
     "WindowEvent",
     "category_words",
+    "connection_name",
     "describe_error",
     "describe_sign_in_problem",
+    "found_deployments",
     "make_title",
+    "plural",
     "retry_reason",
+    "with_endpoint_deployment",
+    "with_found",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject
@@ -14,8 +14,11 @@ from desktop.paths import AppPaths
 from desktop.ui.about_dialog import AboutDialog
 from desktop.ui.first_run import FirstRunDialog
 from desktop.ui.main_window import MainWindow
-from desktop.ui.settings_dialog import ConnectionsPort, KeyStoreLike, SettingsDialog
+from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.sign_in import SignInPanel
+
+if TYPE_CHECKING:
+    from desktop.services import Connections, ConnectionSetup
 
 _log = logging.getLogger(__name__)
 
@@ -26,18 +29,20 @@ class Dialogs(QObject):
     def __init__(
         self,
         window: MainWindow,
-        connections: ConnectionsPort,
-        key_store: KeyStoreLike,
-        session_keys: KeyStoreLike,
+        connections: Connections,
+        key_store: object,
+        session_keys: object,
         paths: AppPaths,
         *,
         start_demo: Callable[[], bool],
     ) -> None:
+        """`key_store` and `session_keys` are the ones `connections` was built with: keys are reached through it."""
+        from desktop.services import ConnectionSetup
+
         super().__init__(window)
         self._window = window
-        self._connections = connections
-        self._keys = key_store
-        self._session_keys = session_keys
+        self._setup: ConnectionSetup = ConnectionSetup(window.services.configuration, connections)
+        del key_store, session_keys  # the one key policy lives in connections.keys
         self._paths = paths
         self._start_demo = start_demo
         self._settings: SettingsDialog | None = None
@@ -54,9 +59,7 @@ class Dialogs(QObject):
     def open_settings(self) -> SettingsDialog:
         """Show the (non-modal) settings dialog; saved changes apply at once."""
         if self._settings is None:
-            self._settings = SettingsDialog(
-                self._configuration, self._connections, self._keys, self._session_keys, parent=self._window
-            )
+            self._settings = SettingsDialog(self._setup, parent=self._window)
             self._settings.settings_saved.connect(self._window.settings_changed)
             self._settings.connection_chosen.connect(lambda _id: self._window.controller.use_for_new_chats())
             self._open.append(self._settings)
@@ -71,7 +74,7 @@ class Dialogs(QObject):
         if profile is None:
             self.open_settings()
             return None
-        panel = SignInPanel(self._connections, profile.id, self._window)
+        panel = SignInPanel(self._setup, profile.id, self._window)
         panel.signed_in.connect(lambda _user: self._window.settings_changed())
         self._open.append(panel)
         panel.start()
@@ -81,10 +84,7 @@ class Dialogs(QObject):
         """Version, folders, log folder and the keyring in use."""
 
         async def show() -> None:
-            try:
-                name = await self._keys.abackend_name()
-            except Exception as exc:  # the keyring itself may be the problem; About must still open
-                name = str(exc)
+            name = await self._setup.keyring_name()  # never raises: a broken keyring is described instead
             AboutDialog(self._paths, name, self._window).show()
 
         task = asyncio.ensure_future(show())
@@ -97,7 +97,7 @@ class Dialogs(QObject):
         # The demo's own connection is not the user's set-up: after a demo, the guided start still shows.
         if settings.app.first_run_done or any(not p.is_demo for p in settings.profiles):
             return None
-        dialog = FirstRunDialog(self._configuration, self._connections, self._keys, self._session_keys, self._window)
+        dialog = FirstRunDialog(self._setup, self._window)
         dialog.setup_finished.connect(lambda _pid: self._window.settings_changed())
         dialog.demo_requested.connect(self._on_first_run_demo_requested)
         self._open.append(dialog)

@@ -1,12 +1,17 @@
-"""The first-run guide: choose how to connect, give the address, pick a deployment, test, start chatting."""
+"""The first-run guide: choose how to connect, give the address, pick a model, test, start chatting.
+
+A view of `desktop.services.ConnectionSetup`: it keeps no key policy and writes no settings itself.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QCommandLinkButton,
     QDialog,
@@ -20,26 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.config import (
-    AuthMethod,
-    Configuration,
-    Deployment,
-    EndpointError,
-    EntraOptions,
-    Profile,
-    SettingsChangeError,
-)
-from desktop.config import normalize_endpoint as _normalize
+from desktop.config import AuthMethod, Profile, SettingsChangeError
 from desktop.ui.async_slots import AsyncWork
-from desktop.ui.settings_dialog import (
-    ConnectionsPort,
-    FoundDeploymentLike,
-    KeyStoreLike,
-    describe_endpoint,
-    steps_html,
-    with_endpoint_deployment,
-)
+from desktop.ui.settings_parts import describe_endpoint, steps_html
 from desktop.ui.sign_in import SignInPanel
+
+if TYPE_CHECKING:
+    from desktop.services import ConnectionSetup, DiscoveryResult
+
+#: Every control shows where the keyboard focus is (the command-link buttons draw none of their own).
+FOCUS_STYLE = "QCommandLinkButton:focus { border: 2px solid palette(highlight); border-radius: 4px; }"
 
 
 def _tr(text: str) -> str:
@@ -77,29 +72,21 @@ class FirstRunDialog(QDialog):
     setup_finished = Signal(str)
     demo_requested = Signal()
 
-    def __init__(
-        self,
-        configuration: Configuration,
-        connections: ConnectionsPort,
-        key_store: KeyStoreLike,
-        session_keys: KeyStoreLike,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, setup: ConnectionSetup, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._configuration = configuration
-        self._connections = connections
-        self._keys = key_store
-        self._session_keys = session_keys
+        self._setup = setup
+        self._configuration = setup.configuration
         self._method: AuthMethod = "api_key"
         self._profile_id = Profile.new_id()
         self._signed_in = False
-        self._found: dict[str, FoundDeploymentLike] = {}
+        self._found: DiscoveryResult | None = None
         self.sign_in_panel: SignInPanel | None = None
         self.work = AsyncWork(self, self._on_work_failed)
         self.setWindowTitle(_tr("Welcome to Azure OpenAI Chat"))
         self.setAccessibleName(self.windowTitle())
         self.resize(620, 480)
-        settings = configuration.settings
+        self.setStyleSheet(FOCUS_STYLE)
+        settings = self._configuration.settings
         self.pages = QStackedWidget(self)
 
         # 1. choose
@@ -170,14 +157,23 @@ class FirstRunDialog(QDialog):
         deployment = QWidget(self.pages)
         self.deployment_combo = QComboBox(deployment)
         self.deployment_combo.setEditable(True)
-        self.deployment_combo.setAccessibleName(_tr("Deployment"))
+        self.deployment_combo.setAccessibleName(_tr("Model"))
+        self.deployment_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.deployment_combo.setMinimumContentsLength(24)
+        self.deployment_combo.currentTextChanged.connect(self.deployment_combo.setToolTip)
         self.find_status = _text("", deployment)
-        self.find_button = QPushButton(_tr("Find my deployments again"), deployment)
+        self.find_button = QPushButton(_tr("Look for my models again"), deployment)
         self.find_button.clicked.connect(lambda: self.work.start(self.find_deployments()))
         deployment_layout = QVBoxLayout(deployment)
         deployment_layout.addWidget(_title(_tr("Which model do you want to chat with?"), deployment))
         deployment_layout.addWidget(
-            _text(_tr("Pick a deployment from the list, or type its name as shown in the Azure portal."), deployment)
+            _text(
+                _tr(
+                    "Azure calls each model you can use a “deployment”. Pick one from the list, or type its "
+                    "deployment name as shown in the Azure portal."
+                ),
+                deployment,
+            )
         )
         deployment_layout.addWidget(self.deployment_combo)
         deployment_layout.addWidget(self.find_status)
@@ -199,11 +195,16 @@ class FirstRunDialog(QDialog):
 
         for page in (choose, address, deployment, test):
             self.pages.addWidget(page)
+
         self.status_label = _text("", self)
         self.status_label.setStyleSheet("color: #c42b1c;")
         self.back_button = QPushButton(_tr("Back"), self)
         self.next_button = QPushButton(_tr("Next"), self)
-        self.next_button.setDefault(True)
+        # Enter is handled in keyPressEvent (Next on every page): no button is Qt's default or auto-default, so a
+        # button clicked earlier (a welcome choice) can never become what Enter presses on a later page.
+        for push in self.findChildren(QPushButton):
+            push.setAutoDefault(False)
+            push.setDefault(False)
         self.back_button.clicked.connect(self._on_back_clicked)
         self.next_button.clicked.connect(lambda: self.work.start(self.next()))
         buttons = QHBoxLayout()
@@ -223,9 +224,10 @@ class FirstRunDialog(QDialog):
         """The step on screen."""
         return Page(self.pages.currentIndex())
 
-    def _show_page(self, page: Page) -> None:
+    def _show_page(self, page: Page, *, keep_status: bool = False) -> None:
         self.pages.setCurrentIndex(page)
-        self.status_label.clear()
+        if not keep_status:
+            self.status_label.clear()
         self.back_button.setVisible(page != Page.CHOOSE)
         self.next_button.setVisible(page != Page.CHOOSE)
         self.next_button.setText(_tr("Start chatting") if page == Page.TEST else _tr("Next"))
@@ -235,7 +237,19 @@ class FirstRunDialog(QDialog):
             Page.DEPLOYMENT: self.deployment_combo,
             Page.TEST: self.next_button,
         }[page]
-        first.setFocus()
+        first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter means Next on every page (a focused button is pressed instead; Escape still closes)."""
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+            return
+        focused = self.focusWidget()
+        if isinstance(focused, QAbstractButton) and focused is not self.next_button and focused.isVisible():
+            focused.click()
+        elif self.page != Page.CHOOSE and self.next_button.isEnabled():
+            self.work.start(self.next())
+        event.accept()
 
     def choose(self, method: AuthMethod) -> None:
         """Step 1: how to connect."""
@@ -253,6 +267,7 @@ class FirstRunDialog(QDialog):
         self.endpoint_feedback.setStyleSheet("" if ok else "color: #c42b1c;")
 
     def _on_back_clicked(self) -> None:
+        # Nothing typed is cleared: going forward again finds every field as it was.
         if self.page != Page.CHOOSE:
             self._show_page(Page(self.page - 1))
 
@@ -261,11 +276,11 @@ class FirstRunDialog(QDialog):
         self.next_button.setEnabled(False)
         try:
             if self.page == Page.ADDRESS:
-                if await self._save_address():
+                if await self._save_address() and await self._access_accepted():
                     self._show_page(Page.DEPLOYMENT)
                     await self.find_deployments()
             elif self.page == Page.DEPLOYMENT:
-                if self._save_deployment():
+                if await self._save_deployment():
                     self._show_page(Page.TEST)
                     await self.test_connection()
             elif self.page == Page.TEST:
@@ -298,89 +313,74 @@ class FirstRunDialog(QDialog):
             return False
         return True
 
-    def _put(self, profile: Profile) -> bool:
+    def _draft(self) -> Profile | None:
+        from desktop.services import SetupError
+
         try:
-            self._configuration.put_profile(profile)
-        except (SettingsChangeError, OSError) as error:
+            return self._setup.draft_for_address(self._profile_id, self.endpoint_edit.text(), self._method)
+        except SetupError as error:
             self._say(str(error))
-            return False
-        return True
+            return None
 
-    def _profile(self) -> Profile | None:
-        return self._configuration.settings.profile(self._profile_id)
-
-    async def _save_address(self) -> bool:
-        try:
-            found = _normalize(self.endpoint_edit.text())
-        except EndpointError as error:
-            self._say(str(error))
+    async def _save_address(self, *, consent: bool = False) -> bool:
+        draft = self._draft()
+        if draft is None:
             return False
-        current = self._profile()
-        profile = with_endpoint_deployment(
-            Profile(
-                id=self._profile_id,
-                display_name=found.resource_host.split(".")[0],
-                endpoint=self.endpoint_edit.text().strip(),
-                auth_method=self._method,
-                entra=current.entra if current is not None else EntraOptions(),
-            )
-        )
-        if not self._put(replace(profile, endpoint=found.base_url)):
+        key = self.key_edit.text() if self._method == "api_key" else None
+        if key is not None and not key.strip() and await self._setup.has_key(self._profile_id):
+            key = None  # stored already (the user came back a step)
+        elif key is not None and not key.strip():
+            self._say(_tr("Paste the key (Azure portal → your resource → Keys and Endpoint)."))
+            self.key_edit.setFocus()
             return False
-        if self._method == "api_key":
-            return await self._store_key()
-        if not self._signed_in:
-            self._say(_tr("Sign in with Microsoft first."))
-            return False
-        return True
-
-    async def _store_key(self) -> bool:
-        from desktop.services import ApiKeyFormatError, KeyringUnavailableError
-
-        key = self.key_edit.text().strip()
-        if not key and (await self._session_keys.aget(self._profile_id) or await self._keys.aget(self._profile_id)):
-            return True  # stored already (the user came back a step)
-        try:
-            await self._keys.aset(self._profile_id, key)
-        except ApiKeyFormatError as error:
-            self._say(str(error))
-            return False
-        except KeyringUnavailableError as error:
+        result = await self._setup.save(draft, key, consent=consent)
+        if result.needs_consent:
             self._say(
                 _tr(
                     "{problem} You can still use the key until you close the app: it is kept in memory only and "
                     "you will paste it again next time."
-                ).format(problem=error)
+                ).format(problem=result.problem)
             )
             self.session_button.setVisible(True)
             self.session_button.setFocus()
             return False
-        self.key_edit.clear()
+        if not result.ok:
+            self._say(result.problem or "")
+            return False
+        if self._method != "api_key" and not self._signed_in:
+            self._say(_tr("Sign in with Microsoft first."))
+            self.sign_in_button.setFocus()
+            return False
         return True
+
+    async def _access_accepted(self) -> bool:
+        """Whether the resource accepts the key (or the sign-in); if not, stay on this page and say so."""
+        refused = await self._setup.access_refused(self._profile_id)
+        if refused is None:
+            return True
+        self._say(refused)
+        (self.key_edit if self._method == "api_key" else self.sign_in_button).setFocus()
+        return False
 
     async def keep_key_for_session(self) -> None:
         """The user agreed to keep the key in memory for this session; go on."""
-        await self._session_keys.aset(self._profile_id, self.key_edit.text().strip())
-        self.key_edit.clear()
+        if not await self._save_address(consent=True):
+            return
         self.session_button.setVisible(False)
-        await self.next()
+        if await self._access_accepted():
+            self._show_page(Page.DEPLOYMENT)
+            await self.find_deployments()
 
     async def sign_in(self) -> None:
         """Save the address, then sign in with Microsoft in the non-modal panel."""
-        try:
-            found = _normalize(self.endpoint_edit.text())
-        except EndpointError as error:
-            self._say(str(error))
+        draft = self._draft()
+        if draft is None:
             return
-        profile = Profile(
-            id=self._profile_id,
-            display_name=found.resource_host.split(".")[0],
-            endpoint=found.base_url,
-            auth_method="entra",
-        )
-        if not self._put(with_endpoint_deployment(profile)):
+        result = await self._setup.save(draft)
+        if not result.ok:
+            self._say(result.problem or "")
             return
-        panel = SignInPanel(self._connections, self._profile_id, self)
+        panel = SignInPanel(self._setup, self._profile_id, self)
         panel.signed_in.connect(self._on_sign_in_panel_signed_in)
         self.sign_in_panel = panel
         panel.start()
@@ -391,37 +391,44 @@ class FirstRunDialog(QDialog):
         self.status_label.clear()
 
     async def find_deployments(self) -> None:
-        """List the deployments to pick from (typing a name always works)."""
-        self.find_status.setText(_tr("Looking for your deployments…"))
-        result = await self._connections.discover_deployments(self._profile_id)
-        profile = self._profile()
+        """List the models to pick from (typing a deployment name always works)."""
+        from desktop.services import found_deployments, plural
+
+        self.find_status.setText(_tr("Looking for your models…"))
+        result = await self._setup.discover(self._profile_id)
+        profile = self._configuration.settings.profile(self._profile_id)
+        here = found_deployments(profile, result) if profile is not None else []
         names = [d.name for d in profile.deployments] if profile is not None else []
-        names += [d.name for d in result.deployments if d.name not in names]
+        names += [d.name for d in here if d.name not in names]
         typed = self.deployment_combo.currentText()
         self.deployment_combo.clear()
         self.deployment_combo.addItems(names)
+        for row, name in enumerate(names):
+            self.deployment_combo.setItemData(row, name, Qt.ItemDataRole.ToolTipRole)
         if typed:
             self.deployment_combo.setCurrentText(typed)
-        found = len(result.deployments)
-        words = _tr("Found {count} deployment(s).").format(count=found) if found else ""
+        words = _tr("Found {models}.").format(models=plural(len(here), _tr("model"), _tr("models"))) if here else ""
         self.find_status.setText(" ".join(w for w in (words, result.message or "") if w))
-        self._found = {d.name: d for d in result.deployments}
+        self._found = result
 
-    def _save_deployment(self) -> bool:
+    async def _save_deployment(self) -> bool:
+        from desktop.services import DiscoveryResult
+
         name = self.deployment_combo.currentText().strip()
-        profile = self._profile()
-        if not name or profile is None:
-            self._say(_tr("Choose a deployment, or type its name."))
+        if not name:
+            self._say(_tr("Choose a model, or type its deployment name."))
             return False
-        found = self._found.get(name)
-        deployment = Deployment(name, found.model_name, found.model_version) if found else Deployment(name)
-        others = tuple(d for d in profile.deployments if d.name != name)
-        return self._put(replace(profile, deployments=(deployment, *others), default_deployment=name))
+        # Every model found is saved (the picker then offers them all); the chosen one is the default.
+        found = self._found or DiscoveryResult((), "none")
+        result = await self._setup.save_found(self._profile_id, found, chosen=name)
+        if not result.ok:
+            self._say(result.problem or "")
+        return result.ok
 
     async def test_connection(self) -> None:
         """Run the connection test and show each step."""
         self.test_results.setText(_tr("Testing the connection…"))
-        report = await self._connections.test_connection(self._profile_id)
+        report = await self._setup.test_connection(self._profile_id)
         advice = (
             _tr("Everything works. Choose Start chatting.")
             if report.ok

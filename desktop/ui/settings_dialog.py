@@ -1,670 +1,43 @@
-"""The settings dialog: connections (address, key or sign-in, deployments, test) and app preferences."""
+"""The settings dialog: the list of connections with their editor, and the app's preferences."""
 
 from __future__ import annotations
 
-import html
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap, QShowEvent
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.config import (
-    AUTH_METHODS,
-    CLOUDS,
-    PROXY_NONE,
-    PROXY_SYSTEM,
-    REASONING_EFFORTS,
-    THEMES,
-    AppSettings,
-    AuthMethod,
-    ChatDefaults,
-    Configuration,
-    Deployment,
-    EndpointError,
-    EntraOptions,
-    Profile,
-    SettingsChangeError,
-    normalize_endpoint,
-)
+from desktop.config import Deployment, Profile, SettingsChangeError
+from desktop.ui.app_page import AppPage
 from desktop.ui.async_slots import AsyncWork
-from desktop.ui.sign_in import SignInPanel, SignInPort
+from desktop.ui.profile_editor import ProfileEditor
+from desktop.ui.settings_parts import LOCKED_TIP, describe_endpoint, lock_icon, steps_html
+from desktop.ui.sign_in import SignInPanel
+
+if TYPE_CHECKING:
+    from desktop.services import ConnectionReport, ConnectionSetup
+
+__all__ = ["AppPage", "ProfileEditor", "SettingsDialog", "describe_endpoint"]
 
 _log = logging.getLogger(__name__)
-
-LOCKED_TIP = "Set by your organisation"
-FONT_SIZES = (9, 10, 11, 12, 13, 14, 16, 18, 20, 24)
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("SettingsDialog", text)
-
-
-# -- what the dialog needs from the services (desktop.services.Connections and desktop.auth key stores fit) -----------
-
-
-class CheckStepLike(Protocol):
-    """One line of a connection test."""
-
-    @property
-    def title(self) -> str:
-        """What was checked."""
-
-    @property
-    def ok(self) -> bool:
-        """Whether it worked."""
-
-    @property
-    def message(self) -> str:
-        """What happened, in plain words."""
-
-
-class ReportLike(Protocol):
-    """A connection test's result."""
-
-    @property
-    def steps(self) -> Sequence[CheckStepLike]:
-        """The checks in order."""
-
-    @property
-    def ok(self) -> bool:
-        """Whether chatting will work (a step may fail, e.g. one of the two APIs, and chat still work)."""
-
-
-class FoundDeploymentLike(Protocol):
-    """A deployment found by discovery."""
-
-    @property
-    def name(self) -> str:
-        """The deployment name."""
-
-    @property
-    def model_name(self) -> str | None:
-        """The model behind it."""
-
-    @property
-    def model_version(self) -> str | None:
-        """The model version."""
-
-    @property
-    def endpoint(self) -> str:
-        """The endpoint of the resource it lives on."""
-
-    @property
-    def label(self) -> str:
-        """ "gpt-4.1 on contoso-east"."""
-
-
-class DiscoveryLike(Protocol):
-    """What discovery found."""
-
-    @property
-    def deployments(self) -> Sequence[FoundDeploymentLike]:
-        """The deployments."""
-
-    @property
-    def message(self) -> str | None:
-        """Why the list is empty or incomplete."""
-
-
-class ConnectionsPort(SignInPort, Protocol):
-    """Sign-in plus the connection test and deployment discovery."""
-
-    async def sign_out(self, profile_id: str) -> Any:
-        """Sign out of a profile's account."""
-
-    async def test_connection(self, profile_id: str, deployment: str | None = None) -> ReportLike:
-        """Check the saved profile step by step."""
-
-    async def discover_deployments(self, profile_id: str) -> DiscoveryLike:
-        """List the deployments the profile can use (never raises)."""
-
-
-class KeyStoreLike(Protocol):
-    """Where API keys live (desktop.auth.KeyStore and SessionKeyStore fit)."""
-
-    async def abackend_name(self) -> str:
-        """The store's name for the user."""
-
-    async def aget(self, profile_id: str) -> str | None:
-        """The key of a profile, or None."""
-
-    async def aset(self, profile_id: str, key: str) -> None:
-        """Store a key (raises ApiKeyFormatError or KeyringUnavailableError)."""
-
-    async def adelete(self, profile_id: str) -> bool:
-        """Remove a key; whether there was one."""
-
-
-# -- small shared pieces (also used by the first-run guide) --------------------------------------------------------
-
-AUTH_LABELS: dict[AuthMethod, str] = {
-    "entra": "Sign in with Microsoft",
-    "api_key": "API key",
-    "azure_cli": "Azure CLI (advanced)",
-}
-API_LABELS: dict[str, str] = {
-    "responses": "works with the Responses API",
-    "chat": "works with Chat Completions",
-    "unknown": "not tested yet",
-}
-
-
-def describe_endpoint(text: str) -> tuple[bool, str]:
-    """What the app understood from a pasted address, or why it cannot use it (for live feedback)."""
-    try:
-        found = normalize_endpoint(text)
-    except EndpointError as error:
-        return False, str(error)
-    words = _tr("Resource: {host}").format(host=found.resource_host)
-    if found.deployment:
-        words += _tr(", deployment: {name}").format(name=found.deployment)
-    if found.cloud not in (None, "public"):
-        words += f" ({CLOUDS[found.cloud].label})"
-    return True, words
-
-
-def deployment_text(deployment: Deployment) -> str:
-    """One list line: name, model and which API it answers."""
-    model = deployment.model_name
-    what = deployment.name if not model or model == deployment.name else f"{deployment.name} ({model})"
-    return f"{what} — {_tr(API_LABELS[deployment.api])}"
-
-
-def with_endpoint_deployment(profile: Profile) -> Profile:
-    """Add the deployment named in a pasted URL (".../deployments/NAME/...") to the profile's list."""
-    try:
-        name = normalize_endpoint(profile.endpoint).deployment
-    except EndpointError:
-        return profile
-    if not name or any(d.name == name for d in profile.deployments):
-        return profile
-    return replace(
-        profile,
-        deployments=(*profile.deployments, Deployment(name)),
-        default_deployment=profile.default_deployment or name,
-    )
-
-
-def lock_icon(size: int = 16) -> QIcon:
-    """A padlock drawn in code: icon themes are missing on Windows, macOS and minimal Linux desktops."""
-    themed = QIcon.fromTheme("object-locked")
-    if not themed.isNull():
-        return themed
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    color = QColor("#6b6b6b")
-    painter.setPen(QPen(color, size / 8))
-    painter.drawArc(QRectF(size * 0.28, size * 0.08, size * 0.44, size * 0.5), 0, 180 * 16)
-    painter.drawLine(QPointF(size * 0.28, size * 0.33), QPointF(size * 0.28, size * 0.45))
-    painter.drawLine(QPointF(size * 0.72, size * 0.33), QPointF(size * 0.72, size * 0.45))
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(color)
-    painter.drawRoundedRect(QRectF(size * 0.15, size * 0.45, size * 0.7, size * 0.5), 2, 2)
-    painter.end()
-    return QIcon(pixmap)
-
-
-def lock(widget: QWidget, locked: bool) -> None:
-    """Grey out a setting the organisation fixed, and say why on hover."""
-    widget.setEnabled(not locked)
-    widget.setToolTip(_tr(LOCKED_TIP) if locked else "")
-
-
-def steps_html(report: ReportLike) -> str:
-    """A connection test's steps as coloured lines."""
-    lines = []
-    for step in report.steps:
-        mark, color = ("✔", "#107c10") if step.ok else ("✘", "#c42b1c")
-        lines.append(
-            f'<span style="color:{color}">{mark}</span> <b>{html.escape(step.title)}</b> — {html.escape(step.message)}'
-        )
-    return "<br>".join(lines)
-
-
-def _labelled(widget: QWidget, name: str) -> QWidget:
-    widget.setAccessibleName(name)
-    return widget
-
-
-# -- the connection editor --------------------------------------------------------------------------------------------
-
-
-class ProfileEditor(QWidget):
-    """Edits one connection (a view only: the dialog does the saving, testing and signing in)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._profile: Profile | None = None
-        self.blocked_label = QLabel(self)
-        self.blocked_label.setWordWrap(True)
-        self.blocked_label.setStyleSheet("color: #c42b1c;")
-
-        self.name_edit = QLineEdit(self)
-        self.endpoint_edit = QLineEdit(self)
-        self.endpoint_edit.setPlaceholderText("https://my-resource.openai.azure.com")
-        self.endpoint_feedback = QLabel(self)
-        self.endpoint_feedback.setWordWrap(True)
-        self.endpoint_feedback.setAccessibleName(_tr("What the app understood from the address"))
-        self.endpoint_edit.textChanged.connect(self._on_endpoint_edit_text_changed)
-        self.auth_combo = QComboBox(self)
-        self.auth_combo.currentIndexChanged.connect(self._on_auth_combo_changed)
-        form = QFormLayout()
-        form.addRow(_tr("Name:"), _labelled(self.name_edit, _tr("Connection name")))
-        form.addRow(_tr("Address:"), _labelled(self.endpoint_edit, _tr("Address of your Azure OpenAI resource")))
-        form.addRow("", self.endpoint_feedback)
-        form.addRow(_tr("Connect with:"), _labelled(self.auth_combo, _tr("How to connect")))
-
-        # API key
-        self.key_box = QGroupBox(_tr("API key"), self)
-        self.key_edit = QLineEdit(self.key_box)
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText(_tr("Paste the key from the Azure portal (Keys and Endpoint)"))
-        self.show_key_check = QCheckBox(_tr("Show"), self.key_box)
-        self.show_key_check.toggled.connect(self._on_show_key_toggled)
-        self.key_status = QLabel(self.key_box)
-        self.key_status.setWordWrap(True)
-        self.key_status.setAccessibleName(_tr("Where the key is kept"))
-        self.remove_key_button = QPushButton(_tr("Remove key"), self.key_box)
-        self.session_box = QWidget(self.key_box)
-        self.session_label = QLabel(self.session_box)
-        self.session_label.setWordWrap(True)
-        self.session_button = QPushButton(_tr("Keep the key for this session only"), self.session_box)
-        session_layout = QVBoxLayout(self.session_box)
-        session_layout.setContentsMargins(0, 0, 0, 0)
-        session_layout.addWidget(self.session_label)
-        session_layout.addWidget(self.session_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.session_box.setVisible(False)
-        key_row = QHBoxLayout()
-        key_row.addWidget(_labelled(self.key_edit, _tr("API key")), 1)
-        key_row.addWidget(self.show_key_check)
-        key_row.addWidget(self.remove_key_button)
-        key_layout = QVBoxLayout(self.key_box)
-        key_layout.addLayout(key_row)
-        key_layout.addWidget(self.key_status)
-        key_layout.addWidget(self.session_box)
-
-        # Microsoft sign-in
-        self.entra_box = QGroupBox(_tr("Microsoft sign-in"), self)
-        self.account_label = QLabel(self.entra_box)
-        self.account_label.setWordWrap(True)
-        self.account_label.setAccessibleName(_tr("Signed-in account"))
-        self.sign_in_button = QPushButton(_tr("Sign in"), self.entra_box)
-        self.sign_out_button = QPushButton(_tr("Sign out"), self.entra_box)
-        self.advanced_toggle = QToolButton(self.entra_box)
-        self.advanced_toggle.setText(_tr("Advanced"))
-        self.advanced_toggle.setCheckable(True)
-        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.advanced_toggle.setAccessibleName(_tr("Show advanced sign-in options"))
-        self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
-        self.advanced_box = QWidget(self.entra_box)
-        self.tenant_edit = QLineEdit(self.advanced_box)
-        self.tenant_edit.setPlaceholderText("organizations")
-        self.cloud_combo = QComboBox(self.advanced_box)
-        for cloud in CLOUDS.values():
-            self.cloud_combo.addItem(cloud.label, cloud.name)
-        self.client_id_edit = QLineEdit(self.advanced_box)
-        advanced_form = QFormLayout(self.advanced_box)
-        advanced_form.setContentsMargins(16, 0, 0, 0)
-        advanced_form.addRow(_tr("Organisation (tenant):"), _labelled(self.tenant_edit, _tr("Tenant")))
-        advanced_form.addRow(_tr("Cloud:"), _labelled(self.cloud_combo, _tr("Azure cloud")))
-        advanced_form.addRow(_tr("App (client) ID:"), _labelled(self.client_id_edit, _tr("Client ID")))
-        self.advanced_box.setVisible(False)
-        account_row = QHBoxLayout()
-        account_row.addWidget(self.account_label, 1)
-        account_row.addWidget(self.sign_in_button)
-        account_row.addWidget(self.sign_out_button)
-        entra_layout = QVBoxLayout(self.entra_box)
-        entra_layout.addLayout(account_row)
-        entra_layout.addWidget(self.advanced_toggle, 0, Qt.AlignmentFlag.AlignLeft)
-        entra_layout.addWidget(self.advanced_box)
-
-        # Deployments
-        self.deployments_box = QGroupBox(_tr("Deployments (models)"), self)
-        self.deployments_list = QListWidget(self.deployments_box)
-        self.deployments_list.setFixedHeight(100)
-        self.find_button = QPushButton(_tr("Find my deployments"), self.deployments_box)
-        self.remove_deployment_button = QPushButton(_tr("Remove"), self.deployments_box)
-        self.manual_edit = QLineEdit(self.deployments_box)
-        self.manual_edit.setPlaceholderText(_tr("Or type a deployment name"))
-        self.add_deployment_button = QPushButton(_tr("Add"), self.deployments_box)
-        self.manual_edit.returnPressed.connect(self.add_deployment_button.click)
-        self.add_deployment_button.clicked.connect(self._on_add_deployment_clicked)
-        self.remove_deployment_button.clicked.connect(self._on_remove_deployment_clicked)
-        self.find_status = QLabel(self.deployments_box)
-        self.find_status.setWordWrap(True)
-        self.default_combo = QComboBox(self.deployments_box)
-        self.test_button = QPushButton(_tr("Test connection"), self.deployments_box)
-        self.test_results = QLabel(self.deployments_box)
-        self.test_results.setWordWrap(True)
-        self.test_results.setTextFormat(Qt.TextFormat.RichText)
-        self.test_results.setAccessibleName(_tr("Connection test results"))
-        list_buttons = QHBoxLayout()
-        list_buttons.addWidget(self.find_button)
-        list_buttons.addWidget(self.remove_deployment_button)
-        list_buttons.addStretch(1)
-        manual_row = QHBoxLayout()
-        manual_row.addWidget(_labelled(self.manual_edit, _tr("Deployment name to add")), 1)
-        manual_row.addWidget(self.add_deployment_button)
-        deployments_form = QFormLayout()
-        deployments_form.addRow(_tr("Use by default:"), _labelled(self.default_combo, _tr("Default deployment")))
-        dep_layout = QVBoxLayout(self.deployments_box)
-        dep_layout.addWidget(_labelled(self.deployments_list, _tr("Deployments")))
-        dep_layout.addLayout(list_buttons)
-        dep_layout.addWidget(self.find_status)
-        dep_layout.addLayout(manual_row)
-        dep_layout.addLayout(deployments_form)
-        dep_layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
-        dep_layout.addWidget(self.test_results)
-
-        # Chat defaults
-        self.defaults_box = QGroupBox(_tr("New chats start with"), self)
-        self.instructions_edit = QPlainTextEdit(self.defaults_box)
-        self.instructions_edit.setTabChangesFocus(True)
-        self.instructions_edit.setPlaceholderText(_tr("Instructions for the assistant, e.g. “Answer briefly.”"))
-        self.instructions_edit.setMaximumHeight(70)
-        self.temperature_spin = QDoubleSpinBox(self.defaults_box)
-        self.temperature_spin.setRange(-0.1, 2.0)
-        self.temperature_spin.setSingleStep(0.1)
-        self.temperature_spin.setDecimals(1)
-        self.temperature_spin.setSpecialValueText(_tr("Model default"))
-        self.max_tokens_spin = QSpinBox(self.defaults_box)
-        self.max_tokens_spin.setRange(0, 1_000_000)
-        self.max_tokens_spin.setSingleStep(256)
-        self.max_tokens_spin.setSpecialValueText(_tr("Model default"))
-        self.effort_combo = QComboBox(self.defaults_box)
-        self.effort_combo.addItem(_tr("Model default"), None)
-        for effort in REASONING_EFFORTS:
-            self.effort_combo.addItem(_tr(effort.capitalize()), effort)
-        defaults_form = QFormLayout(self.defaults_box)
-        defaults_form.addRow(_tr("Instructions:"), _labelled(self.instructions_edit, _tr("Instructions")))
-        defaults_form.addRow(
-            _tr("Creativity (temperature):"), _labelled(self.temperature_spin, _tr("Temperature, 0 to 2"))
-        )
-        defaults_form.addRow(_tr("Longest answer (tokens):"), _labelled(self.max_tokens_spin, _tr("Max output tokens")))
-        defaults_form.addRow(_tr("Reasoning effort:"), _labelled(self.effort_combo, _tr("Reasoning effort")))
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.blocked_label)
-        layout.addLayout(form)
-        for box in (self.key_box, self.entra_box, self.deployments_box, self.defaults_box):
-            layout.addWidget(box)
-        layout.addStretch(1)
-
-    def event(self, event: QEvent) -> bool:
-        """Keep the minimum height at the wrapped content's height, so the scroll area scrolls instead of squeezing.
-
-        Works around QScrollArea (widgetResizable) not re-reading heightForWidth when wrapped labels change.
-        """
-        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
-            height = self.heightForWidth(self.width())
-            if height > 0 and height != self.minimumHeight():
-                self.setMinimumHeight(height)
-        return super().event(event)
-
-    # -- load / collect --------------------------------------------------------------------------------------------
-
-    def load(self, profile: Profile, allowed_auth: Sequence[AuthMethod]) -> None:
-        """Show a profile (locks applied)."""
-        self._profile = profile
-        self.blocked_label.setText(profile.blocked_reason or "")
-        self.blocked_label.setVisible(bool(profile.blocked_reason))
-        self.name_edit.setText(profile.display_name)
-        self.endpoint_edit.setText(profile.endpoint)
-        self.auth_combo.blockSignals(True)
-        self.auth_combo.clear()
-        for method in AUTH_METHODS:
-            if method in allowed_auth or method == profile.auth_method:
-                self.auth_combo.addItem(_tr(AUTH_LABELS[method]), method)
-        self.auth_combo.setCurrentIndex(max(0, self.auth_combo.findData(profile.auth_method)))
-        self.auth_combo.blockSignals(False)
-        self.key_edit.clear()
-        self.session_box.setVisible(False)
-        self.tenant_edit.setText(profile.entra.tenant)
-        self.cloud_combo.setCurrentIndex(max(0, self.cloud_combo.findData(profile.entra.cloud)))
-        self.client_id_edit.setText(profile.entra.client_id)
-        self.set_deployments(profile.deployments, profile.default_deployment)
-        self.find_status.clear()
-        self.test_results.clear()
-        defaults = profile.chat_defaults
-        self.instructions_edit.setPlainText(defaults.instructions)
-        self.temperature_spin.setValue(defaults.temperature if defaults.temperature is not None else -0.1)
-        self.max_tokens_spin.setValue(defaults.max_output_tokens or 0)
-        self.effort_combo.setCurrentIndex(max(0, self.effort_combo.findData(defaults.reasoning_effort)))
-        locks = {
-            "display_name": (self.name_edit,),
-            "endpoint": (self.endpoint_edit,),
-            "auth_method": (self.auth_combo,),
-            "entra.tenant": (self.tenant_edit,),
-            "entra.cloud": (self.cloud_combo,),
-            "entra.client_id": (self.client_id_edit,),
-            "deployments": (self.find_button, self.remove_deployment_button, self.manual_edit),
-        }
-        for name, widgets in locks.items():
-            for widget in widgets:
-                lock(widget, profile.is_locked(name))
-        self.add_deployment_button.setEnabled(not profile.is_locked("deployments"))
-        self._on_auth_combo_changed()
-
-    def set_deployments(self, deployments: Sequence[Deployment], default: str | None) -> None:
-        """Fill the deployment list and the default choice."""
-        self.deployments_list.clear()
-        if default and all(d.name != default for d in deployments):
-            # A default typed before the list existed (older settings, a policy) is still a deployment to show.
-            deployments = (Deployment(default), *deployments)
-        for deployment in deployments:
-            item = QListWidgetItem(deployment_text(deployment))
-            item.setData(Qt.ItemDataRole.UserRole, deployment)
-            self.deployments_list.addItem(item)
-        self._refill_default(default)
-
-    def deployments(self) -> tuple[Deployment, ...]:
-        """The deployments in the list."""
-        items = (self.deployments_list.item(i) for i in range(self.deployments_list.count()))
-        return tuple(item.data(Qt.ItemDataRole.UserRole) for item in items)
-
-    def _refill_default(self, default: str | None) -> None:
-        names = [d.name for d in self.deployments()]
-        self.default_combo.clear()
-        self.default_combo.addItems(names)
-        if default in names:
-            self.default_combo.setCurrentText(default)
-
-    def profile(self) -> Profile | None:
-        """The edited profile (endpoint as typed; the dialog validates it), or None if nothing is loaded."""
-        base = self._profile
-        if base is None:
-            return None
-        method: AuthMethod = self.auth_combo.currentData() or base.auth_method
-        temperature = self.temperature_spin.value()
-        return with_endpoint_deployment(
-            replace(
-                base,
-                display_name=self.name_edit.text().strip() or _tr("My connection"),
-                endpoint=self.endpoint_edit.text().strip(),
-                auth_method=method,
-                entra=replace(
-                    base.entra,
-                    tenant=self.tenant_edit.text().strip() or EntraOptions.tenant,
-                    cloud=self.cloud_combo.currentData(),
-                    client_id=self.client_id_edit.text().strip() or EntraOptions.client_id,
-                ),
-                deployments=self.deployments(),
-                default_deployment=self.default_combo.currentText() or None,
-                chat_defaults=ChatDefaults(
-                    instructions=self.instructions_edit.toPlainText().strip(),
-                    temperature=None if temperature < 0 else round(temperature, 1),
-                    max_output_tokens=self.max_tokens_spin.value() or None,
-                    reasoning_effort=self.effort_combo.currentData(),
-                ),
-            )
-        )
-
-    def add_deployment(self, deployment: Deployment) -> bool:
-        """Add a deployment unless one of that name is listed; whether it was added."""
-        if any(d.name == deployment.name for d in self.deployments()):
-            return False
-        item = QListWidgetItem(deployment_text(deployment))
-        item.setData(Qt.ItemDataRole.UserRole, deployment)
-        self.deployments_list.addItem(item)
-        self._refill_default(self.default_combo.currentText() or deployment.name)
-        return True
-
-    def set_account(self, username: str | None) -> None:
-        """Show who is signed in (None = nobody)."""
-        if username:
-            self.account_label.setText(_tr("Signed in as {name}").format(name=username))
-        else:
-            self.account_label.setText(_tr("Not signed in"))
-        self.sign_out_button.setEnabled(bool(username))
-
-    # -- slots -----------------------------------------------------------------------------------------------------
-
-    def _on_endpoint_edit_text_changed(self, text: str) -> None:
-        if not text.strip():
-            self.endpoint_feedback.setText(_tr("Paste the endpoint from the Azure portal (Keys and Endpoint)."))
-            self.endpoint_feedback.setStyleSheet("")
-            return
-        ok, words = describe_endpoint(text)
-        self.endpoint_feedback.setText(("✔ " if ok else "") + words)
-        self.endpoint_feedback.setStyleSheet("" if ok else "color: #c42b1c;")
-
-    def _on_auth_combo_changed(self) -> None:
-        method = self.auth_combo.currentData()
-        self.key_box.setVisible(method == "api_key")
-        self.entra_box.setVisible(method == "entra")
-
-    def _on_show_key_toggled(self, shown: bool) -> None:
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-
-    def _on_advanced_toggled(self, shown: bool) -> None:
-        self.advanced_box.setVisible(shown)
-        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-
-    def _on_add_deployment_clicked(self) -> None:
-        name = self.manual_edit.text().strip()
-        if not name:
-            return
-        if not self.add_deployment(Deployment(name)):
-            self.find_status.setText(_tr("“{name}” is already in the list.").format(name=name))
-        self.manual_edit.clear()
-
-    def _on_remove_deployment_clicked(self) -> None:
-        row = self.deployments_list.currentRow()
-        if row >= 0:
-            self.deployments_list.takeItem(row)
-            self._refill_default(self.default_combo.currentText())
-
-
-# -- the app preferences page ---------------------------------------------------------------------------------------
-
-
-class AppPage(QWidget):
-    """Retries, timeout, theme, text size, Enter to send, notifications and proxy."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.retries_spin = QSpinBox(self)
-        self.retries_spin.setRange(0, 5)
-        self.timeout_spin = QSpinBox(self)
-        self.timeout_spin.setRange(5, 3600)
-        self.timeout_spin.setSuffix(_tr(" seconds"))
-        self.theme_combo = QComboBox(self)
-        for theme, label in zip(THEMES, ("Same as the system", "Light", "Dark"), strict=True):
-            self.theme_combo.addItem(_tr(label), theme)
-        self.font_combo = QComboBox(self)
-        self.font_combo.addItem(_tr("System default"), None)
-        for size in FONT_SIZES:
-            self.font_combo.addItem(_tr("{size} pt").format(size=size), size)
-        self.send_on_enter_check = QCheckBox(_tr("Enter sends the message (Shift+Enter starts a new line)"), self)
-        self.notify_check = QCheckBox(_tr("Notify me when an answer finishes while the app is in the background"), self)
-        self.proxy_combo = QComboBox(self)
-        self.proxy_combo.addItem(_tr("Use the system settings"), PROXY_SYSTEM)
-        self.proxy_combo.addItem(_tr("No proxy"), PROXY_NONE)
-        self.proxy_combo.addItem(_tr("This proxy:"), "manual")
-        self.proxy_edit = QLineEdit(self)
-        self.proxy_edit.setPlaceholderText("http://proxy.example.com:8080")
-        self.proxy_combo.currentIndexChanged.connect(self._on_proxy_combo_changed)
-        form = QFormLayout(self)
-        form.addRow(_tr("Retries when Azure is busy:"), _labelled(self.retries_spin, _tr("Retries")))
-        form.addRow(_tr("Give up waiting after:"), _labelled(self.timeout_spin, _tr("Request timeout")))
-        form.addRow(_tr("Appearance:"), _labelled(self.theme_combo, _tr("Theme")))
-        form.addRow(_tr("Text size:"), _labelled(self.font_combo, _tr("Text size")))
-        form.addRow("", self.send_on_enter_check)
-        form.addRow("", self.notify_check)
-        form.addRow(_tr("Proxy:"), _labelled(self.proxy_combo, _tr("Proxy")))
-        form.addRow("", _labelled(self.proxy_edit, _tr("Proxy address")))
-        self._widgets: dict[str, QWidget] = {
-            "max_retries": self.retries_spin,
-            "request_timeout": self.timeout_spin,
-            "theme": self.theme_combo,
-            "font_size": self.font_combo,
-            "send_on_enter": self.send_on_enter_check,
-            "notify_when_background": self.notify_check,
-            "proxy": self.proxy_combo,
-        }
-
-    def load(self, app: AppSettings, locked: frozenset[str]) -> None:
-        """Show the app settings (locks applied)."""
-        self.retries_spin.setValue(app.max_retries)
-        self.timeout_spin.setValue(round(app.request_timeout))
-        self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(app.theme)))
-        self.font_combo.setCurrentIndex(max(0, self.font_combo.findData(app.font_size)))
-        self.send_on_enter_check.setChecked(app.send_on_enter)
-        self.notify_check.setChecked(app.notify_when_background)
-        manual = app.proxy not in (PROXY_SYSTEM, PROXY_NONE)
-        self.proxy_combo.setCurrentIndex(self.proxy_combo.findData("manual" if manual else app.proxy))
-        self.proxy_edit.setText(app.proxy if manual else "")
-        for name, widget in self._widgets.items():
-            lock(widget, name in locked)
-        self._on_proxy_combo_changed()
-        if "proxy" in locked:
-            lock(self.proxy_edit, True)
-
-    def values(self) -> dict[str, Any]:
-        """The edited values, by AppSettings field."""
-        proxy = self.proxy_combo.currentData()
-        return {
-            "max_retries": self.retries_spin.value(),
-            "request_timeout": float(self.timeout_spin.value()),
-            "theme": self.theme_combo.currentData(),
-            "font_size": self.font_combo.currentData(),
-            "send_on_enter": self.send_on_enter_check.isChecked(),
-            "notify_when_background": self.notify_check.isChecked(),
-            "proxy": self.proxy_edit.text().strip() if proxy == "manual" else proxy,
-        }
-
-    def _on_proxy_combo_changed(self) -> None:
-        self.proxy_edit.setEnabled(self.proxy_combo.currentData() == "manual" and self.proxy_combo.isEnabled())
-
-
-# -- the dialog -------------------------------------------------------------------------------------------------------
 
 
 class SettingsDialog(QDialog):
@@ -675,22 +48,18 @@ class SettingsDialog(QDialog):
 
     def __init__(
         self,
-        configuration: Configuration,
-        connections: ConnectionsPort,
-        key_store: KeyStoreLike,
-        session_keys: KeyStoreLike,
+        setup: ConnectionSetup,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._configuration = configuration
-        self._connections = connections
-        self._keys = key_store
-        self._session_keys = session_keys
+        self._setup = setup
+        self._configuration = setup.configuration
         self._drafts: dict[str, Profile] = {}
         self._removed: set[str] = set()
         self._active_id: str | None = None
         self._current: str | None = None
         self._pending_key: tuple[str, str] | None = None  # (profile id, key) waiting for session-only consent
+        self._use_after_consent = False
         self.sign_in_panel: SignInPanel | None = None
         self._key_status_request = 0
         self.work = AsyncWork(self, self._on_work_failed)
@@ -820,7 +189,7 @@ class SettingsDialog(QDialog):
         if profile is None:
             return
         self.editor.load(profile, self._configuration.settings.allowed_auth_methods)
-        account = self._connections.account(profile.id)
+        account = self._setup.account(profile.id)
         self.editor.set_account(account.username if account is not None else None)
         self.work.start(self.refresh_key_status(profile.id))
 
@@ -851,9 +220,7 @@ class SettingsDialog(QDialog):
 
     def _on_add_clicked(self) -> None:
         self._collect()
-        allowed = self._configuration.settings.allowed_auth_methods
-        method: AuthMethod = "api_key" if "api_key" in allowed else allowed[0]
-        profile = Profile(id=Profile.new_id(), display_name=_tr("New connection"), endpoint="", auth_method=method)
+        profile = replace(self._setup.new_draft(), display_name=_tr("New connection"))
         self._drafts[profile.id] = profile
         self._current = None
         self._fill_list(profile.id)
@@ -876,14 +243,14 @@ class SettingsDialog(QDialog):
         """Make the connection in the editor the one new chats use, at once (saving it first if it is new)."""
         if self._current is None:
             return False
-        profile_id = await self._save_current()
+        profile_id = await self._save_current(use_for_chats=True)
         if profile_id is None:
             return False
-        try:
-            self._configuration.update_app(active_profile_id=profile_id)
-        except (SettingsChangeError, OSError) as error:
-            self._say(str(error), error=True)
-            return False
+        self._chosen(profile_id)
+        return True
+
+    def _chosen(self, profile_id: str) -> None:
+        """Show and announce that new chats use this (saved) connection."""
         self._active_id = profile_id
         for row in range(self.profile_list.count()):
             item = self.profile_list.item(row)
@@ -892,174 +259,142 @@ class SettingsDialog(QDialog):
         _log.info("new chats use connection %s", profile_id)
         self.settings_saved.emit()
         self.connection_chosen.emit(profile_id)
-        return True
 
     def _on_work_failed(self, error: BaseException) -> None:
         self._say(_tr("Something went wrong: {error}").format(error=type(error).__name__), error=True)
 
     # -- saving ----------------------------------------------------------------------------------------------------
 
-    def _checked_profile(self, profile: Profile) -> Profile | None:
-        """The profile with its endpoint normalised, or None after saying what is wrong with it."""
-        try:
-            base_url = normalize_endpoint(profile.endpoint).base_url
-        except EndpointError as error:
-            self.select_profile(profile.id)
-            self._say(_tr("“{name}”: {problem}").format(name=profile.display_name, problem=error), error=True)
-            return None
-        return replace(profile, endpoint=base_url)
-
-    def _save_profile(self, profile: Profile) -> bool:
-        checked = self._checked_profile(profile)
-        if checked is None:
-            return False
-        saved = self._configuration.settings.profile(checked.id)
-        if saved is not None:
-            checked = _keep_service_updates(checked, saved)
-        if checked == saved:
-            return True
-        try:
-            self._configuration.put_profile(checked)
-        except (SettingsChangeError, OSError) as error:
-            self._say(str(error), error=True)
-            return False
-        return True
-
     async def save(self) -> bool:
         """Validate and write every change (settings file and key store); say plainly what failed."""
+        from desktop.services import SetupError
+
         self._collect()
         self._say(_tr("Saving…"))
         for profile in self._drafts.values():
-            if self._checked_profile(profile) is None:
+            try:
+                self._setup.checked(profile)
+            except SetupError as error:
+                self.select_profile(profile.id)
+                self._say(str(error), error=True)
                 return False
-        settings = self._configuration.settings
         try:
             for profile_id in sorted(self._removed):
-                if settings.profile(profile_id) is not None:
-                    self._configuration.delete_profile(profile_id)
-                await self._forget_key(profile_id)
-            self._removed.clear()
-            for profile in self._drafts.values():
-                if not self._save_profile(profile):
-                    return False
-            changes = {
-                k: v
-                for k, v in {**self.app_page.values(), "active_profile_id": self._active_id}.items()
-                if getattr(self._configuration.settings.app, k) != v and k not in settings.locked
-            }
+                await self._setup.remove(profile_id)
+        except SetupError as error:
+            self._say(str(error), error=True)
+            return False
+        self._removed.clear()
+        for profile in self._drafts.values():
+            if profile.id != self._current and not await self._save_one(profile):
+                return False
+        if self._current is not None and await self._save_current(announce=False) is None:
+            return False
+        settings = self._configuration.settings
+        changes = {
+            k: v
+            for k, v in {**self.app_page.values(), "active_profile_id": self._active_id}.items()
+            if getattr(settings.app, k) != v and k not in settings.locked
+        }
+        try:
             if changes:
                 self._configuration.update_app(**changes)
         except (SettingsChangeError, OSError) as error:
             self._say(str(error), error=True)
-            return False
-        if not await self.store_typed_key():
             return False
         self.reload()
         self._say(_tr("Saved."))
         self.settings_saved.emit()
         return True
 
-    async def _save_current(self) -> str | None:
-        """Save the connection in the editor (to test or sign in with it); return its id, or None on a problem."""
+    async def _save_one(self, profile: Profile) -> bool:
+        result = await self._setup.save(profile)
+        if not result.ok:
+            self.select_profile(profile.id)
+            self._say(result.problem or _tr("The connection could not be saved."), error=True)
+        return result.ok
+
+    async def _save_current(self, *, use_for_chats: bool = False, announce: bool = True) -> str | None:
+        """Save the connection in the editor with its typed key (and "use for chats"), all or nothing; its id."""
         self._collect()
         if self._current is None:
             return None
         profile = self._drafts[self._current]
-        if not self._save_profile(profile) or not await self.store_typed_key():
+        key = self.editor.key_edit.text() if profile.auth_method == "api_key" else None
+        result = await self._setup.save(profile, key, use_for_chats=use_for_chats)
+        if result.needs_consent:
+            self._ask_session_consent(profile.id, key or "", result.problem or "", use_for_chats)
             return None
-        saved = self._configuration.settings.profile(profile.id)
-        if saved is not None:
-            self._drafts[profile.id] = saved
-        self.settings_saved.emit()
+        if not result.ok:
+            self._say(result.problem or _tr("The connection could not be saved."), error=True)
+            return None
+        await self._after_save(profile.id, key_saved=result.key_place is not None, announce=announce)
         return profile.id
+
+    async def _after_save(self, profile_id: str, *, key_saved: bool, announce: bool = True) -> None:
+        saved = self._configuration.settings.profile(profile_id)
+        if saved is not None:
+            self._drafts[profile_id] = saved
+        if key_saved and self._current == profile_id:
+            self.editor.key_edit.clear()
+            self.editor.session_box.setVisible(False)
+            await self.refresh_key_status(profile_id)
+        if announce:
+            self.settings_saved.emit()
 
     # -- keys ------------------------------------------------------------------------------------------------------
 
+    def _ask_session_consent(self, profile_id: str, key: str, problem: str, use_for_chats: bool) -> None:
+        self._pending_key = (profile_id, key)
+        self._use_after_consent = use_for_chats
+        self.editor.session_label.setText(
+            _tr(
+                "{problem} You can still use the key until you close the app: it is then kept in memory only, "
+                "never written to disk, and you will paste it again next time."
+            ).format(problem=problem)
+        )
+        self.editor.session_box.setVisible(True)
+        self.editor.session_button.setFocus()
+        self._say(_tr("The key was not saved: there is no password store on this computer."), error=True)
+
     async def refresh_key_status(self, profile_id: str) -> None:
         """Say whether a key is saved for the connection and where."""
-        from desktop.services import KeyringUnavailableError  # loaded already: the key store comes from desktop.auth
-
         # Look-ups run in worker threads and may finish out of order: only the latest one may write the status.
         self._key_status_request += 1
         request = self._key_status_request
-        if await self._session_keys.aget(profile_id) is not None:
-            text = await self._session_keys.abackend_name()
-        else:
-            try:
-                has_key = await self._keys.aget(profile_id) is not None
-                where = await self._keys.abackend_name()
-            except KeyringUnavailableError as error:
-                text = str(error)
-            else:
-                text = (
-                    _tr("A key is saved in: {store}. Paste a new one to replace it.").format(store=where)
-                    if has_key
-                    else _tr("No key saved yet. It will be kept in: {store}.").format(store=where)
-                )
+        text = await self._setup.key_status(profile_id)
         if self._current == profile_id and request == self._key_status_request:
             self.editor.key_status.setText(text)
 
-    async def store_typed_key(self) -> bool:
-        """Store the key typed in the editor (keyring first); offer session-only when no keyring works."""
-        from desktop.services import ApiKeyFormatError, KeyringUnavailableError
-
-        key = self.editor.key_edit.text().strip()
-        if not key or self._current is None or self.editor.auth_combo.currentData() != "api_key":
-            return True
-        profile_id = self._current
-        try:
-            await self._keys.aset(profile_id, key)
-        except ApiKeyFormatError as error:
-            self._say(str(error), error=True)
-            return False
-        except KeyringUnavailableError as error:
-            self._pending_key = (profile_id, key)
-            self.editor.session_label.setText(
-                _tr(
-                    "{problem} You can still use the key until you close the app: it is then kept in memory only, "
-                    "never written to disk, and you will paste it again next time."
-                ).format(problem=error)
-            )
-            self.editor.session_box.setVisible(True)
-            self.editor.session_button.setFocus()
-            self._say(_tr("The key was not saved: there is no password store on this computer."), error=True)
-            return False
-        await self._session_keys.adelete(profile_id)
-        self.editor.key_edit.clear()
-        await self.refresh_key_status(profile_id)
-        return True
-
     async def keep_key_for_session(self) -> None:
-        """The user agreed: keep the pending key in memory for this session only."""
+        """The user agreed: keep the pending key in memory for this session only (and save the connection)."""
         if self._pending_key is None:
             return
         profile_id, key = self._pending_key
         self._pending_key = None
-        await self._session_keys.aset(profile_id, key)
+        self._collect()
+        profile = self._drafts.get(profile_id)
+        if profile is None:
+            return
+        result = await self._setup.save(profile, key, use_for_chats=self._use_after_consent, consent=True)
+        if not result.ok:
+            self._say(result.problem or _tr("The connection could not be saved."), error=True)
+            return
         self.editor.session_box.setVisible(False)
-        if self._current == profile_id:
-            self.editor.key_edit.clear()
-        await self.refresh_key_status(profile_id)
-        self._say(_tr("The key will be used until you close the app."))
+        await self._after_save(profile_id, key_saved=True)
+        if self._use_after_consent:
+            self._chosen(profile_id)
+        else:
+            self._say(_tr("The key will be used until you close the app."))
 
     async def remove_key(self) -> None:
         """Remove the connection's key from wherever it is kept."""
         if self._current is None:
             return
         profile_id = self._current
-        removed = await self._forget_key(profile_id)
+        removed = await self._setup.remove_key(profile_id)
         await self.refresh_key_status(profile_id)
         self._say(_tr("The key was removed.") if removed else _tr("There was no saved key to remove."))
-
-    async def _forget_key(self, profile_id: str) -> bool:
-        from desktop.services import KeyringUnavailableError
-
-        removed = await self._session_keys.adelete(profile_id)
-        try:
-            removed = await self._keys.adelete(profile_id) or removed
-        except KeyringUnavailableError as error:
-            _log.info("key of %s not removed from the keyring: %s", profile_id, error)
-        return removed
 
     # -- sign-in, discovery, test ----------------------------------------------------------------------------------
 
@@ -1068,7 +403,7 @@ class SettingsDialog(QDialog):
         profile_id = await self._save_current()
         if profile_id is None:
             return
-        panel = SignInPanel(self._connections, profile_id, self)
+        panel = SignInPanel(self._setup, profile_id, self)
         panel.signed_in.connect(self._on_sign_in_panel_signed_in)
         self.sign_in_panel = panel
         panel.start()
@@ -1081,35 +416,40 @@ class SettingsDialog(QDialog):
         """Sign out of the connection's account."""
         if self._current is None:
             return
-        await self._connections.sign_out(self._current)
+        await self._setup.sign_out(self._current)
         self.editor.set_account(None)
         self._say(_tr("Signed out."))
 
     async def find_deployments(self) -> None:
-        """Save the connection, list its deployments and add the ones on this resource."""
+        """Save the connection, list its models and add every one found on this resource."""
+        from desktop.services import found_deployments, plural
+
         profile_id = await self._save_current()
         if profile_id is None:
             return
         button, status = self.editor.find_button, self.editor.find_status
         button.setEnabled(False)
-        status.setText(_tr("Looking for your deployments…"))
+        status.setText(_tr("Looking for your models…"))
         try:
-            result = await self._connections.discover_deployments(profile_id)
+            result = await self._setup.discover(profile_id)
         finally:
             button.setEnabled(True)
         if self._current != profile_id:
             return
-        host = normalize_endpoint(self._drafts[profile_id].endpoint).resource_host
-        here = [d for d in result.deployments if _host(d.endpoint) == host]
-        elsewhere = [d.label for d in result.deployments if _host(d.endpoint) != host]
+        here = found_deployments(self._drafts[profile_id], result)
+        names = {d.name for d in here}
+        elsewhere = [d.label for d in result.deployments if d.name not in names]
         added = [d.name for d in here if self.editor.add_deployment(Deployment(d.name, d.model_name, d.model_version))]
         words = [result.message] if result.message else []
         if here:
             words.insert(
-                0, _tr("Found {count} deployment(s); {added} added.").format(count=len(here), added=len(added))
+                0,
+                _tr("Found {found}; {added} new.").format(
+                    found=plural(len(here), _tr("model"), _tr("models")), added=len(added)
+                ),
             )
         elif not result.message:
-            words.append(_tr("No deployments were found on this resource. Type the deployment name instead."))
+            words.append(_tr("No models were found on this resource. Type the model’s deployment name instead."))
         if elsewhere:
             words.append(
                 _tr(
@@ -1119,7 +459,7 @@ class SettingsDialog(QDialog):
         status.setText(" ".join(words))
         self._collect()
 
-    async def test_connection(self) -> ReportLike | None:
+    async def test_connection(self) -> ConnectionReport | None:
         """Save the connection and test it step by step; show each step in plain words."""
         profile_id = await self._save_current()
         if profile_id is None:
@@ -1129,7 +469,7 @@ class SettingsDialog(QDialog):
         button.setEnabled(False)
         results.setText(_tr("Testing the connection…"))
         try:
-            report = await self._connections.test_connection(profile_id, deployment)
+            report = await self._setup.test_connection(profile_id, deployment)
         finally:
             button.setEnabled(True)
         if self._current == profile_id:
@@ -1146,20 +486,3 @@ class SettingsDialog(QDialog):
         if not event.spontaneous():
             self.reload()
         super().showEvent(event)
-
-
-def _keep_service_updates(edited: Profile, saved: Profile) -> Profile:
-    """Keep what the services wrote while the dialog was open: the sign-in record and each deployment's API."""
-    apis = {d.name: d.api for d in saved.deployments}
-    deployments = tuple(
-        replace(d, api=apis[d.name]) if d.api == "unknown" and d.name in apis else d for d in edited.deployments
-    )
-    entra = replace(edited.entra, authentication_record=saved.entra.authentication_record)
-    return replace(edited, entra=entra, deployments=deployments)
-
-
-def _host(endpoint: str) -> str | None:
-    try:
-        return normalize_endpoint(endpoint).resource_host
-    except EndpointError:
-        return None

@@ -43,7 +43,7 @@ class AccountLike(Protocol):
 
 
 class SignInPort(Protocol):
-    """The part of the connections service the sign-in panel uses (desktop.services.Connections fits)."""
+    """The part of the connection setup the sign-in panel uses (desktop.services.ConnectionSetup fits)."""
 
     async def sign_in(
         self, profile_id: str, device_code_prompt: DeviceCodePrompt | None = None, *, allow_unencrypted: bool = False

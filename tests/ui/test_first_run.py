@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from desktop.auth import KeyStore
+from desktop.services import ConnectionSetup
 from desktop.services._connections import Connections
 from desktop.simulator import Simulator
 from desktop.ui.first_run import FirstRunDialog, Page
@@ -24,9 +25,7 @@ def guide(world: UiWorld, qtbot: Any, connections: Any = None) -> tuple[FirstRun
     qtbot.addWidget(window)
     window.show()
     WINDOWS.append(window)
-    dialog = FirstRunDialog(
-        world.configuration, connections or world.connections, world.keys, world.session_keys, window
-    )
+    dialog = FirstRunDialog(ConnectionSetup(world.configuration, connections or world.connections), window)
     qtbot.addWidget(dialog)
     dialog.show()
     finished: list[str] = []
@@ -58,7 +57,9 @@ async def test_key_path_to_a_working_profile(
     await dialog.next()
     assert dialog.page is Page.TEST
     assert "Everything works" in dialog.test_results.text()
-    assert "<b>Chat Completions API</b>" in dialog.test_results.text()
+    # The API the model does not offer is a neutral note, not a red cross next to "Everything works".
+    assert "✘" not in dialog.test_results.text()
+    assert "this model answers through Chat Completions" in dialog.test_results.text()
     assert dialog.next_button.text() == "Start chatting"
     await dialog.next()
     assert not dialog.isVisible()
@@ -67,7 +68,11 @@ async def test_key_path_to_a_working_profile(
     assert finished == [profile.id]
     assert settings.app.first_run_done and settings.app.active_profile_id == profile.id
     assert profile.default_deployment == "gpt-4o-mini"
-    assert profile.deployments[0].api == "chat"  # the test found it answers Chat Completions only
+    assert profile.display_name == sim.base_url.split("/")[2]  # named after the host, never "127"
+    # Every model found is saved, so the picker offers them all.
+    assert sorted(d.name for d in profile.deployments) == ["gpt-4.1", "gpt-4o-mini", "o4-mini"]
+    chosen = next(d for d in profile.deployments if d.name == "gpt-4o-mini")
+    assert chosen.api == "chat"  # the test found it answers Chat Completions only
     assert memory_keyring.store[("Azure OpenAI Chat", profile.id)] == sim.api_key
     assert sim.api_key not in world.settings_text()
 

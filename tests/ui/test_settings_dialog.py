@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.auth import KeyStore, SessionKeyStore
 from desktop.config import Configuration, Deployment, Profile, SettingsStore, load_policy, normalize_endpoint
+from desktop.services import ConnectionSetup
 from desktop.services._connections import Connections
 from desktop.simulator import Simulator, SimulatorConfig
 from desktop.ui.settings_dialog import SettingsDialog, describe_endpoint
@@ -37,10 +38,13 @@ class UiWorld:
     connections: Connections
 
     def dialog(self, qtbot: Any) -> SettingsDialog:
-        dialog = SettingsDialog(self.configuration, self.connections, self.keys, self.session_keys)
+        dialog = SettingsDialog(self.setup())
         qtbot.addWidget(dialog)
         dialog.show()
         return dialog
+
+    def setup(self, configuration: Configuration | None = None) -> ConnectionSetup:
+        return ConnectionSetup(configuration or self.configuration, self.connections)
 
     def fresh(self) -> Configuration:
         configuration = Configuration(SettingsStore(self.folder))
@@ -170,7 +174,7 @@ async def test_round_trip_edit_save_and_reload_from_disk(
     assert "A key is saved in" in editor.key_status.text()
 
     # A second dialog on the fresh configuration shows the same values.
-    again = SettingsDialog(world.fresh(), world.connections, world.keys, world.session_keys)
+    again = SettingsDialog(world.setup(world.fresh()))
     qtbot.addWidget(again)
     await again.work.wait()
     assert again.editor.name_edit.text() == "Contoso"
@@ -276,7 +280,7 @@ async def test_test_connection_shows_each_step(world: UiWorld, sim: Simulator, q
     assert text.count("✔") >= 3 and "✘" not in text
     assert "gpt-4.1" in text
     # The API the test found is shown and saved.
-    assert "works with the Responses API" in dialog.editor.deployments_list.item(0).text()
+    assert "answers through Responses" in dialog.editor.deployments_list.item(0).text()
     assert world.fresh().settings.profile("p1").deployments[0].api == "responses"  # type: ignore[union-attr]
 
 
@@ -299,7 +303,7 @@ async def test_find_my_deployments_lists_the_simulator_deployments(
     await dialog.find_deployments()
     names = [d.name for d in dialog.editor.deployments()]
     assert names == ["gpt-4.1", "gpt-4o-mini", "o4-mini"]
-    assert "Found 3 deployment(s); 2 added." in dialog.editor.find_status.text()
+    assert "Found 3 models; 2 new." in dialog.editor.find_status.text()
     assert await dialog.save()
     saved = world.fresh().settings.profile("p1")
     assert saved is not None and [d.name for d in saved.deployments] == names
