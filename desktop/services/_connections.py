@@ -7,25 +7,21 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 
 from desktop.auth import (
     ApiKeyStore,
-    AzureCliSession,
     DeviceCodePrompt,
     EntraAccount,
-    EntraSession,
     EntraSignInError,
     KeyringUnavailableError,
     SignInAction,
-    SignInProblem,
     SignInRequiredError,
-    describe_sign_in_problem,
 )
 from desktop.auth import EntraOptions as SignInOptions
-from desktop.client import APIError, AzureOpenAIClient
+from desktop.client import AzureOpenAIClient
 from desktop.config import (
     CLOUDS,
     Configuration,
@@ -41,6 +37,16 @@ from desktop.services._discovery import DiscoveryResult, list_from_arm, list_fro
 from desktop.services._errors import ErrorAction, UserError, describe_error
 from desktop.services._key_vault import KeyVault
 from desktop.services._network import NetworkSettingsError, make_http_client
+from desktop.services._sessions import (
+    CliSessionFactory,
+    EntraSessionFactory,
+    SignInSession,
+    TokenSession,
+    cli_session,
+    entra_session,
+    signing_in,
+    token,
+)
 from desktop.storage import Conversation
 
 __all__ = ["CliSessionFactory", "Connections", "EntraSessionFactory", "SignInSession", "TokenSession"]
@@ -53,61 +59,6 @@ TokenProvider = Callable[[], Awaitable[str]]
 #: The scope Microsoft's newer Azure OpenAI pages use; some resources accept only it, others only the cloud's
 #: Cognitive Services scope. Both are tried, and the one a resource accepts is remembered.
 AI_SCOPE = "https://ai.azure.com/.default"
-
-
-class TokenSession(Protocol):
-    """Anything that hands out bearer tokens per scope (the Azure CLI session)."""
-
-    def token_provider(self, scope: str | None = None) -> TokenProvider:
-        """An async callable returning a cached token for `scope`."""
-        ...
-
-    async def close(self) -> None:
-        """Release the session's resources."""
-        ...
-
-
-class SignInSession(TokenSession, Protocol):
-    """An interactive Microsoft Entra sign-in (`desktop.auth.EntraSession`, or a fake in tests)."""
-
-    @property
-    def account(self) -> EntraAccount | None:
-        """The signed-in account, or None."""
-        ...
-
-    def allow_unencrypted_storage(self) -> None:
-        """Record the user's consent to an unencrypted token cache."""
-        ...
-
-    def cancel(self) -> None:
-        """Cancel a pending sign-in."""
-        ...
-
-    async def sign_in_browser(self) -> EntraAccount:
-        """Sign in in the system browser."""
-        ...
-
-    async def sign_in_device_code(self, prompt: DeviceCodePrompt) -> EntraAccount:
-        """Sign in from another device with a code."""
-        ...
-
-    async def sign_out(self) -> None:
-        """Forget the account and its cached tokens."""
-        ...
-
-
-#: Builds the sign-in session of a profile from its options and the unencrypted-cache consent.
-EntraSessionFactory = Callable[[SignInOptions, bool], SignInSession]
-#: Builds the Azure CLI session of a profile from (tenant, cloud).
-CliSessionFactory = Callable[[str, str], TokenSession]
-
-
-def _entra_session(options: SignInOptions, allow_unencrypted: bool) -> SignInSession:
-    return EntraSession(options, allow_unencrypted_storage=allow_unencrypted)
-
-
-def _cli_session(tenant: str, cloud: str) -> TokenSession:
-    return AzureCliSession(tenant=tenant, cloud=cloud)
 
 
 @dataclass
@@ -136,8 +87,8 @@ class Connections:
         keys: ApiKeyStore,
         session_keys: ApiKeyStore,
         *,
-        entra_sessions: EntraSessionFactory = _entra_session,
-        cli_sessions: CliSessionFactory = _cli_session,
+        entra_sessions: EntraSessionFactory = entra_session,
+        cli_sessions: CliSessionFactory = cli_session,
         ssl_context: ssl.SSLContext | None = None,
         check_timeout: float = 15.0,
     ) -> None:
@@ -266,7 +217,7 @@ class Connections:
         else:
             session = await self._session(profile)
             scope = self.scopes(profile)[0]
-            auth = functools.partial(_token, session, scope)
+            auth = functools.partial(token, session, scope)
             identity = (id(session), scope)
         key = (profile.endpoint, profile.auth_method, identity, app.max_retries, app.request_timeout, app.proxy)
         pooled = self._clients.get(profile.id)
@@ -373,11 +324,11 @@ class Connections:
             self._allow_unencrypted(profile_id)
         _, session = await self._sign_in_session(profile_id)
         try:
-            account = await _signing_in(session.sign_in_browser())
+            account = await signing_in(session.sign_in_browser())
         except EntraSignInError as error:
             if device_code_prompt is None or error.problem.action is not SignInAction.USE_DEVICE_CODE:
                 raise
-            account = await _signing_in(session.sign_in_device_code(device_code_prompt))
+            account = await signing_in(session.sign_in_device_code(device_code_prompt))
         self._save_record(profile_id, account.record_json)
         return account
 
@@ -388,7 +339,7 @@ class Connections:
         if allow_unencrypted:
             self._allow_unencrypted(profile_id)
         _, session = await self._sign_in_session(profile_id)
-        account = await _signing_in(session.sign_in_device_code(prompt))
+        account = await signing_in(session.sign_in_device_code(prompt))
         self._save_record(profile_id, account.record_json)
         return account
 
@@ -409,7 +360,7 @@ class Connections:
         _, session = await self._sign_in_session(profile_id)
         await self._drop_client(profile_id)
         try:
-            await _signing_in(session.sign_out())
+            await signing_in(session.sign_out())
         finally:
             self._save_record(profile_id, None)
 
@@ -435,7 +386,7 @@ class Connections:
         if session.account is None:
             return False
         try:
-            await _signing_in(session.token_provider(self.scopes(profile)[0])())
+            await signing_in(session.token_provider(self.scopes(profile)[0])())
         except SignInRequiredError:
             return False
         return True
@@ -513,7 +464,7 @@ class Connections:
             arm_result = await list_from_arm(
                 pooled.http,
                 arm_base_url or cloud.arm_endpoint,
-                functools.partial(_token, session, cloud.arm_scope),
+                functools.partial(token, session, cloud.arm_scope),
                 timeout=self._check_timeout,
             )
             if arm_result.deployments:
@@ -544,32 +495,3 @@ def _accepted(report: ConnectionReport, auth_method: str) -> bool:
     """Whether the resource accepted the credentials (a later step may still have failed)."""
     title = auth_step_title(auth_method)
     return any(step.title == title and step.ok for step in report.steps)
-
-
-class _RequestSignInError(EntraSignInError, APIError):
-    """A sign-in problem met while authenticating a request: an APIError too, so every request path handles it."""
-
-    def __init__(self, problem: SignInProblem) -> None:
-        EntraSignInError.__init__(self, problem)
-        self.message = str(self)
-        self.request_id = None
-
-
-async def _token(session: TokenSession, scope: str) -> str:
-    # Looked up on every call: a new sign-in replaces the session's providers, and this keeps clients current.
-    try:
-        return await session.token_provider(scope)()
-    except _RequestSignInError:
-        raise
-    except EntraSignInError as error:
-        raise _RequestSignInError(error.problem) from error
-
-
-async def _signing_in(work: Awaitable[T]) -> T:
-    """Await a sign-in step; anything unexpected becomes an EntraSignInError in plain words."""
-    try:
-        return await work
-    except EntraSignInError:
-        raise
-    except Exception as error:
-        raise EntraSignInError(describe_sign_in_problem(error)) from error
