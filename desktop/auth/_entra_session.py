@@ -8,7 +8,9 @@ import logging
 import socket
 import threading
 import time
+import traceback
 import urllib.request
+import warnings
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -109,31 +111,29 @@ class _Attempt:
 
     port: int | None
     cancelled: threading.Event = field(default_factory=threading.Event)
-    servers: list[Any] = field(default_factory=list)
-
-    def server_class(self) -> type[Any]:
-        """The credential's loopback redirect server, remembered so it can be closed whatever happens."""
-        from azure.identity._internal import AuthCodeRedirectServer
-
-        servers = self.servers
-
-        class TrackedServer(AuthCodeRedirectServer):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                servers.append(self)
-
-        return TrackedServer
-
-    def close_servers(self) -> None:
-        # azure-identity 1.27 leaves the redirect server's socket open (port bound until garbage collection) when
-        # the flow fails before waiting for the redirect, e.g. no browser or no network.
-        for server in self.servers:
-            server.server_close()
 
     def raise_if_cancelled(self, request: object) -> None:
         # azure-core raw_request_hook: stops device-code polling (and any other request) after Cancel.
         if self.cancelled.is_set():
             raise SignInCancelledError(describe_sign_in_problem("cancelled"))
+
+
+def _release_frames(error: BaseException) -> None:
+    """Free what a failed flow's finished frames still hold, now rather than at some later garbage collection.
+
+    azure-identity's browser flow keeps its loopback redirect server in a local variable and does not close it when
+    the flow fails before the redirect (no browser, no network): the port stays bound while the traceback lives.
+    Clearing the finished frames (the standard library's public `traceback.clear_frames`) drops the server, whose
+    socket is then closed at once; its "unclosed socket" ResourceWarning is expected here and not shown.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)
+            current = current.__cause__ or current.__context__
 
 
 def _free_port() -> int:
@@ -241,7 +241,6 @@ class EntraSession(_WorkerSession):
             return InteractiveBrowserCredential(
                 redirect_uri=f"http://localhost:{attempt.port}",
                 timeout=timeout,
-                _server_class=attempt.server_class(),
                 **self._sign_in_kwargs(attempt),
             )
 
@@ -271,8 +270,9 @@ class EntraSession(_WorkerSession):
             credential = build()
             try:
                 record = credential.authenticate(scopes=[scope])
-            finally:
-                attempt.close_servers()
+            except Exception as error:
+                _release_frames(error)
+                raise
             if attempt.cancelled.is_set():
                 credential.close()
                 raise SignInCancelledError(describe_sign_in_problem("cancelled"))

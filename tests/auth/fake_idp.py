@@ -14,6 +14,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,6 +109,10 @@ class FakeIdentityProvider:
     key_file: Path
     behaviour: Behaviour = field(default_factory=Behaviour)
     grants: Counter[str] = field(default_factory=Counter)  # token requests by grant_type
+    #: The resource scope each access token was issued for (what a resource checks as the token's audience).
+    access_scopes: dict[str, str] = field(default_factory=dict)
+    #: Told (token, scope) of each access token issued, before the client gets it (a fake resource's audience check).
+    on_access_token: Callable[[str, str], None] | None = None
     port: int = 0
     _server: ThreadingHTTPServer | None = None
     _codes: dict[str, _Grant] = field(default_factory=dict)
@@ -143,6 +148,8 @@ class FakeIdentityProvider:
         with self._lock:
             self.behaviour = Behaviour()
             self.grants.clear()
+            self.access_scopes.clear()
+            self.on_access_token = None
             self._codes.clear()
             self._refresh_tokens.clear()
             self._device_codes.clear()
@@ -264,12 +271,17 @@ class FakeIdentityProvider:
         # MSAL >= 1.38 no longer validates ID token signatures, so an unsigned JWT is enough.
         id_token = ".".join((_b64url(b'{"alg":"none","typ":"JWT"}'), _b64url(json.dumps(claims).encode()), ""))
         reserved = {"openid", "profile", "offline_access"}
+        scope = " ".join(s for s in grant.scope.split() if s not in reserved)
+        access_token = self._new_id("at")
+        self.access_scopes[access_token] = scope
+        if self.on_access_token is not None:
+            self.on_access_token(access_token, scope)
         return {
             "token_type": "Bearer",
-            "scope": " ".join(s for s in grant.scope.split() if s not in reserved),
+            "scope": scope,
             "expires_in": self.behaviour.access_token_lifetime,
             "ext_expires_in": self.behaviour.access_token_lifetime,
-            "access_token": self._new_id("at"),
+            "access_token": access_token,
             "refresh_token": refresh_token,
             "id_token": id_token,
             "client_info": _client_info(),
