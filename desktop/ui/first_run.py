@@ -33,8 +33,13 @@ from desktop.ui.sign_in import SignInPanel
 if TYPE_CHECKING:
     from desktop.services import ConnectionSetup, DiscoveryResult
 
-#: Every control shows where the keyboard focus is (the command-link buttons draw none of their own).
-FOCUS_STYLE = "QCommandLinkButton:focus { border: 2px solid palette(highlight); border-radius: 4px; }"
+#: Every control shows where the keyboard focus is: buttons get a highlight-coloured frame (the command-link buttons
+#: draw no focus of their own, and Fusion's push-button focus is too faint to see).
+FOCUS_STYLE = (
+    "QCommandLinkButton:focus { border: 2px solid palette(highlight); border-radius: 4px; }"
+    "QPushButton:focus { border: 2px solid palette(highlight); border-radius: 4px; padding: 4px 14px;"
+    " background: palette(button); }"
+)
 
 
 def _tr(text: str) -> str:
@@ -72,12 +77,13 @@ class FirstRunDialog(QDialog):
     setup_finished = Signal(str)
     demo_requested = Signal()
 
-    def __init__(self, setup: ConnectionSetup, parent: QWidget | None = None) -> None:
+    def __init__(self, setup: ConnectionSetup, parent: QWidget | None = None, *, profile_id: str | None = None) -> None:
+        """`profile_id` names the connection being set up (a new one by default)."""
         super().__init__(parent)
         self._setup = setup
         self._configuration = setup.configuration
         self._method: AuthMethod = "api_key"
-        self._profile_id = Profile.new_id()
+        self._profile_id = profile_id or Profile.new_id()
         self._signed_in = False
         self._found: DiscoveryResult | None = None
         self.sign_in_panel: SignInPanel | None = None
@@ -287,6 +293,8 @@ class FirstRunDialog(QDialog):
                 self._finish()
         finally:
             self.next_button.setEnabled(True)
+            if self.page == Page.TEST:
+                self.next_button.setFocus()  # it was disabled while the page opened: Enter now starts chatting
 
     def start_demo(self) -> None:
         """ "Try the demo": the app starts demo mode (the lead's code, on `demo_requested`)."""

@@ -5,27 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.auth import KeyStore
-from desktop.services import ConnectionSetup
+from desktop.services import ConnectionSetup, KeyPlace
 from desktop.services._connections import Connections
-from desktop.simulator import Simulator
+from desktop.simulator import Simulator, SimulatorConfig
 from desktop.ui.first_run import FirstRunDialog, Page
-from tests.ui.test_settings_dialog import UiWorld, in_loop, make_world, sim, world
+from tests.services.test_connections_keys import KEY_TABLE, NEW_KEY, PID, KeyCase
+from tests.ui.test_settings_dialog import UiWorld, in_loop, key_table_world, make_world, sim, world
 from tests.ui.test_sign_in import WINDOWS, _release_windows
 
 __all__ = ["_release_windows", "sim", "world"]  # fixtures used here
 
 
-def guide(world: UiWorld, qtbot: Any, connections: Any = None) -> tuple[FirstRunDialog, list[str], list[bool]]:
+def guide(
+    world: UiWorld, qtbot: Any, connections: Any = None, profile_id: str | None = None
+) -> tuple[FirstRunDialog, list[str], list[bool]]:
     # Parented to a window, as in the app: closing the guide must not count as closing the last window.
     window = QWidget()
     qtbot.addWidget(window)
     window.show()
     WINDOWS.append(window)
-    dialog = FirstRunDialog(ConnectionSetup(world.configuration, connections or world.connections), window)
+    setup = ConnectionSetup(world.configuration, connections or world.connections)
+    dialog = FirstRunDialog(setup, window, profile_id=profile_id)
     qtbot.addWidget(dialog)
     dialog.show()
     finished: list[str] = []
@@ -147,3 +152,106 @@ async def test_back_returns_to_the_previous_step(world: UiWorld, qtbot: Any, aru
     dialog.choose("api_key")
     dialog.back_button.click()
     assert dialog.page is Page.CHOOSE and not dialog.back_button.isVisible()
+
+
+def _focus_is_visible(dialog: FirstRunDialog, widget: QWidget) -> bool:
+    """The control looks different with the keyboard focus than without it (after keyboard navigation)."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange, True)  # what a Tab press sets: focus frames show
+    dialog.status_label.setFocus(Qt.FocusReason.OtherFocusReason)  # a label takes no focus: nothing has it
+    dialog.setFocus(Qt.FocusReason.OtherFocusReason)
+    without = widget.grab().toImage()
+    widget.setFocus(Qt.FocusReason.TabFocusReason)
+    assert widget.hasFocus(), widget.objectName() or type(widget).__name__
+    return widget.grab().toImage() != without
+
+
+def _focusable(page: QWidget) -> list[QWidget]:
+    return [
+        w
+        for w in page.findChildren(QWidget)
+        if w.isVisible() and w.isEnabled() and w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.focusProxy() is None
+    ]
+
+
+async def _press_enter(qtbot: Any, dialog: FirstRunDialog) -> None:
+    qtbot.keyClick(QApplication.focusWidget() or dialog, Qt.Key.Key_Return)
+    await dialog.work.wait()
+
+
+@in_loop
+async def test_keyboard_only_enter_moves_on_focus_shows_and_a_wrong_key_comes_back(
+    world: UiWorld, sim: Simulator, qtbot: Any, arun: Any, memory_keyring: Any
+) -> None:
+    dialog, finished, demo = guide(world, qtbot)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    # The three welcome choices show which one has the focus.
+    for choice in (dialog.entra_choice, dialog.key_choice, dialog.demo_choice):
+        assert _focus_is_visible(dialog, choice), choice.text()
+    dialog.entra_choice.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(dialog.entra_choice, Qt.Key.Key_Tab)
+    assert dialog.key_choice.hasFocus()
+    await _press_enter(qtbot, dialog)
+    assert dialog.page is Page.ADDRESS and demo == []  # Enter chose the focused choice, not the demo
+    assert dialog.endpoint_edit.hasFocus()
+    for widget in _focusable(dialog):
+        assert _focus_is_visible(dialog, widget), type(widget).__name__
+    dialog.endpoint_edit.setFocus()
+    qtbot.keyClicks(dialog.endpoint_edit, sim.base_url)
+    qtbot.keyClick(dialog.endpoint_edit, Qt.Key.Key_Tab)
+    assert dialog.key_edit.hasFocus()
+    qtbot.keyClicks(dialog.key_edit, "wrong-key-0123456789abcdef0123")
+    await _press_enter(qtbot, dialog)
+    # A rejected key: back on the key page, saying so, with the key field ready to paste again.
+    assert dialog.page is Page.ADDRESS
+    assert dialog.status_label.text().startswith("The API key was not accepted")
+    assert dialog.key_edit.hasFocus()
+    dialog.key_edit.selectAll()
+    qtbot.keyClicks(dialog.key_edit, sim.api_key)
+    await _press_enter(qtbot, dialog)
+    assert dialog.page is Page.DEPLOYMENT and dialog.deployment_combo.hasFocus()
+    assert dialog.find_status.text().startswith("Found 3 models.")
+    for row in range(dialog.deployment_combo.count()):  # a long model name can always be read in full
+        name = dialog.deployment_combo.itemText(row)
+        assert dialog.deployment_combo.itemData(row, Qt.ItemDataRole.ToolTipRole) == name
+    for widget in _focusable(dialog):
+        assert _focus_is_visible(dialog, widget), type(widget).__name__
+    # Back keeps what was typed.
+    dialog.back_button.setFocus()
+    qtbot.keyClick(dialog.back_button, Qt.Key.Key_Space)
+    assert dialog.page is Page.ADDRESS
+    assert (dialog.endpoint_edit.text(), dialog.key_edit.text()) == (sim.base_url, sim.api_key)
+    await _press_enter(qtbot, dialog)
+    assert dialog.page is Page.DEPLOYMENT
+    await _press_enter(qtbot, dialog)
+    assert dialog.page is Page.TEST and "Everything works" in dialog.test_results.text()
+    assert dialog.next_button.hasFocus()
+    await _press_enter(qtbot, dialog)
+    assert finished and not dialog.isVisible()
+    (profile,) = world.fresh().settings.profiles
+    assert profile.default_deployment == "gpt-4.1" and len(profile.deployments) == 3
+
+
+@pytest.mark.parametrize("case", KEY_TABLE, ids=lambda c: c.id)
+@in_loop
+async def test_key_precedence_through_the_guided_start(
+    tmp_path: Path, qtbot: Any, arun: Any, memory_keyring: Any, case: KeyCase
+) -> None:
+    simulator = Simulator(SimulatorConfig(api_keys=(NEW_KEY,)))
+    await simulator.start()
+    world = key_table_world(tmp_path / "config", case, memory_keyring)
+    try:
+        dialog, _, _ = guide(world, qtbot, profile_id=PID)
+        dialog.choose("api_key")
+        dialog.endpoint_edit.setText(simulator.base_url)
+        dialog.key_edit.setText(NEW_KEY)
+        await dialog.next()
+        if case.saved_to is KeyPlace.NOWHERE:
+            assert dialog.page is Page.ADDRESS and dialog.session_button.isVisible()  # consent is asked for
+        else:
+            assert dialog.page is Page.DEPLOYMENT and not dialog.session_button.isVisible()
+        assert (await world.connections.keys.read(PID)).key == case.used_after
+        assert world.session_keys.get(PID) == case.session_after
+    finally:
+        await world.connections.aclose()
+        await simulator.stop()
