@@ -17,20 +17,11 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.auth import KeyStore, SessionKeyStore
 from desktop.config import Configuration, Deployment, Profile, SettingsStore, load_policy, normalize_endpoint
-from desktop.services import ConnectionSetup, KeyPlace
+from desktop.services import ConnectionSetup
 from desktop.services._connections import Connections
 from desktop.simulator import Simulator, SimulatorConfig
 from desktop.ui.settings_dialog import SettingsDialog, describe_endpoint
 from tests.services.test_connections_fixtures import RECORD, Sessions
-from tests.services.test_connections_keys import (
-    KEY_TABLE,
-    KEYRING_KEY,
-    NEW_KEY,
-    PID,
-    KeyCase,
-    key_stores,
-    prepare_vault,
-)
 
 PORTAL_URL = "https://contoso-east.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 
@@ -491,37 +482,3 @@ async def test_endpoint_base_url_is_what_is_stored(world: UiWorld, qtbot: Any, a
     assert await dialog.save()
     (profile,) = world.fresh().settings.profiles
     assert profile.endpoint == normalize_endpoint("contoso.cognitiveservices.azure.com").base_url
-
-
-def key_table_world(folder: Path, case: KeyCase, memory_keyring: Any) -> UiWorld:
-    """A world whose stores and consent are as the key table's row says."""
-    keyring, session = key_stores(case, memory_keyring)
-    world = make_world(folder, keyring, session_keys=session)
-    prepare_vault(case, world.connections.keys)
-    return world
-
-
-@pytest.mark.parametrize("case", KEY_TABLE, ids=lambda c: c.id)
-@in_loop
-async def test_key_precedence_through_the_settings_dialog(
-    tmp_path: Path, qtbot: Any, arun: Any, memory_keyring: Any, case: KeyCase
-) -> None:
-    world = key_table_world(tmp_path / "config", case, memory_keyring)
-    world.configuration.put_profile(
-        Profile(id=PID, display_name="Contoso", endpoint=normalize_endpoint(PORTAL_URL).base_url)
-    )
-    dialog = world.dialog(qtbot)
-    await dialog.work.wait()
-    status = dialog.editor.key_status.text()
-    if case.used_before == KEYRING_KEY:
-        assert status.startswith("A key is saved in")
-    elif case.used_before is not None:
-        assert status.startswith("This session only")
-    else:
-        assert not status.startswith(("A key is saved in", "This session only"))
-    dialog.editor.key_edit.setText(NEW_KEY)
-    assert await dialog.save() is (case.saved_to is not KeyPlace.NOWHERE)
-    assert dialog.editor.session_box.isVisible() is (case.saved_to is KeyPlace.NOWHERE)  # consent is asked for
-    assert (await world.connections.keys.read(PID)).key == case.used_after
-    assert world.session_keys.get(PID) == case.session_after
-    await world.connections.aclose()
