@@ -47,9 +47,10 @@ class KeySaved:
 class KeyVault:
     """API keys per profile under one precedence table, shared by the chat turns and every setup screen.
 
-    Reading: a key read before (this session) → the keyring → the session store, the last only if the user agreed to
-    it for this profile. Saving: the keyring; a successful save drops any session copy; when the keyring fails, the
-    session store with consent, otherwise nothing is stored and the outcome asks for consent. A key is read from the
+    Reading: a key read before (this session) → the keyring → the session store. Saving: the keyring; a successful
+    save drops any session copy; when the keyring fails, the session store only if the user agreed to it for this
+    profile, otherwise nothing is stored and the outcome asks for consent. So a key reaches the session store only
+    with consent (or from the app itself: the demo's own key), and whatever is there may be read. A key is read from the
     stores once per session and kept in memory; it is forgotten when it is replaced or removed.
     """
 
@@ -84,7 +85,7 @@ class KeyVault:
         if key is not None:
             found = KeyLookup(key, KeyPlace.KEYRING)
         else:
-            session_key = await self.session.aget(profile_id) if profile_id in self._consent else None
+            session_key = await self.session.aget(profile_id)
             if session_key is None:
                 # Not cached: a key saved later (or a keyring unlocked later) must be found on the next read.
                 return KeyLookup(None, KeyPlace.NOWHERE, problem)

@@ -43,8 +43,8 @@ class KeyCase:
 
 
 def _row(keyring: str, session_key: bool, consent: bool) -> KeyCase:
-    session_usable = session_key and consent
-    used_before = KEYRING_KEY if keyring == "works" else (SESSION_KEY if session_usable else None)
+    # Keyring first; a session copy (there only with consent, or the app's own demo key) otherwise.
+    used_before = KEYRING_KEY if keyring == "works" else (SESSION_KEY if session_key else None)
     if keyring != "fails":
         # A successful keyring save drops the session copy.
         return KeyCase(keyring, session_key, consent, used_before, KeyPlace.KEYRING, None)
