@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Any
 
@@ -223,7 +222,7 @@ def test_session_store_keeps_keys_in_memory_only() -> None:
     assert store.delete("p") is False
 
 
-def test_async_wrappers_run_keyring_calls_off_the_loop_thread() -> None:
+def test_async_wrappers_run_keyring_calls_off_the_loop_thread(arun: Any) -> None:
     backend = DictBackend()
     store = KeyStore(backend)
 
@@ -234,23 +233,23 @@ def test_async_wrappers_run_keyring_calls_off_the_loop_thread() -> None:
         deleted = await store.adelete("p")
         return got, replaced, deleted, await store.abackend_name()
 
-    assert asyncio.run(cycle()) == (KEY, True, True, "test keys DictBackend")
+    assert arun(cycle()) == (KEY, True, True, "test keys DictBackend")
     assert threading.get_ident() not in backend.threads
 
 
-def test_async_wrappers_raise_the_plain_errors() -> None:
+def test_async_wrappers_raise_the_plain_errors(arun: Any) -> None:
     async def read() -> str | None:
         return await KeyStore(fail.Keyring()).aget("p")
 
     with pytest.raises(KeyringUnavailableError, match="no password store"):
-        asyncio.run(read())
+        arun(read())
 
     async def session_cycle() -> str | None:
         store = SessionKeyStore()
         await store.aset("p", KEY)
         return await store.aget("p")
 
-    assert asyncio.run(session_cycle()) == KEY
+    assert arun(session_cycle()) == KEY
 
 
 def test_secret_service_without_a_session_bus_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
