@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
 
 
 DEMO_PROFILE_ID = "demo"
+PAINT_WAIT_S = 3.0
 
 
 class DemoServer:
@@ -221,9 +222,9 @@ class DemoServer:
     saved "active" connection stays the user's), so a start without --demo shows the guided start or the user's chats.
     """
 
-    def __init__(self, configuration: Any, session_keys: Any, bridge: MessageBridge, config: Any = None) -> None:
+    def __init__(self, configuration: Any, bridge: MessageBridge, config: Any = None) -> None:
         self._configuration = configuration
-        self._session_keys = session_keys
+        self.session_keys: Any = None  # the session's key store, given once it is built (after the first paint)
         self._bridge = bridge
         self._config = config
         self._thread: Any = None
@@ -271,7 +272,7 @@ class DemoServer:
             self._thread = thread
             profile = self._configuration.settings.profile(DEMO_PROFILE_ID)
             self._configuration.put_profile(dataclasses.replace(profile, endpoint=thread.base_url, is_demo=True))
-            self._session_keys.set(DEMO_PROFILE_ID, thread.api_key)
+            self.session_keys.set(DEMO_PROFILE_ID, thread.api_key)
 
     @property
     def simulator(self) -> Any:
@@ -287,36 +288,74 @@ class DemoServer:
 
 @dataclasses.dataclass
 class Composition:
-    """Everything the app is made of, built once by `compose` (the app and the window's tests use the same)."""
+    """Everything the app is made of. `compose_window` builds what the first paint needs; `complete` the rest."""
 
     window: MainWindow
     controller: Any
-    dialogs: Any
-    connections: Any
     store: Any
     configuration: Any
     tasks: TaskRunner
     demo: DemoServer
+    bridge: MessageBridge
+    paths: AppPaths
+    dialogs: Any = None
+    connections: Any = None
+
+    def complete(self) -> None:
+        """Build what the first paint does not need: keys, connections, the chat service, the dialogs.
+
+        A message sent before this ran waits for it (the controller's turns wait for their chat service).
+        """
+        from desktop.auth import KeyStore, SessionKeyStore
+        from desktop.services import ChatService, Connections, TurnTarget
+        from desktop.ui.dialogs import Dialogs
+
+        store, configuration, demo = self.store, self.configuration, self.demo
+        session_keys = SessionKeyStore()
+        keys = KeyStore()
+        demo.session_keys = session_keys
+        connections = Connections(configuration, keys=keys, session_keys=session_keys)
+
+        async def resolve(conversation_id: int) -> TurnTarget:
+            conversation = store.get_conversation(conversation_id)
+            profile = configuration.settings.profile(conversation.profile_id) if conversation else None
+            if profile is not None and profile.is_demo:
+                await demo.ensure_running()
+            return await connections.target_for(conversation)
+
+        def start_demo() -> bool:
+            if not demo.add_profile():
+                return False
+            self.controller.use_for_session(DEMO_PROFILE_ID)
+            self.tasks.start("demo", demo.ensure_running(), replace=True)
+            return True
+
+        self.connections = connections
+        self.controller.attach_chat(ChatService(store, resolve))
+        self.dialogs = Dialogs(self.window, connections, keys, session_keys, self.paths, start_demo=start_demo)
+        self.controller.load_whole_sidebar()
 
     async def aclose(self) -> None:
         """Shut down in order: turns, other tasks, dialogs' work, connections, the history, the simulator."""
         await self.controller.aclose()
         await self.tasks.cancel_all(timeout=5.0)
-        await self.dialogs.aclose()
-        await self.connections.aclose()
+        if self.dialogs is not None:
+            await self.dialogs.aclose()
+        if self.connections is not None:
+            await self.connections.aclose()
         self.store.close()
         await self.demo.stop()
 
 
-def compose(
+def compose_window(
     app: QApplication, args: argparse.Namespace, paths: AppPaths, bridge: MessageBridge, *, demo_config: Any = None
 ) -> Composition | str:
-    """Build every service and the window; returns a sentence instead when the history cannot be opened."""
-    from desktop.auth import KeyStore, SessionKeyStore
+    """Build what the first paint needs: settings, the history, the window and its controller (no client, no
+    keyring, no sign-in, no dialogs). Returns a sentence instead when the history cannot be opened."""
     from desktop.config import Configuration, SettingsStore, load_policy
-    from desktop.services import ChatService, ChatWindowController, Connections, TurnTarget
+    from desktop.services import ChatWindowController
     from desktop.storage import HistoryError, HistoryStore
-    from desktop.ui import Dialogs, MainWindow, TaskRunner, WindowServices
+    from desktop.ui import MainWindow, TaskRunner, WindowServices
     from desktop.ui.theme import SchemeChoice, ThemeManager
 
     tasks = TaskRunner(report_error=lambda name, exc: bridge.error(f"Something went wrong ({name}).", str(exc)))
@@ -337,39 +376,27 @@ def compose(
     if report.message:
         bridge.warning(report.message, open_path=str(report.moved_to.parent) if report.moved_to else "")
 
-    session_keys = SessionKeyStore()
-    keys = KeyStore()
-    demo = DemoServer(configuration, session_keys, bridge, demo_config)
-    connections = Connections(configuration, keys=keys, session_keys=session_keys)
-    controller: ChatWindowController
-
-    async def resolve(conversation_id: int) -> TurnTarget:
-        conversation = store.get_conversation(conversation_id)
-        profile = configuration.settings.profile(conversation.profile_id) if conversation else None
-        if profile is not None and profile.is_demo:
-            await demo.ensure_running()
-        return await connections.target_for(conversation)
-
-    chat = ChatService(store, resolve)
-    controller = ChatWindowController(store, chat, configuration)
+    demo = DemoServer(configuration, bridge, demo_config)
+    controller = ChatWindowController(store, configuration)
     settings = configuration.settings
     theme = ThemeManager(app, SchemeChoice(settings.app.theme), settings.app.font_size)
     services = WindowServices(
         controller=controller, configuration=configuration, bridge=bridge, paths=paths, tasks=tasks, theme=theme
     )
-
-    def start_demo() -> bool:
-        if not demo.add_profile():
-            return False
-        controller.use_for_session(DEMO_PROFILE_ID)
-        tasks.start("demo", demo.ensure_running(), replace=True)
-        return True
-
     if args.demo and demo.add_profile():
         controller.use_for_session(DEMO_PROFILE_ID)
     window = MainWindow(services)
-    dialogs = Dialogs(window, connections, keys, session_keys, paths, start_demo=start_demo)
-    return Composition(window, controller, dialogs, connections, store, configuration, tasks, demo)
+    return Composition(window, controller, store, configuration, tasks, demo, bridge, paths)
+
+
+def compose(
+    app: QApplication, args: argparse.Namespace, paths: AppPaths, bridge: MessageBridge, *, demo_config: Any = None
+) -> Composition | str:
+    """Build the whole app at once (tests and scripts; the app itself paints its window in between)."""
+    built = compose_window(app, args, paths, bridge, demo_config=demo_config)
+    if isinstance(built, Composition):
+        built.complete()
+    return built
 
 
 def _leave_the_demo(configuration: Any) -> None:
@@ -395,7 +422,7 @@ async def run_app(
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
     app.setQuitOnLastWindowClosed(False)
     bridge = MessageBridge()
-    built = compose(app, args, paths, bridge)
+    built = compose_window(app, args, paths, bridge)
     if isinstance(built, str):
         _tell_and_wait(built)
         return 1
@@ -407,6 +434,10 @@ async def run_app(
 
     watcher = FirstPaintWatcher(window)
     window.show()
+    # Paint first, then build the rest (keys, client, sign-in, dialogs); a window that is never painted (minimised,
+    # no compositor) must not hold that back for long.
+    await asyncio.wait({watcher.painted}, timeout=PAINT_WAIT_S)
+    built.complete()
     headless = bool(args.smoke_test or args.screenshot)
     if not headless and not args.demo:  # asked for the demo: no guided start over it
         built.dialogs.maybe_first_run()

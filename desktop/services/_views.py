@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from desktop.services._errors import ErrorAction, UserError, category_words
+from desktop.services._user_error import ErrorAction, UserError, category_words
 from desktop.storage import Conversation, Message, Outcome, Role
 
 __all__ = [
