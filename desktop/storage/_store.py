@@ -190,6 +190,8 @@ class HistoryStore:
             conn.close()
             if _opening.is_locked(exc):
                 raise _opening.locked_error(self.path) from exc
+            if not _opening.is_damage(exc):
+                raise _opening.unavailable_error(self.path, exc) from exc
             raise HistoryError(f"Could not open the chat history at {self.path} ({exc}).") from exc
         self._conn = conn
         message = report.message
