@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from desktop import __version__
-from desktop.log import configure_logging, redact
+from desktop.log import LogFileError, configure_logging, redact
 from desktop.messages import MessageBridge
 from desktop.paths import APP_DISPLAY_NAME, APP_NAME, AppPaths
 
@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--screenshot", type=Path, metavar="FILE.png", help="save the painted main window and quit")
     parser.add_argument("--verbose", action="store_true", help="log details to the console as well")
+    parser.add_argument(
+        "--log-content",
+        action="store_true",
+        help="with --verbose, also log prompts, answers and images in full (otherwise only their sizes)",
+    )
     return parser
 
 
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
             file=sys.stderr,
         )
         return 2
-    configure_logging(paths.log_file, verbose=args.verbose)
+    _set_up_logging(paths.log_file, args)
     _log.info("%s %s starting (pid %d)", APP_DISPLAY_NAME, __version__, os.getpid())
 
     from PySide6.QtWidgets import QApplication
@@ -208,6 +213,35 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
         return 1
     _log.info("exited with status %d", status)
     return status
+
+
+def _set_up_logging(log_file: Path, args: argparse.Namespace) -> None:
+    """Log to the file (and the console with --verbose); a read-only or full log location costs the log, not the app."""
+    try:
+        configure_logging(log_file, verbose=args.verbose, log_content=args.log_content)
+    except LogFileError as exc:
+        configure_logging(None, verbose=args.verbose, log_content=args.log_content)
+        print(f"{APP_DISPLAY_NAME}: {exc}", file=sys.stderr)
+
+
+async def learn_stored_keys(painted: asyncio.Future[None], keys: Any, configuration: Any) -> int:
+    """After the first paint, read every stored API key once so the log filter knows it; returns how many.
+
+    Not before the window: the keyring import and D-Bus round trips would delay the first paint. Nothing logs a key
+    before this: no request is sent before the window shows, and every read through the key store registers the key
+    with the log filter before returning it.
+    """
+    await asyncio.shield(painted)
+    learned = 0
+    for profile in configuration.settings.profiles:
+        if profile.auth_method != "api_key" or profile.is_demo:
+            continue
+        try:
+            if await keys.aget(profile.id):
+                learned += 1
+        except Exception as exc:  # a locked or missing keyring must not disturb the start; requests will say so
+            _log.info("stored key of %s not read yet (%s)", profile.id, type(exc).__name__)
+    return learned
 
 
 DEMO_PROFILE_ID = "demo"
@@ -289,6 +323,7 @@ async def run_app(
 
     watcher = FirstPaintWatcher(window)
     window.show()
+    tasks.start("learn stored keys", learn_stored_keys(watcher.painted, keys, configuration))
     if not (args.smoke_test or args.screenshot):
         dialogs.maybe_first_run()
     if on_ready is not None:

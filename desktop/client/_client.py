@@ -38,6 +38,9 @@ from desktop.client._types import (
 __all__ = ["AzureOpenAIClient", "OnRetry", "TokenProvider"]
 
 _log = logging.getLogger("desktop.client")
+# Prompts and images in full go only to this logger, which the app enables with --verbose --log-content
+# (desktop.log.CONTENT_LOGGER); plain --verbose logs their sizes.
+_content_log = logging.getLogger("desktop.content")
 
 TokenProvider = Callable[[], str | Awaitable[str]]
 OnRetry = Callable[[RetryNotice], object]
@@ -171,8 +174,10 @@ class AzureOpenAIClient:
         content = None
         if body is not None:
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            if _log.isEnabledFor(logging.DEBUG):
-                _log.debug("request body %s", content.decode())
+            if _content_log.isEnabledFor(logging.DEBUG):
+                _content_log.debug("request body %s", content.decode())
+            elif _log.isEnabledFor(logging.DEBUG):
+                _log.debug("request body: %s", _body_summary(body, len(content)))
         path = httpx.URL(url).path
         retries_taken = 0
         while True:
@@ -222,8 +227,10 @@ class AzureOpenAIClient:
             content = b""  # the status says enough; a body cut short must not hide it
         finally:
             await response.aclose()
-        if _log.isEnabledFor(logging.DEBUG):
-            _log.debug("error body %s", content[:4000].decode("utf-8", "replace"))
+        if _content_log.isEnabledFor(logging.DEBUG):
+            _content_log.debug("error body %s", content[:4000].decode("utf-8", "replace"))
+        elif _log.isEnabledFor(logging.DEBUG):
+            _log.debug("error body: %d bytes", len(content))
         headers = response.headers
         retry_after = parse_retry_after(headers, time.time())
         error = make_status_error(response.status_code, headers, content, retry_after=retry_after)
@@ -331,6 +338,26 @@ class AzureOpenAIClient:
         base = self._base_url
         root = base[: -len("/openai/v1")] if base.endswith("/openai/v1") else str(httpx.URL(base).copy_with(path="/"))
         return f"{root.rstrip('/')}/{path.lstrip('/')}"
+
+
+def _body_summary(body: Mapping[str, Any], size: int) -> str:
+    """What a request carried, as sizes only: never the words of a prompt or the bytes of an image."""
+    turns = body.get("input", body.get("messages"))
+    images = text_chars = 0
+    stack: list[tuple[str, Any]] = [("text", turns), ("text", body.get("instructions"))]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, str):
+            if item.startswith("data:"):
+                images += 1
+            elif key in ("text", "content"):
+                text_chars += len(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.items())
+        elif isinstance(item, list):
+            stack.extend((key, x) for x in item)
+    count = len(turns) if isinstance(turns, list) else 0
+    return f"{size} bytes, {count} messages, {text_chars} characters of text, {images} images"
 
 
 def _error_headers(error: APIError) -> Mapping[str, str]:
