@@ -15,6 +15,7 @@ from typing import Any, Literal, overload
 
 import httpx
 
+from desktop.client._body import ACCEPT_ENCODING, BodyTooLargeError, UnsupportedEncodingError, read_limited
 from desktop.client._errors import (
     APIConnectionError,
     APIError,
@@ -48,6 +49,10 @@ Timeout = float | httpx.Timeout
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEPLOYMENTS_API_VERSION = "2023-03-15-preview"
+# Decompressed size caps: an error explains itself in far less than 1 MB; a whole (non-streamed) answer with its
+# metadata fits in 32 MB. A gateway sending more (or a gzip bomb) is cut off there, with a sentence.
+MAX_ERROR_BODY = 1024 * 1024
+MAX_JSON_BODY = 32 * 1024 * 1024
 
 
 def _timeout(value: Timeout) -> httpx.Timeout:
@@ -141,6 +146,7 @@ class AzureOpenAIClient:
     async def _headers(self, retries_taken: int, stream: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {
             "accept": "text/event-stream" if stream else "application/json",
+            "accept-encoding": ACCEPT_ENCODING,
             "x-stainless-retry-count": str(retries_taken),
             **self._default_headers,
         }
@@ -222,9 +228,9 @@ class AzureOpenAIClient:
     async def _status_error(self, response: httpx.Response) -> tuple[APIStatusError, bool]:
         """Read and close an error response (before any retry sleep) and map it to an error."""
         try:
-            content = await response.aread()
-        except httpx.HTTPError:
-            content = b""  # the status says enough; a body cut short must not hide it
+            content = await read_limited(response, MAX_ERROR_BODY)
+        except (httpx.HTTPError, BodyTooLargeError, UnsupportedEncodingError):
+            content = b""  # the status says enough; a body cut short, huge or unreadable must not hide it
         finally:
             await response.aclose()
         if _content_log.isEnabledFor(logging.DEBUG):
@@ -307,7 +313,19 @@ class AzureOpenAIClient:
         )
         request_id = request_id_of(response.headers)
         try:
-            content = await response.aread()
+            content = await read_limited(response, MAX_JSON_BODY)
+        except BodyTooLargeError as exc:
+            raise APIResponseValidationError(
+                f"The service's answer is {exc}, more than this app accepts; it was not read to the end.",
+                status_code=response.status_code,
+                request_id=request_id,
+            ) from None
+        except UnsupportedEncodingError as exc:
+            raise APIResponseValidationError(
+                f"The service compressed its answer in a way this app cannot read ({exc}).",
+                status_code=response.status_code,
+                request_id=request_id,
+            ) from None
         except httpx.TimeoutException:
             raise APITimeoutError("The answer did not arrive in time.", request_id=request_id) from None
         except httpx.HTTPError as exc:
