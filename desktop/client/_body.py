@@ -68,6 +68,11 @@ class _Inflater:
 
 async def decoded_chunks(response: httpx.Response) -> AsyncGenerator[bytes, None]:
     """The body's bytes, decompressed, in pieces of at most `STEP` bytes (raw chunks pass through unchanged)."""
+    if response.is_stream_consumed:  # already read whole (and decompressed) by httpx, e.g. after a redirect check
+        content = response.content
+        for start in range(0, len(content), STEP):
+            yield content[start : start + STEP]
+        return
     encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",") if e.strip()]
     encodings = [e for e in encodings if e != "identity"]
     if not encodings:

@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from desktop.client import APIResponseValidationError, APIStreamError, AzureOpenAIClient, InternalServerError
+from desktop.client import (
+    APIResponseValidationError,
+    APIStatusError,
+    APIStreamError,
+    AzureOpenAIClient,
+    InternalServerError,
+)
 from desktop.client._body import STEP, decoded_chunks
 from desktop.client._sse import MAX_LINE_BYTES, SSEDecoder, SSELineTooLongError
 from tests.client.conftest import FakeAzure, Reply
@@ -157,3 +163,27 @@ def test_lines_up_to_the_cap_pass_whatever_the_chunking() -> None:
     for piece in chunked(line + b"\n\n" + line + b"\r\n\r\n", 7):
         events += decoder.feed(piece)
     assert [len(e.data) for e in events] == [994, 994]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirects_are_never_followed(arun: Run, status: int) -> None:
+    """The key must never travel to wherever a gateway points: the client's own pool refuses redirects."""
+    seen: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(status, headers={"location": "https://evil.example/openai/v1/responses"})
+
+    client = AzureOpenAIClient(base_url="https://res.openai.azure.com/openai/v1", api_key="k" * 32, max_retries=0)
+    client._http._transport = httpx.MockTransport(handler)  # the pool the client built, with its own settings
+
+    async def call() -> None:
+        try:
+            await client.responses.create(model="m", input="hi")
+        finally:
+            await client.aclose()
+
+    with pytest.raises(APIStatusError) as caught:
+        arun(call())
+    assert caught.value.status_code == status
+    assert [u.host for u in seen] == ["res.openai.azure.com"]
