@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -148,3 +149,21 @@ def test_unwritable_log_location_runs_without_a_log_and_says_so(tmp_path: Path) 
     assert "Traceback" not in out.stderr
     assert "runs without a log" in out.stderr
     assert out.stdout.startswith("first paint after ")
+
+
+def test_a_verbose_demo_run_leaves_its_key_nowhere(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [*APP, "--profile-dir", str(tmp_path), "--demo", "--verbose", "--smoke-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(QT_QPA_PLATFORM="offscreen"),
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "DEBUG" in out.stderr  # it really was verbose
+    key_shape = re.compile(r"sim-[A-Za-z0-9_-]{32}")  # the simulator's per-run key (random_api_key)
+    assert not key_shape.search(out.stderr + out.stdout)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert not key_shape.search(path.read_bytes().decode("utf-8", "replace")), path
