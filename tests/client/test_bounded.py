@@ -187,3 +187,11 @@ def test_redirects_are_never_followed(arun: Run, status: int) -> None:
         arun(call())
     assert caught.value.status_code == status
     assert [u.host for u in seen] == ["res.openai.azure.com"]
+
+
+def test_a_too_large_stream_is_described_in_plain_words() -> None:
+    from desktop.services._errors import describe_error
+
+    error = describe_error(APIStreamError("a line of the stream is longer than 16 MB", kind="too_large"))
+    assert error.title == "The answer was too large to read"
+    assert "16 MB" in error.explanation
