@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from desktop import __version__
-from desktop.log import configure_logging, redact
+from desktop.log import LogFileError, configure_logging, redact
 from desktop.messages import MessageBridge
 from desktop.paths import APP_DISPLAY_NAME, APP_NAME, AppPaths
 
@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--screenshot", type=Path, metavar="FILE.png", help="save the painted main window and quit")
     parser.add_argument("--verbose", action="store_true", help="log details to the console as well")
+    parser.add_argument(
+        "--log-content",
+        action="store_true",
+        help="with --verbose, also log prompts, answers and images in full (otherwise only their sizes)",
+    )
     return parser
 
 
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
             file=sys.stderr,
         )
         return 2
-    configure_logging(paths.log_file, verbose=args.verbose)
+    _set_up_logging(paths.log_file, args)
     _log.info("%s %s starting (pid %d)", APP_DISPLAY_NAME, __version__, os.getpid())
 
     from PySide6.QtWidgets import QApplication
@@ -209,6 +214,34 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
         return 1
     _log.info("exited with status %d", status)
     return status
+
+
+def _set_up_logging(log_file: Path, args: argparse.Namespace) -> None:
+    """Log to the file (and the console with --verbose); a read-only or full log location costs the log, not the app."""
+    try:
+        configure_logging(log_file, verbose=args.verbose, log_content=args.log_content)
+    except LogFileError as exc:
+        configure_logging(None, verbose=args.verbose, log_content=args.log_content)
+        print(f"{APP_DISPLAY_NAME}: {exc}", file=sys.stderr)
+
+
+async def learn_stored_keys(keys: Any, configuration: Any) -> int:
+    """After the first paint, read every stored API key once so the log filter knows it; returns how many.
+
+    Not before the window: the keyring import and D-Bus round trips would delay the first paint. Nothing logs a key
+    before this: no request is sent before the window shows, and every read through the key store registers the key
+    with the log filter before returning it.
+    """
+    learned = 0
+    for profile in configuration.settings.profiles:
+        if profile.auth_method != "api_key" or profile.is_demo:
+            continue
+        try:
+            if await keys.aget(profile.id):
+                learned += 1
+        except Exception as exc:  # a locked or missing keyring must not disturb the start; requests will say so
+            _log.info("stored key of %s not read yet (%s)", profile.id, type(exc).__name__)
+    return learned
 
 
 DEMO_PROFILE_ID = "demo"
@@ -300,6 +333,7 @@ class Composition:
     paths: AppPaths
     dialogs: Any = None
     connections: Any = None
+    keys: Any = None
 
     def complete(self) -> None:
         """Build what the first paint does not need: keys, connections, the chat service, the dialogs.
@@ -331,6 +365,7 @@ class Composition:
             return True
 
         self.connections = connections
+        self.keys = keys
         self.controller.attach_chat(ChatService(store, resolve))
         self.dialogs = Dialogs(self.window, connections, keys, session_keys, self.paths, start_demo=start_demo)
         self.controller.load_whole_sidebar()
@@ -438,6 +473,7 @@ async def run_app(
     # no compositor) must not hold that back for long.
     await asyncio.wait({watcher.painted}, timeout=PAINT_WAIT_S)
     built.complete()
+    built.tasks.start("learn stored keys", learn_stored_keys(built.keys, built.configuration))
     headless = bool(args.smoke_test or args.screenshot)
     if not headless and not args.demo:  # asked for the demo: no guided start over it
         built.dialogs.maybe_first_run()

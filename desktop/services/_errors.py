@@ -248,6 +248,13 @@ def describe_error(exc: BaseException, *, auth_method: str = "api_key", deployme
             ErrorAction.RETRY,
         )
     if isinstance(exc, APIStreamError):
+        if exc.kind == "too_large":
+            return make(
+                "The answer was too large to read",
+                "The service (or a gateway in between) sent more than 16 MB in one piece, so the app stopped reading. "
+                "The part received is kept.",
+                ErrorAction.RETRY,
+            )
         if exc.kind == "error_event":
             return make(
                 "Azure stopped the answer",

@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["ErrorAction", "UserError", "category_words"]
+__all__ = ["LENGTH_CODE", "TOO_LONG_CODE", "ErrorAction", "UserError", "category_words"]
+
+LENGTH_CODE = "length"  # the answer reached the deployment's length limit: Continue gets the rest
+TOO_LONG_CODE = "too_long"  # the answer reached the longest the app keeps and was stopped there (kept, marked)
 
 
 class ErrorAction(enum.Enum):
