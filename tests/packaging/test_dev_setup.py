@@ -117,7 +117,7 @@ def test_under_ci_a_skipped_test_fails_the_run(tmp_path: Path) -> None:
     )
 
     def run(ci: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "CI": ci, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "CI": ci, "PYTHONPATH": str(REPO), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         return subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "tests.skips", "-p", "no:cacheprovider", str(tmp_path)],
             capture_output=True, text=True, check=False, timeout=120, cwd=tmp_path, env=env,

@@ -107,3 +107,17 @@ def test_windows_holds_back_what_wine_8_cannot_run_and_linux_does_not() -> None:
     assert "pywin32-ctypes" in windows  # keyring's Windows backend, chosen by the target's markers
     assert "pygobject" in linux
     assert "pygobject" not in windows
+
+
+def test_the_release_builds_install_from_the_locks() -> None:
+    workflow = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    for name in TARGETS.TARGETS:
+        assert f"pip install --require-hashes -r packaging/lock/{name}.txt" in workflow, name
+    assert workflow.count("pip install --no-deps .") == len(TARGETS.TARGETS)
+    assert ".[package]" not in workflow  # nothing unpinned besides the project itself
+    windows_job = workflow.split("\n  windows:", 1)[1].split("\n  macos:", 1)[0]
+    assert f'python-version: "{TARGETS.TARGETS["windows"].python}"' in windows_job
+    build_deb = (REPO / "packaging" / "linux" / "build-deb.sh").read_text(encoding="utf-8")
+    assert "pip install --quiet --require-hashes -r packaging/lock/linux.txt" in build_deb
+    spec = (REPO / "packaging" / "pyinstaller" / "azure-openai-chat.spec").read_text(encoding="utf-8")
+    assert "pip install --require-hashes -r packaging/lock/<platform>.txt" in spec
