@@ -32,7 +32,10 @@ pkgs=("${runtime_pkgs[@]}")
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${pkgs[@]}" 2>/dev/null | awk '$1 == "ii" {print $2}' || true)
 missing=()
 for p in "${pkgs[@]}"; do
-  grep -qxF "$p" <<<"$installed" || missing+=("$p")
+  grep -qxF "$p" <<<"$installed" && continue
+  # A Node.js from elsewhere (NodeSource's nodejs package) brings its own npm and conflicts with Debian's.
+  [ "$p" = npm ] && command -v npm >/dev/null && continue
+  missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
