@@ -33,10 +33,14 @@ _log = logging.getLogger("desktop.app")
 
 
 def process_start_time() -> float:
-    """Wall-clock time at which this process started (Linux: from /proc; elsewhere: this module's import)."""
+    """Wall-clock time at which this interpreter started (Linux: the process's start from /proc; elsewhere: this
+    module's import). A launcher script that ran commands and then exec'd Python (run-demo.sh) shares our process
+    and its start time; its waited-for children (cminflt > 0) give it away, and then this module's import counts."""
     try:
         with open("/proc/self/stat", encoding="ascii") as f:
             fields = f.read().rsplit(")", 1)[1].split()
+        if int(fields[8]) > 0:  # field 11 of stat(5): page faults of children waited for, none in a fresh Python
+            return _IMPORT_TIME
         start_ticks = int(fields[19])  # field 22 of stat(5), counted after "pid (comm)"
         with open("/proc/uptime", encoding="ascii") as f:
             uptime = float(f.read().split()[0])

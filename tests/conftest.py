@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.skips import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 (hooks)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 T = TypeVar("T")
