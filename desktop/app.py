@@ -250,6 +250,7 @@ async def learn_stored_keys(keys: Any, configuration: Any) -> int:
 
 DEMO_PROFILE_ID = "demo"
 PAINT_WAIT_S = 3.0
+HISTORY_BUSY_MS = 750  # a lock held longer than this ends the action with a sentence, the window never freezes
 
 
 class DemoServer:
@@ -406,7 +407,8 @@ def compose_window(
         bridge.warning(notice)
     _leave_the_demo(configuration)
 
-    store = HistoryStore(paths.history_file)
+    # The history is written from the event loop's thread: waiting 5 s for another program's lock froze the window.
+    store = HistoryStore(paths.history_file, busy_timeout_ms=HISTORY_BUSY_MS)
     try:
         report = store.open()
     except HistoryError as exc:

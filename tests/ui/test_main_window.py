@@ -523,3 +523,23 @@ def test_keyboard_only_main_flow(app: Composition, sim: Simulator, arun: Any, qt
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.composer.input)
     keys("Ctrl+K")
     assert isinstance(QApplication.focusWidget(), QLineEdit)
+
+
+def test_a_demo_chat_answers_after_a_restart_without_demo(qapp: Any, qtbot: Any, arun: Any, tmp_path: Path) -> None:
+    first = build(qapp, qtbot, tmp_path, "--demo", demo_config=SimulatorConfig())
+    cid, outcome = finish_turn(first.window, arun, lambda: first.window.send("hello"))
+    assert outcome == "complete"
+    arun(first.aclose())
+    again = build(qapp, qtbot, tmp_path, demo_config=SimulatorConfig())
+    try:
+        window = again.window
+        assert again.demo.simulator is None  # nothing started for the demo at start-up
+        assert not window.demo_banner.isVisible()  # a new chat goes to the user's own (none yet): no demo notice
+        window.open_conversation(cid)
+        assert window.demo_banner.isVisible()  # this chat's next turn goes to the simulator
+        _cid, outcome = finish_turn(window, arun, lambda: window.send("hello again"))
+        assert outcome == "complete"
+        assert again.demo.simulator is not None  # started on demand
+        assert [m.text for m in window.chat_view.messages()][-2] == "hello again"
+    finally:
+        arun(again.aclose())
