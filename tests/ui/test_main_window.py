@@ -543,3 +543,36 @@ def test_a_demo_chat_answers_after_a_restart_without_demo(qapp: Any, qtbot: Any,
         assert [m.text for m in window.chat_view.messages()][-2] == "hello again"
     finally:
         arun(again.aclose())
+
+
+def test_another_program_locking_the_history_mid_answer_ends_the_turn_with_a_sentence(
+    app: Composition, sim: Simulator, arun: Any
+) -> None:
+    import sqlite3
+
+    from desktop.services import AnswerGrew
+
+    window = app.window
+    locker: list[sqlite3.Connection] = []
+
+    def lock_on_first_words(event: object) -> None:
+        if isinstance(event, AnswerGrew) and not locker:
+            other = sqlite3.connect(app.store.path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another program holds the write lock from now on
+            locker.append(other)
+
+    window.controller.subscribe(lock_on_first_words)
+    sim.push_answer("words " * 200)
+    try:
+        _cid, outcome = finish_turn(window, arun, lambda: window.send("hi"))
+    finally:
+        for other in locker:
+            other.rollback()
+            other.close()
+    assert locker
+    assert outcome == "failed"
+    assert not window.controller.is_running()
+    assert window.composer.send_button.text() == "Send"
+    title, text, _button = window.chat_view.banner_content(window.chat_view.messages()[-1])
+    assert title == "The answer could not be saved"
+    assert text
