@@ -93,7 +93,7 @@ class GarbageCollector:
     """Runs Python's cyclic GC only from the GUI thread (automatic GC off).
 
     Qt objects freed by a collection in a worker thread crash later ("Timers cannot be stopped from another thread",
-    then SIGSEGV; see platform-notes.md). A GUI-thread timer checks the allocation counters and collects the same
+    then SIGSEGV; see docs/platform.md). A GUI-thread timer checks the allocation counters and collects the same
     generations the automatic collector would have.
     """
 

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 def pytest_configure(config: pytest.Config) -> None:
     # Python's cyclic GC runs in whichever thread allocates; if it frees a QObject from a server or executor thread Qt
-    # crashes later (platform-notes.md). Collect only from the main thread, between tests.
+    # crashes later (docs/platform.md). Collect only from the main thread, between tests.
     gc.disable()
 
 
