@@ -36,6 +36,8 @@ def process_start_time() -> float:
     """Wall-clock time at which this interpreter started (Linux: the process's start from /proc; elsewhere: this
     module's import). A launcher script that ran commands and then exec'd Python (run-demo.sh) shares our process
     and its start time; its waited-for children (cminflt > 0) give it away, and then this module's import counts."""
+    if not sys.platform.startswith("linux"):  # under wine, /proc is Linux's own, and os.sysconf does not exist
+        return _IMPORT_TIME
     try:
         with open("/proc/self/stat", encoding="ascii") as f:
             fields = f.read().rsplit(")", 1)[1].split()

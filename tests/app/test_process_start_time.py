@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,12 @@ def test_a_launcher_script_that_ran_commands_before_exec_is_not_counted() -> Non
     started, imported, before = _probe("bash", "-c", script)
     assert started == imported
     assert started > float(before[-1])
+
+
+def test_elsewhere_than_linux_the_import_time_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under wine, /proc/self/stat opens Linux's real /proc, and Windows' Python has no os.sysconf.
+    from desktop import app
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.delattr(os, "sysconf")
+    assert app.process_start_time() == app._IMPORT_TIME
