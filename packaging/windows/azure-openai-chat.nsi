@@ -11,7 +11,7 @@
 Unicode true
 Target amd64-unicode
 !ifdef FAST
-  SetCompressor zlib
+  SetCompress off
 !else
   SetCompressor /SOLID lzma
 !endif

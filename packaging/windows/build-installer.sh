@@ -7,7 +7,7 @@
 #   --version X     installer version (default: desktop.__version__); ci-check.sh builds an older one with it
 #   --reuse-bundle  pack the PyInstaller bundle already in build/windows/dist (no wine run)
 #   --out DIR       where the installer goes (default dist/)
-#   --fast          quick zlib compression instead of LZMA (for throw-away test installers)
+#   --fast          no compression instead of solid LZMA (quick, for throw-away test installers)
 # Needs: wine, wine64, nsis, osslsigncode, unzip (apt-get install), a Linux python with pip (PYTHON, default
 # .venv/bin/python, else python3) for downloads. Everything comes from PyPI, checked against pinned hashes.
 # Signing (skipped with a notice when unset): WINDOWS_CERT_PFX_BASE64 + WINDOWS_CERT_PASSWORD, or WINDOWS_CERT_PFX

@@ -78,8 +78,8 @@ OLD_SETUP="$WORK/old/$NAME-$OLD_VERSION-windows-x64-setup.exe"
 
 export WINEPREFIX="$WORK/prefix"
 wine_prefix_init
-local_appdata="$(winepath -u "$(wine cmd /c 'echo %LOCALAPPDATA%' </dev/null 2>/dev/null | tr -d '\r' | tail -n1)")"
-start_menu="$(winepath -u "$(wine cmd /c 'echo %APPDATA%' </dev/null 2>/dev/null | tr -d '\r' | tail -n1)")"
+local_appdata="$(winepath -u "$(timeout 120 wine cmd /c 'echo %LOCALAPPDATA%' </dev/null 2>/dev/null | tr -d '\r' | tail -n1)")"
+start_menu="$(winepath -u "$(timeout 120 wine cmd /c 'echo %APPDATA%' </dev/null 2>/dev/null | tr -d '\r' | tail -n1)")"
 start_menu="$start_menu/Microsoft/Windows/Start Menu/Programs"
 [ -d "$local_appdata" ] || fail "no LOCALAPPDATA folder in the prefix ($local_appdata)"
 INSTDIR="$local_appdata/Programs/$APP_NAME"
@@ -87,7 +87,7 @@ EXE="$INSTDIR/$NAME.exe"
 DATA="$local_appdata/AzureOpenAIChat/$NAME"
 
 reg_value() {  # reg_value NAME: a value of the uninstall key, or nothing
-    wine reg query "$UNINSTALL_KEY" /v "$1" </dev/null 2>/dev/null | tr -d '\r' \
+    timeout 120 wine reg query "$UNINSTALL_KEY" /v "$1" </dev/null 2>/dev/null | tr -d '\r' \
         | awk -v n="$1" '$1 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print }'
 }
 app() {  # app LOG ARGS...: run the installed app, output into LOG (through a pipe: see wine_run)
@@ -95,7 +95,8 @@ app() {  # app LOG ARGS...: run the installed app, output into LOG (through a pi
     shift
     # From its own folder on C:, as the Start Menu shortcut starts it. (Started from Z:, which is wine's view of
     # the Linux root, "/proc/self/stat" would open Linux's file, which no Windows has.)
-    (cd "$INSTDIR" && wine_run "$EXE" "$@") >"$log" || { cat "$log" >&2; fail "$NAME $* exited with an error"; }
+    (cd "$INSTDIR" && WINE_TIMEOUT=300 wine_run "$EXE" "$@") >"$log" \
+        || { cat "$log" >&2; fail "$NAME $* exited with an error (or ran for 5 minutes)"; }
 }
 
 step "silent install of $OLD_VERSION into a fresh prefix"
@@ -145,7 +146,7 @@ grep -q "Windows Credential Manager" "$WORK/keystore.log" || fail "the key store
 
 uninstall() {  # the uninstaller copies itself to %TEMP% and returns at once: wait for every wine process to end
     wine_run "$INSTDIR/uninstall.exe" "$@" >"$WORK/uninstall.log" || { cat "$WORK/uninstall.log" >&2; fail "uninstall"; }
-    wineserver --wait
+    timeout 300 wineserver --wait || fail "wine processes still running 5 minutes after the uninstaller started"
 }
 step "silent uninstall"
 uninstall /S

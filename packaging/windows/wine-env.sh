@@ -14,16 +14,17 @@ wine_prefix_init() {
     if [ ! -f "$WINEPREFIX/system.reg" ]; then
         step "creating the wine prefix $WINEPREFIX (Windows 10)"
         mkdir -p "$WINEPREFIX"
-        wineboot --init 2>&1 | cat
-        wine reg add 'HKCU\Software\Wine' /v Version /d win10 /f 2>&1 | cat
+        timeout --kill-after=10 300 wineboot --init 2>&1 | cat
+        timeout 120 wine reg add 'HKCU\Software\Wine' /v Version /d win10 /f 2>&1 | cat
         wineserver --wait
     fi
 }
 
 # wine_run PROGRAM ARGS...: output through a pipe (a console program whose output goes straight to a file fails to
-# start under wine 8 with "Invalid handle"); returns the program's exit status.
+# start under wine 8 with "Invalid handle"); returns the program's exit status. A program still running after
+# WINE_TIMEOUT seconds (default 900) is killed and fails, so a hang (say, a dialog nobody can see) cannot stall CI.
 wine_run() {
-    wine "$@" 2>&1 </dev/null | cat
+    timeout --kill-after=10 "${WINE_TIMEOUT:-900}" wine "$@" 2>&1 </dev/null | cat
     return "${PIPESTATUS[0]}"
 }
 
