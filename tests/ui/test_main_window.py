@@ -112,6 +112,15 @@ def run_until(
     arun(go(), timeout=30)
 
 
+def in_loop(arun: Any, action: Callable[[], Any]) -> Any:
+    """Call `action` as a slot would: inside the running loop (dialogs start their own async work)."""
+
+    async def call() -> Any:
+        return action()
+
+    return arun(call())
+
+
 def dark_pixels_of(window: MainWindow, message_id: int) -> int:
     """How many text-coloured pixels the message's row shows in the chat view's viewport right now."""
     view = window.chat_view
@@ -338,7 +347,7 @@ def test_demo_banner_shows_only_for_the_simulator(
         assert outcome == "complete"
         assert built.demo.simulator is not None
         assert built.configuration.settings.app.active_profile_id is None  # the user's own choice is untouched
-        settings = built.dialogs.open_settings()
+        settings = in_loop(arun, built.dialogs.open_settings)
         settings.select_profile(WORK)
         assert arun(settings.use_for_chats())  # takes effect at once, without Save
         assert built.configuration.settings.app.active_profile_id == WORK
@@ -359,7 +368,7 @@ def test_the_guided_start_still_shows_after_a_demo(qapp: Any, qtbot: Any, arun: 
     again = build(qapp, qtbot, tmp_path)
     try:
         assert again.configuration.settings.active_profile is None
-        assert again.dialogs.maybe_first_run() is not None
+        assert in_loop(arun, again.dialogs.maybe_first_run) is not None
         assert not again.window.demo_banner.isVisible()
     finally:
         arun(again.aclose())
