@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from desktop import __version__
-from desktop.log import configure_logging, redact
+from desktop.log import LogFileError, configure_logging, redact
 from desktop.messages import MessageBridge
 from desktop.paths import APP_DISPLAY_NAME, APP_NAME, AppPaths
 
@@ -33,10 +33,16 @@ _log = logging.getLogger("desktop.app")
 
 
 def process_start_time() -> float:
-    """Wall-clock time at which this process started (Linux: from /proc; elsewhere: this module's import)."""
+    """Wall-clock time at which this interpreter started (Linux: the process's start from /proc; elsewhere: this
+    module's import). A launcher script that ran commands and then exec'd Python (run-demo.sh) shares our process
+    and its start time; its waited-for children (cminflt > 0) give it away, and then this module's import counts."""
+    if not sys.platform.startswith("linux"):  # under wine, /proc is Linux's own, and os.sysconf does not exist
+        return _IMPORT_TIME
     try:
         with open("/proc/self/stat", encoding="ascii") as f:
             fields = f.read().rsplit(")", 1)[1].split()
+        if int(fields[8]) > 0:  # field 11 of stat(5): page faults of children waited for, none in a fresh Python
+            return _IMPORT_TIME
         start_ticks = int(fields[19])  # field 22 of stat(5), counted after "pid (comm)"
         with open("/proc/uptime", encoding="ascii") as f:
             uptime = float(f.read().split()[0])
@@ -77,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--screenshot", type=Path, metavar="FILE.png", help="save the painted main window and quit")
     parser.add_argument("--verbose", action="store_true", help="log details to the console as well")
+    parser.add_argument(
+        "--log-content",
+        action="store_true",
+        help="with --verbose, also log prompts, answers and images in full (otherwise only their sizes)",
+    )
     return parser
 
 
@@ -84,7 +95,7 @@ class GarbageCollector:
     """Runs Python's cyclic GC only from the GUI thread (automatic GC off).
 
     Qt objects freed by a collection in a worker thread crash later ("Timers cannot be stopped from another thread",
-    then SIGSEGV; see platform-notes.md). A GUI-thread timer checks the allocation counters and collects the same
+    then SIGSEGV; see docs/platform.md). A GUI-thread timer checks the allocation counters and collects the same
     generations the automatic collector would have.
     """
 
@@ -165,7 +176,7 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
             file=sys.stderr,
         )
         return 2
-    configure_logging(paths.log_file, verbose=args.verbose)
+    _set_up_logging(paths.log_file, args)
     _log.info("%s %s starting (pid %d)", APP_DISPLAY_NAME, __version__, os.getpid())
 
     from PySide6.QtWidgets import QApplication
@@ -211,7 +222,37 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
     return status
 
 
+def _set_up_logging(log_file: Path, args: argparse.Namespace) -> None:
+    """Log to the file (and the console with --verbose); a read-only or full log location costs the log, not the app."""
+    try:
+        configure_logging(log_file, verbose=args.verbose, log_content=args.log_content)
+    except LogFileError as exc:
+        configure_logging(None, verbose=args.verbose, log_content=args.log_content)
+        print(f"{APP_DISPLAY_NAME}: {exc}", file=sys.stderr)
+
+
+async def learn_stored_keys(keys: Any, configuration: Any) -> int:
+    """After the first paint, read every stored API key once so the log filter knows it; returns how many.
+
+    Not before the window: the keyring import and D-Bus round trips would delay the first paint. Nothing logs a key
+    before this: no request is sent before the window shows, and every read through the key store registers the key
+    with the log filter before returning it.
+    """
+    learned = 0
+    for profile in configuration.settings.profiles:
+        if profile.auth_method != "api_key" or profile.is_demo:
+            continue
+        try:
+            if await keys.aget(profile.id):
+                learned += 1
+        except Exception as exc:  # a locked or missing keyring must not disturb the start; requests will say so
+            _log.info("stored key of %s not read yet (%s)", profile.id, type(exc).__name__)
+    return learned
+
+
 DEMO_PROFILE_ID = "demo"
+PAINT_WAIT_S = 3.0
+HISTORY_BUSY_MS = 750  # a lock held longer than this ends the action with a sentence, the window never freezes
 
 
 class DemoServer:
@@ -221,9 +262,9 @@ class DemoServer:
     saved "active" connection stays the user's), so a start without --demo shows the guided start or the user's chats.
     """
 
-    def __init__(self, configuration: Any, session_keys: Any, bridge: MessageBridge, config: Any = None) -> None:
+    def __init__(self, configuration: Any, bridge: MessageBridge, config: Any = None) -> None:
         self._configuration = configuration
-        self._session_keys = session_keys
+        self.session_keys: Any = None  # the session's key store, given once it is built (after the first paint)
         self._bridge = bridge
         self._config = config
         self._thread: Any = None
@@ -271,7 +312,7 @@ class DemoServer:
             self._thread = thread
             profile = self._configuration.settings.profile(DEMO_PROFILE_ID)
             self._configuration.put_profile(dataclasses.replace(profile, endpoint=thread.base_url, is_demo=True))
-            self._session_keys.set(DEMO_PROFILE_ID, thread.api_key)
+            self.session_keys.set(DEMO_PROFILE_ID, thread.api_key)
 
     @property
     def simulator(self) -> Any:
@@ -287,36 +328,76 @@ class DemoServer:
 
 @dataclasses.dataclass
 class Composition:
-    """Everything the app is made of, built once by `compose` (the app and the window's tests use the same)."""
+    """Everything the app is made of. `compose_window` builds what the first paint needs; `complete` the rest."""
 
     window: MainWindow
     controller: Any
-    dialogs: Any
-    connections: Any
     store: Any
     configuration: Any
     tasks: TaskRunner
     demo: DemoServer
+    bridge: MessageBridge
+    paths: AppPaths
+    dialogs: Any = None
+    connections: Any = None
+    keys: Any = None
+
+    def complete(self) -> None:
+        """Build what the first paint does not need: keys, connections, the chat service, the dialogs.
+
+        A message sent before this ran waits for it (the controller's turns wait for their chat service).
+        """
+        from desktop.auth import KeyStore, SessionKeyStore
+        from desktop.services import ChatService, Connections, TurnTarget
+        from desktop.ui.dialogs import Dialogs
+
+        store, configuration, demo = self.store, self.configuration, self.demo
+        session_keys = SessionKeyStore()
+        keys = KeyStore()
+        demo.session_keys = session_keys
+        connections = Connections(configuration, keys=keys, session_keys=session_keys)
+
+        async def resolve(conversation_id: int) -> TurnTarget:
+            conversation = store.get_conversation(conversation_id)
+            profile = configuration.settings.profile(conversation.profile_id) if conversation else None
+            if profile is not None and profile.is_demo:
+                await demo.ensure_running()
+            return await connections.target_for(conversation)
+
+        def start_demo() -> bool:
+            if not demo.add_profile():
+                return False
+            self.controller.use_for_session(DEMO_PROFILE_ID)
+            self.tasks.start("demo", demo.ensure_running(), replace=True)
+            return True
+
+        self.connections = connections
+        self.keys = keys
+        self.controller.attach_chat(ChatService(store, resolve))
+        self.dialogs = Dialogs(self.window, connections, keys, session_keys, self.paths, start_demo=start_demo)
+        self.controller.load_whole_sidebar()
 
     async def aclose(self) -> None:
         """Shut down in order: turns, other tasks, dialogs' work, connections, the history, the simulator."""
         await self.controller.aclose()
         await self.tasks.cancel_all(timeout=5.0)
-        await self.dialogs.aclose()
-        await self.connections.aclose()
+        if self.dialogs is not None:
+            await self.dialogs.aclose()
+        if self.connections is not None:
+            await self.connections.aclose()
         self.store.close()
         await self.demo.stop()
 
 
-def compose(
+def compose_window(
     app: QApplication, args: argparse.Namespace, paths: AppPaths, bridge: MessageBridge, *, demo_config: Any = None
 ) -> Composition | str:
-    """Build every service and the window; returns a sentence instead when the history cannot be opened."""
-    from desktop.auth import KeyStore, SessionKeyStore
+    """Build what the first paint needs: settings, the history, the window and its controller (no client, no
+    keyring, no sign-in, no dialogs). Returns a sentence instead when the history cannot be opened."""
     from desktop.config import Configuration, SettingsStore, load_policy
-    from desktop.services import ChatService, ChatWindowController, Connections, TurnTarget
+    from desktop.services import ChatWindowController
     from desktop.storage import HistoryError, HistoryStore
-    from desktop.ui import Dialogs, MainWindow, TaskRunner, WindowServices
+    from desktop.ui import MainWindow, TaskRunner, WindowServices
     from desktop.ui.theme import SchemeChoice, ThemeManager
 
     tasks = TaskRunner(report_error=lambda name, exc: bridge.error(f"Something went wrong ({name}).", str(exc)))
@@ -328,7 +409,8 @@ def compose(
         bridge.warning(notice)
     _leave_the_demo(configuration)
 
-    store = HistoryStore(paths.history_file)
+    # The history is written from the event loop's thread: waiting 5 s for another program's lock froze the window.
+    store = HistoryStore(paths.history_file, busy_timeout_ms=HISTORY_BUSY_MS)
     try:
         report = store.open()
     except HistoryError as exc:
@@ -337,39 +419,27 @@ def compose(
     if report.message:
         bridge.warning(report.message, open_path=str(report.moved_to.parent) if report.moved_to else "")
 
-    session_keys = SessionKeyStore()
-    keys = KeyStore()
-    demo = DemoServer(configuration, session_keys, bridge, demo_config)
-    connections = Connections(configuration, keys=keys, session_keys=session_keys)
-    controller: ChatWindowController
-
-    async def resolve(conversation_id: int) -> TurnTarget:
-        conversation = store.get_conversation(conversation_id)
-        profile = configuration.settings.profile(conversation.profile_id) if conversation else None
-        if profile is not None and profile.is_demo:
-            await demo.ensure_running()
-        return await connections.target_for(conversation)
-
-    chat = ChatService(store, resolve)
-    controller = ChatWindowController(store, chat, configuration)
+    demo = DemoServer(configuration, bridge, demo_config)
+    controller = ChatWindowController(store, configuration)
     settings = configuration.settings
     theme = ThemeManager(app, SchemeChoice(settings.app.theme), settings.app.font_size)
     services = WindowServices(
         controller=controller, configuration=configuration, bridge=bridge, paths=paths, tasks=tasks, theme=theme
     )
-
-    def start_demo() -> bool:
-        if not demo.add_profile():
-            return False
-        controller.use_for_session(DEMO_PROFILE_ID)
-        tasks.start("demo", demo.ensure_running(), replace=True)
-        return True
-
     if args.demo and demo.add_profile():
         controller.use_for_session(DEMO_PROFILE_ID)
     window = MainWindow(services)
-    dialogs = Dialogs(window, connections, keys, session_keys, paths, start_demo=start_demo)
-    return Composition(window, controller, dialogs, connections, store, configuration, tasks, demo)
+    return Composition(window, controller, store, configuration, tasks, demo, bridge, paths)
+
+
+def compose(
+    app: QApplication, args: argparse.Namespace, paths: AppPaths, bridge: MessageBridge, *, demo_config: Any = None
+) -> Composition | str:
+    """Build the whole app at once (tests and scripts; the app itself paints its window in between)."""
+    built = compose_window(app, args, paths, bridge, demo_config=demo_config)
+    if isinstance(built, Composition):
+        built.complete()
+    return built
 
 
 def _leave_the_demo(configuration: Any) -> None:
@@ -395,7 +465,7 @@ async def run_app(
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
     app.setQuitOnLastWindowClosed(False)
     bridge = MessageBridge()
-    built = compose(app, args, paths, bridge)
+    built = compose_window(app, args, paths, bridge)
     if isinstance(built, str):
         _tell_and_wait(built)
         return 1
@@ -407,6 +477,11 @@ async def run_app(
 
     watcher = FirstPaintWatcher(window)
     window.show()
+    # Paint first, then build the rest (keys, client, sign-in, dialogs); a window that is never painted (minimised,
+    # no compositor) must not hold that back for long.
+    await asyncio.wait({watcher.painted}, timeout=PAINT_WAIT_S)
+    built.complete()
+    built.tasks.start("learn stored keys", learn_stored_keys(built.keys, built.configuration))
     headless = bool(args.smoke_test or args.screenshot)
     if not headless and not args.demo:  # asked for the demo: no guided start over it
         built.dialogs.maybe_first_run()

@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import threading
 from pathlib import Path
 
-__all__ = ["RedactingFilter", "add_secret", "configure_logging", "redact"]
+__all__ = [
+    "CONTENT_LOGGER",
+    "LogFileError",
+    "RedactingFilter",
+    "add_secret",
+    "configure_logging",
+    "redact",
+]
+
+CONTENT_LOGGER = "desktop.content"
+"""Prompts, answers and images in full: written only with --verbose --log-content; otherwise callers log sizes."""
+
+# Libraries whose debug output carries call arguments, results or headers (qasync's executor logs every
+# `to_thread` call and its result, e.g. a key read from the keyring): never below INFO, even with --verbose.
+_ARGUMENT_LOGGERS = ("qasync", "httpcore", "hpack", "h2", "h11", "urllib3", "msal", "azure.core.pipeline.policies")
 
 _REDACTED = "[REDACTED]"
 
@@ -28,6 +43,9 @@ _HEADER_RE = re.compile(
 )
 _BEARER_RE = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}")
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# Shaped like an Azure key: 32 hex digits (classic Azure OpenAI / Cognitive Services keys) or 84 letters and digits
+# (the newer format), standing alone. Caught even when the key was never registered with `add_secret`.
+_AZURE_KEY_RE = re.compile(r"(?<![A-Za-z0-9])(?:[0-9a-fA-F]{32}|[A-Za-z0-9]{84})(?![A-Za-z0-9])")
 
 _secrets_lock = threading.Lock()
 _secrets: set[str] = set()
@@ -48,6 +66,7 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, _REDACTED)
     text = _JWT_RE.sub(_REDACTED, text)
+    text = _AZURE_KEY_RE.sub(_REDACTED, text)
     text = _BEARER_RE.sub("Bearer " + _REDACTED, text)
     return _HEADER_RE.sub(lambda m: m.group(1) + _REDACTED, text)
 
@@ -74,18 +93,47 @@ class RedactingFilter(logging.Filter):
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-def configure_logging(log_file: Path | None, *, verbose: bool = False) -> list[logging.Handler]:
-    """Attach the app's handlers (rotating file, console when verbose) to the root logger; returns them."""
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+class LogFileError(OSError):
+    """The log file cannot be written (read-only or full location); `str(error)` is a sentence for the user."""
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files (the current one and each new one after a rollover) are readable by the owner only."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # the stdlib leaves this method untyped
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.close(fd)
+        if os.stat(self.baseFilename).st_mode & 0o077:
+            os.chmod(self.baseFilename, 0o600)
+        return super()._open()
+
+
+def _open_log_file(log_file: Path, verbose: bool) -> logging.Handler:
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = _PrivateRotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    except OSError as exc:
+        raise LogFileError(
+            f"The log file {log_file} cannot be written ({exc.strerror or exc}); the app runs without a log. "
+            "The disk may be full or the folder read-only."
+        ) from exc
+    handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+    return handler
+
+
+def configure_logging(
+    log_file: Path | None, *, verbose: bool = False, log_content: bool = False
+) -> list[logging.Handler]:
+    """Attach the app's handlers (rotating file, console when verbose) to the root logger; returns them.
+
+    Raises LogFileError, before changing anything, when the log file cannot be opened; call again without a file.
+    `log_content` (only with `verbose`) writes prompts and answers in full; otherwise they are logged as sizes.
+    """
     handlers: list[logging.Handler] = []
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-        )
-        file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
-        handlers.append(file_handler)
+        handlers.append(_open_log_file(log_file, verbose))
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
     if verbose:
         console = logging.StreamHandler()
         console.setLevel(logging.DEBUG)
@@ -95,8 +143,11 @@ def configure_logging(log_file: Path | None, *, verbose: bool = False) -> list[l
         handler.setFormatter(logging.Formatter(_FORMAT))
         handler.addFilter(redactor)
         root.addHandler(handler)
-    # Chatty libraries stay at WARNING unless the user asked for detail.
-    for name in ("azure.core.pipeline.policies.http_logging_policy", "msal", "urllib3", "hpack", "asyncio"):
+    # Chatty libraries stay at WARNING unless the user asked for detail; those printing arguments never go below INFO.
+    for name in ("asyncio",):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for name in _ARGUMENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger(CONTENT_LOGGER).setLevel(logging.DEBUG if verbose and log_content else logging.INFO)
     logging.captureWarnings(True)
     return handlers

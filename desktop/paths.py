@@ -60,9 +60,14 @@ class AppPaths:
         return self.log_dir / "azure-openai-chat.log"
 
     def ensure(self) -> None:
-        """Create every directory (private to the user where the OS allows)."""
+        """Create every directory private to the user (0700), tightening one that already exists more openly.
+
+        Raises OSError when a folder cannot be created or tightened; the caller turns it into a sentence.
+        """
         for d in (self.config_dir, self.data_dir, self.log_dir, self.cache_dir):
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if sys.platform != "win32" and d.stat().st_mode & 0o077:
+                d.chmod(0o700)
 
 
 def resources_dir() -> Path:

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.skips import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 (hooks)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 T = TypeVar("T")
@@ -18,7 +20,7 @@ T = TypeVar("T")
 
 def pytest_configure(config: pytest.Config) -> None:
     # Python's cyclic GC runs in whichever thread allocates; if it frees a QObject from a server or executor thread Qt
-    # crashes later (platform-notes.md). Collect only from the main thread, between tests.
+    # crashes later (docs/platform.md). Collect only from the main thread, between tests.
     gc.disable()
 
 

@@ -14,6 +14,8 @@ import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 
+from desktop.log import add_secret
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SERVICE_NAME = "Azure OpenAI Chat"
@@ -114,10 +116,12 @@ class ApiKeyStore(ABC):
 
     def set(self, profile_id: str, key: str) -> None:
         """Store (or overwrite) the key of a profile after checking it looks like a key."""
+        add_secret(key.strip().strip("\"'`").strip())  # scrubbed from logs from the moment it is typed
         self._write(profile_id, clean_api_key(key))
 
     def replace(self, profile_id: str, key: str) -> bool:
         """Store a new key over the old one; return whether there was an old one."""
+        add_secret(key.strip().strip("\"'`").strip())
         key = clean_api_key(key)
         had_key = self.get(profile_id) is not None
         self._write(profile_id, key)
@@ -189,7 +193,10 @@ class KeyStore(ApiKeyStore):
 
     def get(self, profile_id: str) -> str | None:
         """Return the key of a profile, or None if it has none."""
-        return self._call("read", lambda b: b.get_password(self._service, profile_id))
+        key = self._call("read", lambda b: b.get_password(self._service, profile_id))
+        if key:
+            add_secret(key)  # known to the log filter before any caller (or qasync's executor) can log it
+        return key
 
     def _write(self, profile_id: str, key: str) -> None:
         stored = self._call(
@@ -231,6 +238,7 @@ class SessionKeyStore(ApiKeyStore):
         return self._keys.get(profile_id)
 
     def _write(self, profile_id: str, key: str) -> None:
+        add_secret(key)
         self._keys[profile_id] = key
 
     def delete(self, profile_id: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, Literal, overload
 
 import httpx
 
+from desktop.client._body import ACCEPT_ENCODING, BodyTooLargeError, UnsupportedEncodingError, read_limited
 from desktop.client._errors import (
     APIConnectionError,
     APIError,
@@ -38,6 +39,9 @@ from desktop.client._types import (
 __all__ = ["AzureOpenAIClient", "OnRetry", "TokenProvider"]
 
 _log = logging.getLogger("desktop.client")
+# Prompts and images in full go only to this logger, which the app enables with --verbose --log-content
+# (desktop.log.CONTENT_LOGGER); plain --verbose logs their sizes.
+_content_log = logging.getLogger("desktop.content")
 
 TokenProvider = Callable[[], str | Awaitable[str]]
 OnRetry = Callable[[RetryNotice], object]
@@ -45,6 +49,10 @@ Timeout = float | httpx.Timeout
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEPLOYMENTS_API_VERSION = "2023-03-15-preview"
+# Decompressed size caps: an error explains itself in far less than 1 MB; a whole (non-streamed) answer with its
+# metadata fits in 32 MB. A gateway sending more (or a gzip bomb) is cut off there, with a sentence.
+MAX_ERROR_BODY = 1024 * 1024
+MAX_JSON_BODY = 32 * 1024 * 1024
 
 
 def _timeout(value: Timeout) -> httpx.Timeout:
@@ -138,6 +146,7 @@ class AzureOpenAIClient:
     async def _headers(self, retries_taken: int, stream: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {
             "accept": "text/event-stream" if stream else "application/json",
+            "accept-encoding": ACCEPT_ENCODING,
             "x-stainless-retry-count": str(retries_taken),
             **self._default_headers,
         }
@@ -171,8 +180,10 @@ class AzureOpenAIClient:
         content = None
         if body is not None:
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            if _log.isEnabledFor(logging.DEBUG):
-                _log.debug("request body %s", content.decode())
+            if _content_log.isEnabledFor(logging.DEBUG):
+                _content_log.debug("request body %s", content.decode())
+            elif _log.isEnabledFor(logging.DEBUG):
+                _log.debug("request body: %s", _body_summary(body, len(content)))
         path = httpx.URL(url).path
         retries_taken = 0
         while True:
@@ -217,13 +228,15 @@ class AzureOpenAIClient:
     async def _status_error(self, response: httpx.Response) -> tuple[APIStatusError, bool]:
         """Read and close an error response (before any retry sleep) and map it to an error."""
         try:
-            content = await response.aread()
-        except httpx.HTTPError:
-            content = b""  # the status says enough; a body cut short must not hide it
+            content = await read_limited(response, MAX_ERROR_BODY)
+        except (httpx.HTTPError, BodyTooLargeError, UnsupportedEncodingError):
+            content = b""  # the status says enough; a body cut short, huge or unreadable must not hide it
         finally:
             await response.aclose()
-        if _log.isEnabledFor(logging.DEBUG):
-            _log.debug("error body %s", content[:4000].decode("utf-8", "replace"))
+        if _content_log.isEnabledFor(logging.DEBUG):
+            _content_log.debug("error body %s", content[:4000].decode("utf-8", "replace"))
+        elif _log.isEnabledFor(logging.DEBUG):
+            _log.debug("error body: %d bytes", len(content))
         headers = response.headers
         retry_after = parse_retry_after(headers, time.time())
         error = make_status_error(response.status_code, headers, content, retry_after=retry_after)
@@ -300,7 +313,19 @@ class AzureOpenAIClient:
         )
         request_id = request_id_of(response.headers)
         try:
-            content = await response.aread()
+            content = await read_limited(response, MAX_JSON_BODY)
+        except BodyTooLargeError as exc:
+            raise APIResponseValidationError(
+                f"The service's answer is {exc}, more than this app accepts; it was not read to the end.",
+                status_code=response.status_code,
+                request_id=request_id,
+            ) from None
+        except UnsupportedEncodingError as exc:
+            raise APIResponseValidationError(
+                f"The service compressed its answer in a way this app cannot read ({exc}).",
+                status_code=response.status_code,
+                request_id=request_id,
+            ) from None
         except httpx.TimeoutException:
             raise APITimeoutError("The answer did not arrive in time.", request_id=request_id) from None
         except httpx.HTTPError as exc:
@@ -331,6 +356,26 @@ class AzureOpenAIClient:
         base = self._base_url
         root = base[: -len("/openai/v1")] if base.endswith("/openai/v1") else str(httpx.URL(base).copy_with(path="/"))
         return f"{root.rstrip('/')}/{path.lstrip('/')}"
+
+
+def _body_summary(body: Mapping[str, Any], size: int) -> str:
+    """What a request carried, as sizes only: never the words of a prompt or the bytes of an image."""
+    turns = body.get("input", body.get("messages"))
+    images = text_chars = 0
+    stack: list[tuple[str, Any]] = [("text", turns), ("text", body.get("instructions"))]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, str):
+            if item.startswith("data:"):
+                images += 1
+            elif key in ("text", "content"):
+                text_chars += len(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.items())
+        elif isinstance(item, list):
+            stack.extend((key, x) for x in item)
+    count = len(turns) if isinstance(turns, list) else 0
+    return f"{size} bytes, {count} messages, {text_chars} characters of text, {images} images"
 
 
 def _error_headers(error: APIError) -> Mapping[str, str]:

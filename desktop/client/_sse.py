@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+__all__ = ["MAX_LINE_BYTES", "SSEDecoder", "SSELineTooLongError", "ServerSentEvent"]
+
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""The longest line accepted: far above any real event (one JSON delta), far below what would strain memory."""
+
+
+class SSELineTooLongError(ValueError):
+    """A line passed `MAX_LINE_BYTES` without ending; the decoder keeps nothing of it."""
 
 
 class ServerSentEvent(NamedTuple):
@@ -24,12 +31,16 @@ class ServerSentEvent(NamedTuple):
 class SSEDecoder:
     """Feed it network chunks with `feed`; it returns the events each chunk completes. Call `end` at EOF."""
 
-    __slots__ = ("_data", "_event", "_last_id", "_partial", "_retry", "_skip_lf")
+    __slots__ = ("_data", "_data_bytes", "_event", "_last_id", "_max_line", "_partial", "_retry", "_skip_lf")
 
-    def __init__(self) -> None:
-        self._partial = b""  # an incomplete last line, already free of CR
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self._max_line = max_line
+        # An incomplete last line, already free of CR. A bytearray grows in place: appending chunk after chunk of
+        # one long line costs time linear in its length (joining bytes each time would be quadratic).
+        self._partial = bytearray()
         self._skip_lf = False  # the previous chunk ended with CR: a LF starting the next one belongs to it
         self._data: list[bytes] = []
+        self._data_bytes = 0  # the event's data so far: one event is capped like one line
         self._event: str | None = None
         self._last_id: str | None = None
         self._retry: int | None = None
@@ -47,26 +58,49 @@ class SSEDecoder:
         if b"\r" in chunk:
             self._skip_lf = chunk[-1] == 13  # b"\r"
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            self._partial += chunk
+            self._check(len(self._partial))
+            return []
         if self._partial:
-            chunk = self._partial + chunk
-        lines = chunk.split(b"\n")
-        self._partial = lines.pop()
+            self._check(len(self._partial) + chunk.find(b"\n"))
+            self._partial += chunk[:end]
+            head = bytes(self._partial)
+        else:
+            head = chunk[:end]
+        rest = chunk[end + 1 :]
+        self._check(len(rest))
+        self._partial = bytearray(rest)
+        lines = head.split(b"\n")
+        if len(head) > self._max_line:
+            self._check(max(map(len, lines)))
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:
             # Fast path: nearly every line of both APIs is `data: {...}`.
             if line[:6] == b"data: ":
                 data.append(line[6:])
+                self._data_bytes += len(line)
+                self._check(self._data_bytes)
             elif not line:
                 if data:
                     text = (data[0] if len(data) == 1 else b"\n".join(data)).decode("utf-8", "replace")
                     events.append(ServerSentEvent(self._event, text, self._last_id, self._retry))
                     data.clear()
+                    self._data_bytes = 0
                 self._event = None
                 self._retry = None
             else:
                 self._field(line)
         return events
+
+    def _check(self, length: int) -> None:
+        if length > self._max_line:
+            self._partial = bytearray()
+            self._data.clear()
+            self._data_bytes = 0
+            raise SSELineTooLongError(f"a line of the stream is longer than {self._max_line // (1024 * 1024)} MB")
 
     def _field(self, line: bytes) -> None:
         """Apply one non-data-fast-path line: a comment, a field, or an unknown field (ignored)."""
@@ -77,6 +111,8 @@ class SSEDecoder:
             value = value[1:]
         if name == b"data":
             self._data.append(value)
+            self._data_bytes += len(value)
+            self._check(self._data_bytes)
         elif name == b"event":
             self._event = value.decode("utf-8", "replace")
         elif name == b"id":
@@ -88,9 +124,10 @@ class SSEDecoder:
     def end(self) -> bool:
         """Finish the stream; an unterminated final event is dropped. Returns True if nothing was dropped."""
         clean = not self._partial and not self._data
-        self._partial = b""
+        self._partial = bytearray()
         self._skip_lf = False
         self._data.clear()
+        self._data_bytes = 0
         self._event = None
         self._retry = None
         return clean

@@ -13,8 +13,9 @@ from typing import Any, Final, Generic, TypeVar
 
 import httpx
 
+from desktop.client._body import UnsupportedEncodingError, decoded_chunks
 from desktop.client._errors import APIStreamError, StreamErrorKind, request_id_of
-from desktop.client._sse import ServerSentEvent, SSEDecoder
+from desktop.client._sse import ServerSentEvent, SSEDecoder, SSELineTooLongError
 from desktop.client._types import ChatCompletionChunk, Response, ResponseStreamEvent
 
 __all__ = ["ChatCompletionStream", "ResponseStream"]
@@ -32,7 +33,7 @@ class _Stream(ABC, Generic[T]):
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
+        self._chunks: AsyncIterator[bytes] = decoded_chunks(response)  # decompressed in bounded steps
         self._decoder = SSEDecoder()
         self._pending: deque[ServerSentEvent] = deque()
         self._finished = False
@@ -77,7 +78,17 @@ class _Stream(ABC, Generic[T]):
                         f"The connection was lost while the answer was streaming ({type(exc).__name__}).",
                         "connection_lost",
                     ) from None
-                self._pending.extend(self._decoder.feed(chunk))
+                except UnsupportedEncodingError as exc:
+                    raise self._error(
+                        f"The service compressed the answer in a way this app cannot read ({exc}).", "malformed"
+                    ) from None
+                try:
+                    self._pending.extend(self._decoder.feed(chunk))
+                except SSELineTooLongError as exc:
+                    raise self._error(
+                        f"The service sent more than this app accepts in one piece ({exc}); the answer was stopped.",
+                        "too_large",
+                    ) from None
         except BaseException:
             # Normal end, errors, and cancellation (Stop button) all release the connection at once.
             await self.close()

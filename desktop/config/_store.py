@@ -19,6 +19,26 @@ from desktop.config._schema import SCHEMA_VERSION, Problems, migrate, read_setti
 
 log = logging.getLogger(__name__)
 SETTINGS_FILE = "settings.json"
+MAX_SETTINGS_BYTES = 1024 * 1024
+"""Real settings take a few kilobytes; a larger file is set aside unread (reading 100 MB of JSON froze the start)."""
+_KNOWN_TOP_LEVEL = frozenset({"schema_version", "app", "profiles"})
+
+
+def _unknown_paths(old: Any, new: Any, where: str = "") -> list[str]:
+    """Where `old` has something `new` (the settings as this version writes them) does not: fields it does not know."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found: list[str] = []
+        for key, value in old.items():
+            if key not in new:
+                found.append(f"{where}.{key}" if where else str(key))
+            else:
+                found += _unknown_paths(value, new[key], f"{where}.{key}" if where else str(key))
+        return found
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return [where]
+        return [p for i, (a, b) in enumerate(zip(old, new, strict=True)) for p in _unknown_paths(a, b, f"{where}[{i}]")]
+    return []
 
 
 class SettingsSaveError(OSError):
@@ -75,6 +95,8 @@ class SettingsStore:
         self.path = config_dir / SETTINGS_FILE
         self._timestamp = timestamp
         self._read_only = False
+        self._kept: dict[str, Any] = {}  # top-level fields of a newer version, written back unchanged
+        self._backup_before_save = False  # the file holds deeper fields this version would drop: copy it first
 
     @property
     def read_only(self) -> bool:
@@ -90,8 +112,8 @@ class SettingsStore:
             candidate = self.config_dir / f"{stem}-{counter}"
         return candidate
 
-    def _set_aside(self, reason: str) -> LoadResult:
-        target = self._aside("corrupt")
+    def _set_aside(self, reason: str, kind: str = "corrupt") -> LoadResult:
+        target = self._aside(kind)
         try:
             os.replace(self.path, target)
         except OSError as error:
@@ -130,7 +152,12 @@ class SettingsStore:
     def load(self) -> LoadResult:
         """Read the settings; never raises for a bad file (defaults plus a notice instead)."""
         self._read_only = False
+        self._kept = {}
+        self._backup_before_save = False
         try:
+            size = self.path.stat().st_size
+            if size > MAX_SETTINGS_BYTES:
+                return self._set_aside(f"it is {size / 1e6:.0f} MB, far larger than settings can be", "too-large")
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return LoadResult(Settings())
@@ -163,6 +190,11 @@ class SettingsStore:
             log.info("Migrated settings from version %d to %d (backup %s)", version, SCHEMA_VERSION, backup)
         problems = Problems()
         settings = read_settings(data, problems)
+        self._kept = {k: v for k, v in data.items() if k not in _KNOWN_TOP_LEVEL}
+        unknown = [p for p in _unknown_paths(data, write_settings(settings)) if p not in self._kept]
+        if unknown:
+            log.info("Settings fields this version does not know: %s", ", ".join(unknown[:12]))
+            self._backup_before_save = True
         if problems.items:
             copy = self._aside("backup")
             self._keep_copy(copy, notices)
@@ -181,8 +213,14 @@ class SettingsStore:
                 f"Settings were not saved: {self.path} belongs to a newer version of the app or could not be read, "
                 "and is kept untouched."
             )
-        text = json.dumps(write_settings(settings), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps({**write_settings(settings), **self._kept}, indent=2, ensure_ascii=False) + "\n"
         try:
+            if self._backup_before_save and self.path.exists():
+                # Fields this version cannot keep would be lost by the save: the file as it was goes beside it first.
+                backup = self._aside("before-save")
+                shutil.copy2(self.path, backup)
+                log.info("Settings had fields this version does not know; the file was copied to %s", backup)
+                self._backup_before_save = False
             atomic_write_text(self.path, text)
         except OSError as error:
             raise SettingsSaveError(

@@ -28,9 +28,12 @@ from desktop.client import (
     triggered_filter_categories,
 )
 from desktop.services._errors import ErrorAction, UserError, describe_error, retry_reason
-from desktop.storage import Attachment, HistoryStore, Message, MessageError, Outcome, Role, Usage
+from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE
+from desktop.storage import Attachment, HistoryError, HistoryStore, Message, MessageError, Outcome, Role, Usage
 
 __all__ = [
+    "MAX_ANSWER_CHARS",
+    "TOO_LONG_CODE",
     "AnswerStarted",
     "ChatService",
     "Finished",
@@ -49,7 +52,8 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 ApiChoice = Literal["responses", "chat", "unknown"]
-LENGTH_CODE = "length"
+MAX_ANSWER_CHARS = 2_000_000
+"""An answer stops here (about 1,000 pages): kept, and marked "too long", so an endless stream cannot fill memory."""
 _CONTINUE_PROMPT = "Continue exactly where your previous answer stopped. Do not repeat anything."
 
 
@@ -111,6 +115,7 @@ class Finished:
     error: UserError | None = None
     filter_categories: tuple[str, ...] = ()
     truncated: bool = False
+    too_long: bool = False  # stopped at MAX_ANSWER_CHARS; outcome STOPPED, saved with error code TOO_LONG_CODE
 
 
 TurnEvent = TurnStarted | AnswerStarted | TextDelta | ReasoningDelta | Retrying | UsageReport | Finished
@@ -242,6 +247,9 @@ class _Answer:
     truncated: bool = False
     filter_categories: tuple[str, ...] = ()
     failure: UserError | None = None
+    length: int = 0  # characters in `text`
+    saved: int = 0  # how many pieces of `text` are in the database
+    too_long: bool = False
 
     @property
     def joined(self) -> str:
@@ -258,11 +266,15 @@ class ChatService:
         *,
         checkpoint_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        max_answer_chars: int = MAX_ANSWER_CHARS,
     ) -> None:
         self._store = store
         self._resolve = resolve_target
         self._interval = checkpoint_interval
         self._clock = clock
+        self._sleep = sleep
+        self._max_chars = max_answer_chars
         self._running: set[int] = set()
 
     def is_running(self, conversation_id: int) -> bool:
@@ -364,27 +376,43 @@ class ChatService:
             if target.api == "unknown":
                 target.remember_api(api)
             answer.request_id = stream.request_id
-            async with stream:
-                if isinstance(stream, ResponseStream):
-                    parts = _responses_parts(stream, answer)
-                else:
-                    parts = _chat_parts(stream, answer)
-                async for kind, text in parts:
-                    if kind == "reasoning":
-                        yield ReasoningDelta(text)
-                        continue
-                    if answer.message_id is None:
-                        row = self._store.begin_answer(
-                            conversation_id, model=answer.model, deployment=target.deployment, api=api
-                        )
-                        answer.message_id = row.id
-                        yield AnswerStarted(row.id)
-                    answer.text.append(text)
-                    yield TextDelta(text)
-                    now = self._clock()
-                    if now - last_checkpoint >= self._interval:
-                        self._store.checkpoint_answer(answer.message_id, answer.joined)
-                        last_checkpoint = now
+            saver: asyncio.Future[None] | None = None
+            try:
+                async with stream:
+                    if isinstance(stream, ResponseStream):
+                        parts = _responses_parts(stream, answer)
+                    else:
+                        parts = _chat_parts(stream, answer)
+                    async with contextlib.aclosing(parts):
+                        async for kind, delta in parts:
+                            if kind == "reasoning":
+                                yield ReasoningDelta(delta)
+                                continue
+                            if answer.message_id is None:
+                                row = self._store.begin_answer(
+                                    conversation_id, model=answer.model, deployment=target.deployment, api=api
+                                )
+                                answer.message_id = row.id
+                                # Saves by the clock, also while the stream pauses between words.
+                                saver = asyncio.ensure_future(self._save_every_interval(answer))
+                                yield AnswerStarted(row.id)
+                            room = self._max_chars - answer.length
+                            text = delta[:room]
+                            answer.too_long = len(delta) > room
+                            answer.text.append(text)
+                            answer.length += len(text)
+                            if text:
+                                yield TextDelta(text)
+                            if answer.too_long:
+                                answer.outcome = Outcome.STOPPED
+                                break
+                            now = self._clock()
+                            if now - last_checkpoint >= self._interval:
+                                self._save(answer)
+                                last_checkpoint = now
+            finally:
+                if saver is not None:
+                    saver.cancel()
             if answer.usage is not None:
                 yield UsageReport(answer.usage)
             if answer.failure is not None:
@@ -404,6 +432,22 @@ class ChatService:
                 answer.outcome = Outcome.FILTERED
                 answer.filter_categories = error.filter_categories
             yield self._finish_failed(conversation_id, answer, error, target=target, api=api)
+
+    def _save(self, answer: _Answer) -> None:
+        """Append what arrived since the last checkpoint (a small write, however long the answer is)."""
+        if answer.message_id is None or answer.saved == len(answer.text):
+            return
+        pieces = len(answer.text)
+        self._store.append_answer(answer.message_id, "".join(answer.text[answer.saved : pieces]))
+        answer.saved = pieces
+
+    async def _save_every_interval(self, answer: _Answer) -> None:
+        while True:
+            await self._sleep(self._interval)
+            try:
+                self._save(answer)
+            except HistoryError as exc:  # e.g. the disk filled up: the answer keeps streaming, the next save retries
+                _log.warning("could not save the answer so far: %s", exc)
 
     async def _open(
         self,
@@ -447,7 +491,14 @@ class ChatService:
         self, conversation_id: int, answer: _Answer, target: TurnTarget, api: Literal["responses", "chat"]
     ) -> Finished:
         error = None
-        if answer.truncated:
+        if answer.too_long:
+            error = MessageError(
+                "The answer was too long",
+                f"It was stopped at {self._max_chars:,} characters; everything up to there is kept.",
+                code=TOO_LONG_CODE,
+                request_id=answer.request_id,
+            )
+        elif answer.truncated:
             error = MessageError(
                 "The answer reached its length limit",
                 "Choose Continue to get the rest.",
@@ -467,7 +518,7 @@ class ChatService:
             model=answer.model,
             filter_categories=answer.filter_categories,
         )
-        return Finished(answer.outcome, saved, None, answer.filter_categories, answer.truncated)
+        return Finished(answer.outcome, saved, None, answer.filter_categories, answer.truncated, answer.too_long)
 
     def _finish_failed(
         self,
@@ -521,7 +572,7 @@ def _categories(results: Any) -> tuple[str, ...]:
     return tuple(triggered_filter_categories(results))
 
 
-async def _responses_parts(stream: ResponseStream, answer: _Answer) -> AsyncIterator[tuple[str, str]]:
+async def _responses_parts(stream: ResponseStream, answer: _Answer) -> AsyncGenerator[tuple[str, str], None]:
     """('text' | 'reasoning', words) from a Responses stream; fills usage and the ending into `answer`."""
     async for event in stream:
         kind = event.type
@@ -567,7 +618,7 @@ async def _responses_parts(stream: ResponseStream, answer: _Answer) -> AsyncIter
                 )
 
 
-async def _chat_parts(stream: ChatCompletionStream, answer: _Answer) -> AsyncIterator[tuple[str, str]]:
+async def _chat_parts(stream: ChatCompletionStream, answer: _Answer) -> AsyncGenerator[tuple[str, str], None]:
     """('text', words) from a Chat Completions stream; fills usage and the ending into `answer`."""
     async for chunk in stream:
         if chunk.model:

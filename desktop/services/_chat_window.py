@@ -17,21 +17,10 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from desktop.client import MAX_RETRY_AFTER
 from desktop.config import Configuration, Profile
-from desktop.services._chat import (
-    AnswerStarted,
-    ChatService,
-    Finished,
-    Retrying,
-    TextDelta,
-    TurnBusyError,
-    TurnEvent,
-    TurnSetupError,
-    TurnStarted,
-)
-from desktop.services._errors import ErrorAction
+from desktop.services._user_error import ErrorAction
 from desktop.services._views import (
     LOCAL_CODE,
     PENDING_ANSWER,
@@ -47,6 +36,9 @@ from desktop.services._views import (
     message_view,
 )
 from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
+
+if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
+    from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
 
 __all__ = [
     "AnswerGrew",
@@ -73,6 +65,7 @@ _log = logging.getLogger(__name__)
 
 PAGE = 200  # messages loaded when a conversation opens; older ones load on scroll
 SIDEBAR_LIMIT = 2000
+SIDEBAR_FIRST_PAGE = 60  # a tall window shows about 40 rows: the rest loads right after the first paint
 SEARCH_LIMIT = 100
 LONGEST_AUTOMATIC_WAIT = 15 * 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
 
@@ -240,10 +233,11 @@ class _Turn:
     answer_id: int = PENDING_ANSWER
     text: list[str] = field(default_factory=list)
     wait: RetryWait | None = None
+    client_retried: bool = False  # the client already waited and retried within this request
     skip_wait: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-TurnFactory = Callable[[], AsyncGenerator[TurnEvent, None]]
+TurnFactory = Callable[[], AsyncGenerator["TurnEvent", None]]
 
 
 class ChatWindowController:
@@ -252,14 +246,17 @@ class ChatWindowController:
     def __init__(
         self,
         store: HistoryStore,
-        chat: ChatService,
         configuration: Configuration,
+        chat: ChatService | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._chat = chat
+        self._chat_ready = asyncio.Event()
+        if chat is not None:
+            self._chat_ready.set()
         self._configuration = configuration
         self._clock = clock
         self._sleep = sleep
@@ -275,6 +272,17 @@ class ChatWindowController:
         self._pending_delete: int | None = None
         self._session_profile: str | None = None
         self._seen_active = configuration.settings.app.active_profile_id
+
+    def attach_chat(self, chat: ChatService) -> None:
+        """Give the controller its chat service (built after the first paint); sends made before it wait for it."""
+        self._chat = chat
+        self._chat_ready.set()
+
+    @property
+    def chat(self) -> ChatService:
+        """The chat service (only used once `attach_chat` ran: turns wait for it)."""
+        assert self._chat is not None, "the chat service is attached before any turn runs"
+        return self._chat
 
     # ---- publishing -------------------------------------------------------------------------------------------------
 
@@ -389,12 +397,17 @@ class ChatWindowController:
     # ---- start and settings -----------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Fill the sidebar and show a new chat."""
+        """Fill the sidebar with its first page (what a window shows) and show a new chat."""
         with self._history():
-            conversations = self._store.list_conversations(limit=SIDEBAR_LIMIT, include_archived=True)
+            conversations = self._store.list_conversations(limit=SIDEBAR_FIRST_PAGE, include_archived=True)
             self._rows = {c.id: conversation_row(c) for c in conversations}
         self._publish(SidebarReset(tuple(self._rows.values())))
         self.new_chat()
+
+    def load_whole_sidebar(self) -> None:
+        """Fill the sidebar with every conversation (after the first paint)."""
+        if len(self._rows) >= SIDEBAR_FIRST_PAGE:
+            self._reload_sidebar()
 
     def use_for_session(self, profile_id: str) -> None:
         """New chats use this connection for this session only (the demo), leaving the saved choice alone."""
@@ -601,7 +614,7 @@ class ChatWindowController:
         except HistoryError as exc:
             self._publish(DraftRefused(str(exc)))
             return
-        self._start(conv.id, lambda: self._chat.send(conv.id, text, attachments), draft=True)
+        self._start(conv.id, lambda: self.chat.send(conv.id, text, attachments), draft=True)
 
     def stop(self, conversation_id: int | None = None) -> None:
         """Stop the answer or the wait of a conversation (default: the open one); what arrived is kept."""
@@ -652,19 +665,19 @@ class ChatWindowController:
         if self._busy(self._open.id):
             return
         self._start(
-            self._open.id, lambda: self._chat.edit_and_resend(message_id, text), replaces=message_id, draft=False
+            self._open.id, lambda: self.chat.edit_and_resend(message_id, text), replaces=message_id, draft=False
         )
 
     def continue_answer(self) -> None:
         """Ask for the rest of an answer cut at the length limit (it arrives as a new answer)."""
         if self._open is not None and not self._busy(self._open.id):
             cid = self._open.id
-            self._start(cid, lambda: self._chat.continue_answer(cid))
+            self._start(cid, lambda: self.chat.continue_answer(cid))
 
     def _answer(self, question: MessageView) -> None:
         if self._open is None or self._busy(self._open.id):
             return
-        self._start(self._open.id, lambda: self._chat.edit_and_resend(question.id, question.text), replaces=question.id)
+        self._start(self._open.id, lambda: self.chat.edit_and_resend(question.id, question.text), replaces=question.id)
 
     def _busy(self, conversation_id: int) -> bool:
         if conversation_id in self._turns:
@@ -689,6 +702,7 @@ class ChatWindowController:
         outcome = Outcome.STOPPED
         attempts = 0
         try:
+            await self._chat_ready.wait()  # a send in the first moments waits for the chat service to be built
             while True:
                 finished = await self._one(turn, make, replaces, draft)
                 if finished is None:
@@ -702,7 +716,7 @@ class ChatWindowController:
                 await self._wait(turn, wait)
                 question = next((m for m in reversed(self._messages) if m.role is Role.USER), None)
                 replaces = question.id if question is not None and self._shown(turn) else None
-                make, draft = functools.partial(self._chat.regenerate, turn.conversation_id), False
+                make, draft = functools.partial(self.chat.regenerate, turn.conversation_id), False
         except asyncio.CancelledError:
             self._show_stopped(turn)
             raise
@@ -717,21 +731,24 @@ class ChatWindowController:
 
     async def _one(self, turn: _Turn, make: TurnFactory, replaces: int | None, draft: bool) -> Finished | None:
         """Run one request of a turn; returns how it finished, or None when it could not start."""
-        turn.phase, turn.answer_id, turn.text = _Phase.STARTING, PENDING_ANSWER, []
+        from desktop.services import _chat as t  # loaded with the chat service, which this turn waited for
+
+        turn.phase, turn.answer_id, turn.text, turn.client_retried = _Phase.STARTING, PENDING_ANSWER, [], False
         finished: Finished | None = None
         started = False
         try:
             events = make()
             async with contextlib.aclosing(events):
                 async for event in events:
-                    if isinstance(event, TurnStarted):
+                    if isinstance(event, t.TurnStarted):
                         started = True
                         self._on_started(turn, event, replaces, draft)
-                    elif isinstance(event, AnswerStarted):
+                    elif isinstance(event, t.AnswerStarted):
                         self._on_answer_started(turn, event.message_id)
-                    elif isinstance(event, TextDelta):
+                    elif isinstance(event, t.TextDelta):
                         self._on_text(turn, event.text)
-                    elif isinstance(event, Retrying):
+                    elif isinstance(event, t.Retrying):
+                        turn.client_retried = True
                         wait = RetryWait(
                             turn.answer_id,
                             event.delay,
@@ -742,10 +759,10 @@ class ChatWindowController:
                             automatic=False,
                         )
                         self._set_wait(turn, wait)
-                    elif isinstance(event, Finished):
+                    elif isinstance(event, t.Finished):
                         finished = event
-        except (TurnSetupError, TurnBusyError) as exc:
-            reason = exc.error.title if isinstance(exc, TurnSetupError) else str(exc)
+        except (t.TurnSetupError, t.TurnBusyError) as exc:
+            reason = exc.error.title if isinstance(exc, t.TurnSetupError) else str(exc)
             self._publish(DraftRefused(reason) if draft and not started else Notice(reason))
             return None
         except HistoryError as exc:
@@ -799,13 +816,13 @@ class ChatWindowController:
             self._publish(Notice(finished.error.title))
 
     def _automatic_wait(self, turn: _Turn, finished: Finished, attempts: int) -> RetryWait | None:
-        """A wait Azure asked for that the client did not take (over its 60 s ceiling), within max_retries."""
+        """A wait Azure asked for that the client did not take (over its ceiling), within max_retries."""
         error = finished.error
         if error is None or error.action is not ErrorAction.WAIT_AND_RETRY or finished.answer is None:
             return None
         seconds = error.retry_after or 0.0
         limit = self._configuration.settings.app.max_retries
-        if not MAX_RETRY_AFTER < seconds <= LONGEST_AUTOMATIC_WAIT or attempts >= limit:
+        if turn.client_retried or not 0 < seconds <= LONGEST_AUTOMATIC_WAIT or attempts >= limit:
             return None
         return RetryWait(
             finished.answer.id, seconds, self._clock() + seconds, attempts + 1, limit, "rate limit", automatic=True

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -30,6 +32,15 @@ ARM_ACCOUNTS_API = "2023-05-01"
 _OPENAI_KINDS = frozenset({"openai", "aiservices"})
 _MAX_PAGES = 20
 _PARALLEL = 4
+# Azure's own rules: subscription ids are GUIDs; resource group names are 1-90 letters, digits, _ ( ) - and . (not
+# ending in .); Cognitive Services account names are 2-64 letters, digits and hyphens. Anything else from the server
+# is ignored, so no id can steer the token to another path, let alone another host.
+_SUBSCRIPTION_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_ACCOUNT_ID = re.compile(
+    r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[\w().-]{0,89}[\w()-])"
+    r"/providers/Microsoft\.CognitiveServices/accounts/(?P<name>[A-Za-z0-9][A-Za-z0-9-]{1,63})",
+    re.IGNORECASE,
+)
 TYPE_THE_NAME = "Type the deployment name instead (it is listed under Deployments in the Azure AI Foundry portal)."
 
 DiscoverySource = Literal["data_plane", "arm", "none"]
@@ -112,6 +123,7 @@ class _Arm:
     def __init__(self, http: httpx.AsyncClient, base: str, token: TokenProvider, timeout: float) -> None:
         self._http = http
         self._base = base.rstrip("/")
+        self._origin = _origin(httpx.URL(self._base))
         self._token = token
         self._timeout = timeout
 
@@ -130,9 +142,13 @@ class _Arm:
         return found
 
     async def _get(self, url: str) -> dict[str, Any]:
+        if _origin(httpx.URL(url)) != self._origin:
+            # Never reached with validated ids; the last line of defence for the management token.
+            _log.warning("refused to send the sign-in token to %s", httpx.URL(url).host)
+            raise _ArmError(None, "foreign host")
         headers = {"authorization": f"Bearer {await self._token()}", "accept": "application/json"}
         try:
-            response = await self._http.get(url, headers=headers, timeout=self._timeout)
+            response = await self._http.get(url, headers=headers, timeout=self._timeout, follow_redirects=False)
         except httpx.HTTPError as error:
             _log.info("ARM request failed: %s", type(error).__name__)
             raise _ArmError(None, type(error).__name__) from None
@@ -146,6 +162,26 @@ class _Arm:
             code = detail.get("code") if isinstance(detail, dict) else None
             raise _ArmError(response.status_code, code if isinstance(code, str) else None)
         return body if isinstance(body, dict) else {}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host.lower(), url.port)
+
+
+def _subscription_path(subscription: object) -> str | None:
+    """The accounts listing path of a subscription, or None when the id is not a GUID."""
+    if not isinstance(subscription, str) or not _SUBSCRIPTION_ID.fullmatch(subscription):
+        return None
+    return f"/subscriptions/{subscription}/providers/Microsoft.CognitiveServices/accounts"
+
+
+def _deployments_path(account_id: object) -> str | None:
+    """The deployments listing path of an account, rebuilt from its validated, path-encoded parts; else None."""
+    match = _ACCOUNT_ID.fullmatch(account_id) if isinstance(account_id, str) else None
+    if match is None or not _SUBSCRIPTION_ID.fullmatch(match["sub"]):
+        return None
+    sub, rg, name = (quote(match[part], safe="") for part in ("sub", "rg", "name"))
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}/deployments"
 
 
 def _arm_endpoint(account: dict[str, Any]) -> str | None:
@@ -230,24 +266,19 @@ async def list_from_arm(
                 problems.append(_ArmError(401, "sign-in"))
             return []
 
-    sub_ids = [s["subscriptionId"] for s in subscriptions if isinstance(s.get("subscriptionId"), str)]
-    account_lists = await asyncio.gather(
-        *(
-            guarded(f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/accounts", ARM_ACCOUNTS_API)
-            for sub in sub_ids
-        )
-    )
-    accounts: list[tuple[dict[str, Any], str]] = []
+    sub_paths = [path for path in (_subscription_path(s.get("subscriptionId")) for s in subscriptions) if path]
+    account_lists = await asyncio.gather(*(guarded(path, ARM_ACCOUNTS_API) for path in sub_paths))
+    accounts: list[tuple[dict[str, Any], str, str]] = []
     for account in (a for listing in account_lists for a in listing):
-        kind, account_id, endpoint = account.get("kind"), account.get("id"), _arm_endpoint(account)
-        if isinstance(kind, str) and kind.lower() in _OPENAI_KINDS and isinstance(account_id, str) and endpoint:
-            accounts.append((account, endpoint))
-    deployment_lists = await asyncio.gather(
-        *(guarded(f"{account['id']}/deployments", ARM_ACCOUNTS_API) for account, _ in accounts)
-    )
+        kind, path, endpoint = account.get("kind"), _deployments_path(account.get("id")), _arm_endpoint(account)
+        if isinstance(kind, str) and kind.lower() in _OPENAI_KINDS and path and endpoint:
+            accounts.append((account, endpoint, path))
+        elif path is None:
+            _log.info("ignored an Azure account with an invalid id")
+    deployment_lists = await asyncio.gather(*(guarded(path, ARM_ACCOUNTS_API) for _, _, path in accounts))
     found = tuple(
         d
-        for (account, endpoint), items in zip(accounts, deployment_lists, strict=True)
+        for (account, endpoint, _), items in zip(accounts, deployment_lists, strict=True)
         for d in _deployments_of(account, endpoint, items)
     )
     if found:

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from desktop.services._errors import ErrorAction, UserError, category_words
+from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, ErrorAction, UserError, category_words
 from desktop.storage import Conversation, Message, Outcome, Role
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 PENDING_ANSWER = -1  # the id shown for an answer whose row does not exist yet (before its first words)
-LENGTH_CODE = "length"
 LOCAL_CODE = "local"  # a failure of this computer (the history could not be saved), not Azure's
 
 
@@ -143,6 +142,8 @@ def message_view(msg: Message, error: UserError | None = None) -> MessageView:
         title, text = msg.error.title, msg.error.message
         if msg.error.code == LENGTH_CODE:
             action = MessageAction.CONTINUE
+        elif msg.error.code == TOO_LONG_CODE:
+            action = None
         elif error is not None:
             action = _FROM_ERROR[error.action]
         elif msg.error.status in (401, 403):

@@ -11,7 +11,6 @@ message: `[[fault:429]]` (any status; `[[fault:429:90]]` adds `retry-after: 90`)
 """
 
 from ._config import (
-    DEFAULT_API_KEY,
     DEFAULT_ARM_TOKEN,
     DEFAULT_DEPLOYMENTS,
     DEFAULT_TOKEN,
@@ -19,14 +18,16 @@ from ._config import (
     Deployment,
     Fault,
     FaultKind,
+    RemoteAddressError,
     RequestRecord,
     SimulatorConfig,
+    is_loopback,
+    random_api_key,
 )
 from ._server import Simulator
 from ._thread import SimulatorThread
 
 __all__ = [
-    "DEFAULT_API_KEY",
     "DEFAULT_ARM_TOKEN",
     "DEFAULT_DEPLOYMENTS",
     "DEFAULT_TOKEN",
@@ -34,8 +35,11 @@ __all__ = [
     "Deployment",
     "Fault",
     "FaultKind",
+    "RemoteAddressError",
     "RequestRecord",
     "Simulator",
     "SimulatorConfig",
     "SimulatorThread",
+    "is_loopback",
+    "random_api_key",
 ]

@@ -7,13 +7,18 @@ import asyncio
 import signal
 import sys
 
-from ._config import SimulatorConfig
+from ._config import RemoteAddressError, SimulatorConfig
 from ._server import Simulator
 
 
 def _parse(argv: list[str] | None) -> SimulatorConfig:
     parser = argparse.ArgumentParser(prog="python -m desktop.simulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other machines can reach (the simulator then serves anyone who has its key)",
+    )
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: any free port)")
     parser.add_argument("--tokens-per-second", type=float, default=0.0, help="pace of deltas (0 = unpaced)")
     parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds before the first delta")
@@ -22,6 +27,7 @@ def _parse(argv: list[str] | None) -> SimulatorConfig:
     return SimulatorConfig(
         host=args.host,
         port=args.port,
+        allow_remote=args.allow_remote,
         tokens_per_second=args.tokens_per_second,
         first_token_delay=args.first_token_delay,
         answer_deltas=args.deltas,
@@ -47,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve(config))
     except KeyboardInterrupt:
         pass
+    except RemoteAddressError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"cannot serve on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 1

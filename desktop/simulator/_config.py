@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,11 +30,30 @@ DEFAULT_DEPLOYMENTS: tuple[Deployment, ...] = (
     Deployment("o4-mini", "o4-mini", "2025-04-16", reasoning=True),
 )
 
-# Well-known loopback credentials: the simulator only ever listens on 127.0.0.1 and guards nothing real.
-DEFAULT_API_KEY = "sim-key-0123456789abcdef0123456789abcdef"
+# Well-known fake sign-in tokens for the simulated Entra flows. The API key, which anyone who can reach the port could
+# use, is random per run (`random_api_key`), and the simulator listens only on loopback unless told otherwise.
 DEFAULT_TOKEN = "sim-token-with-role"  # noqa: S105
 DEFAULT_TOKEN_WITHOUT_ROLE = "sim-token-without-role"  # noqa: S105
 DEFAULT_ARM_TOKEN = "sim-arm-token"  # noqa: S105
+
+
+class RemoteAddressError(ValueError):
+    """The simulator was asked to listen beyond this computer without `allow_remote`; `str(error)` says so."""
+
+
+def random_api_key() -> str:
+    """A fresh key for one simulator run: nobody else can know it."""
+    return "sim-" + secrets.token_urlsafe(24)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -41,7 +62,8 @@ class SimulatorConfig:
 
     host: str = "127.0.0.1"
     port: int = 0
-    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    api_keys: tuple[str, ...] = field(default_factory=lambda: (random_api_key(),))
+    allow_remote: bool = False  # serve on a non-loopback address (anyone on the network could use it)
     tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
     tokens_without_role: tuple[str, ...] = (DEFAULT_TOKEN_WITHOUT_ROLE,)
     arm_tokens: tuple[str, ...] = (DEFAULT_ARM_TOKEN,)

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from . import _azure as azure
 from ._answers import all_text, choose_answer, count_tokens, last_user_text, parse_magic, split_deltas, stretch_deltas
-from ._config import Deployment, Fault, FaultKind, RequestRecord, SimulatorConfig
+from ._config import Deployment, Fault, FaultKind, RemoteAddressError, RequestRecord, SimulatorConfig, is_loopback
 from ._events import Part, Turn, chat_body, chat_events, responses_body, responses_events
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,12 @@ class Simulator:
         self._windows.clear()
 
     async def start(self) -> None:
-        """Bind and serve (port 0 picks a free port)."""
+        """Bind and serve (port 0 picks a free port); a non-loopback address needs `allow_remote`."""
+        if not self.config.allow_remote and not is_loopback(self.config.host):
+            raise RemoteAddressError(
+                f"The simulator serves only this computer (127.0.0.1 or ::1), not {self.config.host}: anyone who "
+                "can reach it could use it. Pass --allow-remote to serve other machines on purpose."
+            )
         app = web.Application(middlewares=[self._middleware])
         app.on_response_prepare.append(self._add_headers)
         app.router.add_post("/openai/v1/responses", self._responses)

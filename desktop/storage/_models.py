@@ -156,6 +156,14 @@ class HistoryLockedError(HistoryError):
     """Another process holds the database; it is left untouched."""
 
 
+class HistoryUnavailableError(HistoryError):
+    """The history cannot be opened right now (disk full, read-only folder, I/O error); the file was not touched."""
+
+
+class HistoryTooNewError(HistoryError):
+    """The history was written by a newer version of the app; it is left in place and this version will not start."""
+
+
 class HistoryBackupError(HistoryError):
     """The pre-migration backup could not be made or verified, so nothing was migrated."""
 

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from desktop.storage._models import HistoryBackupError, HistoryError, HistoryLockedError, OpenReport, OpenStatus
+from desktop.storage._models import (
+    HistoryBackupError,
+    HistoryError,
+    HistoryLockedError,
+    HistoryTooNewError,
+    HistoryUnavailableError,
+    OpenReport,
+    OpenStatus,
+)
 from desktop.storage._schema import CURRENT_VERSION, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -19,6 +27,19 @@ log = logging.getLogger(__name__)
 BACKUPS_KEPT = 3
 BACKUP_DIR = "backups"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def make_private(path: Path) -> None:
+    """Create the database file readable by its owner only, and tighten it and its side files if they exist.
+
+    SQLite creates the -wal and -shm files with the permissions of the database file, so 0600 here carries over.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for candidate in (path, *(path.with_name(path.name + s) for s in _SIDE_FILES)):
+        with contextlib.suppress(FileNotFoundError):
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
 
 
 def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -77,14 +98,33 @@ class _Problem:
     text: str  # completes "The history file ..."
 
 
-def _diagnose(conn: sqlite3.Connection) -> _Problem | None:
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file itself is bad (corrupt, or not a database), as opposed to "cannot open it now"."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def unavailable_error(path: Path, exc: BaseException) -> HistoryUnavailableError:
+    """The message shown when the file is fine but cannot be opened now: disk full, read-only folder, I/O error."""
+    return HistoryUnavailableError(
+        f"The chat history at {path} cannot be opened right now ({exc}). The disk may be full, or the folder "
+        f"{path.parent} may be read-only. The history was not changed: free some space or fix the folder's "
+        "permissions, then start the app again."
+    )
+
+
+def too_new_error(path: Path, version: int) -> HistoryTooNewError:
+    """The message shown when a newer version of the app wrote the history."""
+    return HistoryTooNewError(
+        f"The chat history at {path} was saved by a newer version of this app (format {version}; this version "
+        f"reads up to {CURRENT_VERSION}). Update the app to open it. The history was left exactly as it was."
+    )
+
+
+def _diagnose(conn: sqlite3.Connection, path: Path) -> _Problem | None:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > CURRENT_VERSION:
-        return _Problem(
-            f"newer-v{version}",
-            f"was written by a newer version of this app (format {version}; this version reads up to "
-            f"{CURRENT_VERSION}). It was left unchanged; a newer version of the app can open it again",
-        )
+        raise too_new_error(path, version)
     rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
     if rows != ["ok"]:
         return _Problem("damaged", "is damaged (" + "; ".join(rows[:3]) + ")")
@@ -95,17 +135,27 @@ def _diagnose(conn: sqlite3.Connection) -> _Problem | None:
 
 def _diagnose_file(path: Path, busy_timeout_ms: int) -> _Problem | None:
     """Check the file through a read-only connection: unlike a writable one, closing it never checkpoints the
-    file or deletes a WAL that may hold the last commits of a damaged or newer database."""
+    file or deletes a WAL that may hold the last commits of a damaged or newer database.
+
+    Only SQLite saying the content is bad (corrupt, not a database, a failed quick check) counts as damage. Any other
+    failure (disk full, read-only folder, I/O error, lock) leaves the file where it is and raises.
+    """
     try:
         conn = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout_ms / 1000)
     except sqlite3.Error as exc:
-        return _Problem("unreadable", f"could not be opened ({exc})")
-    try:
-        return _diagnose(conn)
-    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            return _Problem("unreadable", f"could not be opened ({exc})")
         if is_locked(exc):
             raise locked_error(path) from exc
-        return _Problem("unreadable", f"could not be read as a database ({exc})")
+        raise unavailable_error(path, exc) from exc
+    try:
+        return _diagnose(conn, path)
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            return _Problem("unreadable", f"could not be read as a database ({exc})")
+        if is_locked(exc):
+            raise locked_error(path) from exc
+        raise unavailable_error(path, exc) from exc
     finally:
         conn.close()
 
@@ -189,12 +239,14 @@ def _migrate(conn: sqlite3.Connection, path: Path, start: int) -> None:
 
 def open_database(path: Path, busy_timeout_ms: int, now: datetime) -> tuple[sqlite3.Connection, OpenReport]:
     """Open (creating, recovering or migrating) the history; raise HistoryLockedError if another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(path)
     problem = _diagnose_file(path, busy_timeout_ms) if path.exists() and path.stat().st_size > 0 else None
     moved_to: Path | None = None
     if problem is not None:
         moved_to = _move_aside(path, problem.tag, now)
         log.warning("history file %s %s; moved to %s", path, problem.text, moved_to)
+        make_private(path)
     conn = connect(path, busy_timeout_ms)
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -205,7 +257,9 @@ def open_database(path: Path, busy_timeout_ms: int, now: datetime) -> tuple[sqli
         conn.close()
         if is_locked(exc):
             raise locked_error(path) from exc
-        raise HistoryError(f"Could not open the chat history at {path} ({exc}).") from exc
+        if is_damage(exc):
+            raise HistoryError(f"Could not open the chat history at {path} ({exc}).") from exc
+        raise unavailable_error(path, exc) from exc
     except BaseException:
         conn.close()
         raise

@@ -6,6 +6,7 @@ is exercised on every first start, not only on upgrades.
 v1: conversations and messages.
 v2: soft delete of conversations (undo), edit revisions (`messages.superseded_by`), image attachments, FTS5 search
     kept in sync by triggers, and list indexes that skip deleted conversations.
+v3: answer_parts, the appended checkpoints of answers still streaming.
 """
 
 from __future__ import annotations
@@ -89,7 +90,19 @@ END;
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+V3 = """
+-- Streaming checkpoints append the text that arrived since the last one, instead of rewriting the whole answer
+-- (and re-indexing it for search) every second. finish_answer writes the whole text once and drops the parts;
+-- open() folds the parts of an answer cut off by a crash into its text.
+CREATE TABLE answer_parts (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (message_id, seq)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 """MIGRATIONS[i] takes a database from version i to version i + 1."""
 
 CURRENT_VERSION = len(MIGRATIONS)

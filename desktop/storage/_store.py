@@ -124,7 +124,29 @@ def _with_attachments(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> 
             (ids,),
         ):
             found.setdefault(a["message_id"], []).append(Attachment(a["mime"], bytes(a["data"]), a["name"]))
-    return [_message(r, tuple(found.get(r["id"], ()))) for r in rows]
+    messages = [_message(r, tuple(found.get(r["id"], ()))) for r in rows]
+    streaming = [m.id for m in messages if m.outcome is Outcome.STREAMING]
+    if not streaming:
+        return messages
+    parts: dict[int, list[str]] = {}
+    for p in conn.execute(
+        "SELECT message_id, text FROM answer_parts WHERE message_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY message_id, seq",
+        (json.dumps(streaming),),
+    ):
+        parts.setdefault(p[0], []).append(p[1])
+    return [dataclasses.replace(m, text=m.text + "".join(parts[m.id])) if m.id in parts else m for m in messages]
+
+
+def _fold_parts(conn: sqlite3.Connection) -> None:
+    """Join the appended checkpoints of answers a crash left streaming into their text (inside a transaction)."""
+    ids = [r[0] for r in conn.execute("SELECT DISTINCT message_id FROM answer_parts")]
+    for message_id in ids:
+        tail = "".join(
+            r[0] for r in conn.execute("SELECT text FROM answer_parts WHERE message_id = ? ORDER BY seq", (message_id,))
+        )
+        conn.execute("UPDATE messages SET text = text || ? WHERE id = ?", (tail, message_id))
+    conn.execute("DELETE FROM answer_parts")
 
 
 _LIST_SQL = (
@@ -180,6 +202,7 @@ class HistoryStore:
             ) from exc
         try:
             with _opening.transaction(conn):
+                _fold_parts(conn)
                 interrupted = conn.execute(
                     "UPDATE messages SET outcome = 'interrupted', finished_at = ?, duration_ms = ? - created_at"
                     " WHERE outcome = 'streaming'",
@@ -190,6 +213,8 @@ class HistoryStore:
             conn.close()
             if _opening.is_locked(exc):
                 raise _opening.locked_error(self.path) from exc
+            if not _opening.is_damage(exc):
+                raise _opening.unavailable_error(self.path, exc) from exc
             raise HistoryError(f"Could not open the chat history at {self.path} ({exc}).") from exc
         self._conn = conn
         message = report.message
@@ -430,10 +455,30 @@ class HistoryStore:
         return self._require_message(mid)
 
     def checkpoint_answer(self, message_id: int, text: str) -> None:
-        """Save the text so far of a streaming answer (one small UPDATE; ignored once the answer finished)."""
+        """Save the whole text so far of a streaming answer (ignored once the answer finished).
+
+        Rewrites and re-indexes the whole text: for checkpoints every second use `append_answer`.
+        """
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE messages SET text = ? WHERE id = ? AND outcome = 'streaming'", (_clean(text), message_id)
+            ).rowcount
+            if changed:
+                db.execute("DELETE FROM answer_parts WHERE message_id = ?", (message_id,))
+
+    def append_answer(self, message_id: int, text: str) -> None:
+        """Save the text that arrived since the last checkpoint of a streaming answer (ignored once it finished).
+
+        One small insert whatever the answer's length so far: the cost does not grow as the answer does.
+        """
+        if not text:
+            return
         with self._write() as db:
             db.execute(
-                "UPDATE messages SET text = ? WHERE id = ? AND outcome = 'streaming'", (_clean(text), message_id)
+                "INSERT INTO answer_parts (message_id, seq, text)"
+                " SELECT m.id, (SELECT coalesce(max(seq), 0) + 1 FROM answer_parts WHERE message_id = m.id), ?"
+                " FROM messages m WHERE m.id = ? AND m.outcome = 'streaming'",
+                (_clean(text), message_id),
             )
 
     def finish_answer(
@@ -476,6 +521,7 @@ class HistoryStore:
                 ),
             )
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, row["conversation_id"]))
+            db.execute("DELETE FROM answer_parts WHERE message_id = ?", (message_id,))
         return self._require_message(message_id)
 
     def get_message(self, message_id: int) -> Message | None:

@@ -1,11 +1,29 @@
-"""The user interface: the only package that imports PySide6 and qasync."""
+"""The user interface: the only package that imports PySide6 and qasync.
+
+`Dialogs` (settings, sign-in, the guided start, About) loads on first use, after the main window is painted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from desktop.ui.crash_dialog import show_internal_error
-from desktop.ui.dialogs import Dialogs
 from desktop.ui.first_paint import FirstPaintWatcher
 from desktop.ui.main_window import MainWindow, WindowServices
 from desktop.ui.qt_log import route_qt_messages
 from desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from desktop.ui.dialogs import Dialogs
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Dialogs":
+        from desktop.ui.dialogs import Dialogs
+
+        return Dialogs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Dialogs",

@@ -802,6 +802,8 @@ class ChatView(QListView):
                 return "", _tr("Waiting for the answer…"), ""
             return "", _tr("Waiting for the answer… %1 s").replace("%1", str(waited)), ""
         if msg.outcome == Outcome.STOPPED:
+            if msg.error_title:  # stopped by the app, e.g. at the longest answer it keeps: say why
+                return msg.error_title, msg.error_text, ""
             return "", _tr("Stopped. The answer above is incomplete."), ""
         if msg.outcome == Outcome.INTERRUPTED:
             return "", _tr("The answer was interrupted before it finished."), _tr("Try again")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,9 +23,20 @@ from PySide6.QtWidgets import (
 
 from desktop.services import DeploymentChoice
 
-__all__ = ["MAX_IMAGE_BYTES", "Composer", "ImageAttachment", "image_mime"]
+__all__ = [
+    "MAX_IMAGES_BYTES",
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "MAX_PASTE_BYTES",
+    "Composer",
+    "ImageAttachment",
+    "image_mime",
+]
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGES_BYTES = 50 * 1024 * 1024  # all the images of one message together
+MAX_IMAGE_PIXELS = 50_000_000  # read from the file's header before anything is decoded (a PNG can hide gigapixels)
+MAX_PASTE_BYTES = 1024 * 1024  # pasted or dropped text, checked before it is converted: about 300 pages
 _MAX_LINES = 8
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -72,6 +83,7 @@ class _Input(QPlainTextEdit):
     escape = Signal()
     up_in_empty = Signal()
     mime_dropped = Signal(QMimeData)
+    refused = Signal(str)  # a paste or drop too large to take, in words for the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,16 +113,35 @@ class _Input(QPlainTextEdit):
         super().keyPressEvent(event)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
-        return source.hasImage() or source.hasUrls() or super().canInsertFromMimeData(source)
+        return _has_image(source) or source.hasUrls() or super().canInsertFromMimeData(source)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
-        if source.hasImage() or (source.hasUrls() and not source.hasText()):
+        if _has_image(source) or (source.hasUrls() and not source.hasText()):
             self.mime_dropped.emit(source)
             return
         if source.hasUrls() and all(u.isLocalFile() for u in source.urls()):
             self.mime_dropped.emit(source)
             return
+        if _text_size(source) > MAX_PASTE_BYTES:
+            # Refused before Qt converts and lays out the text: a 20 MB paste froze the window for 25 s.
+            self.refused.emit(
+                _tr("That text is too long to paste (over 1 MB). Save it as a file and send the part you need.")
+            )
+            return
         super().insertFromMimeData(source)
+
+
+_ENCODED_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def _has_image(source: QMimeData) -> bool:
+    return source.hasImage() or any(source.hasFormat(f) for f in _ENCODED_IMAGES)
+
+
+def _text_size(source: QMimeData) -> int:
+    """The size in bytes of the text on offer, without converting it (or decoding anything else)."""
+    sizes = [source.data(f).size() for f in source.formats() if f.startswith("text/")]
+    return max(sizes, default=0)
 
 
 class _Thumb(QWidget):
@@ -120,11 +151,7 @@ class _Thumb(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         label = QLabel(self)
-        pix = QPixmap()
-        pix.loadFromData(image.data)
-        label.setPixmap(
-            pix.scaled(56, 56, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        )
+        label.setPixmap(_thumbnail(image.data, 56))
         label.setToolTip(image.name)
         label.setAccessibleName(_tr("Attached image %1").replace("%1", image.name))
         remove = QToolButton(self)
@@ -193,6 +220,7 @@ class Composer(QWidget):
         self.input.escape.connect(self._on_input_escape)
         self.input.up_in_empty.connect(self.edit_last_requested)
         self.input.mime_dropped.connect(self.add_from_mime)
+        self.input.refused.connect(self._reject)
         self.input.textChanged.connect(self._update)
         self.thumbs = QWidget(self)
         self._thumbs_layout = QHBoxLayout(self.thumbs)
@@ -298,9 +326,16 @@ class Composer(QWidget):
             return self._reject(_tr("This deployment can't read images. Pick a vision-capable deployment."))
         if len(data) > MAX_IMAGE_BYTES:
             return self._reject(_tr("“%1” is larger than 20 MB.").replace("%1", name))
+        if sum(len(i.data) for i in self._images) + len(data) > MAX_IMAGES_BYTES:
+            return self._reject(
+                _tr("The images of one message can be 50 MB together; “%1” does not fit.").replace("%1", name)
+            )
         mime = image_mime(data)
         if mime is None:
             return self._reject(_tr("“%1” isn't a PNG, JPEG, GIF or WebP image.").replace("%1", name))
+        size = _header_size(data)
+        if size is None or size[0] * size[1] > MAX_IMAGE_PIXELS:
+            return self._reject(_tr("“%1” is damaged or has too many pixels to send.").replace("%1", name))
         image = ImageAttachment(mime, data, name)
         self._images.append(image)
         thumb = _Thumb(image, lambda: self.remove_image(image), self.thumbs)
@@ -328,11 +363,23 @@ class Composer(QWidget):
                 if url.isLocalFile():
                     self._add_file(Path(url.toLocalFile()))
             return
-        if mime.hasImage():
+        if _has_image(mime):
+            # Take the image as the clipboard encoded it when it can: its size is checked before anything decodes.
+            for fmt in _ENCODED_IMAGES:
+                if mime.hasFormat(fmt):
+                    raw = mime.data(fmt)
+                    if raw.size() > MAX_IMAGE_BYTES:
+                        self._reject(_tr("The pasted image is larger than 20 MB."))
+                        return
+                    self.add_image(bytes(raw.data()), _tr("Pasted image") + "." + fmt.split("/")[1])
+                    return
             image = mime.imageData()
             if isinstance(image, QPixmap):
                 image = image.toImage()
             if isinstance(image, QImage) and not image.isNull():
+                if image.width() * image.height() > MAX_IMAGE_PIXELS:
+                    self._reject(_tr("The pasted image has too many pixels to send."))
+                    return
                 self.add_image(_png_bytes(image), _tr("Pasted image.png"))
 
     def _add_file(self, path: Path) -> None:
@@ -442,3 +489,29 @@ def _png_bytes(image: QImage) -> bytes:
     image.save(buffer, "PNG")  # type: ignore[call-overload]
     buffer.close()
     return bytes(array.data())
+
+
+def _reader(data: bytes) -> tuple[QImageReader, QBuffer]:
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    return QImageReader(buffer), buffer  # the buffer must outlive the reader's use
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the image's header, without decoding its pixels; None if unreadable."""
+    reader, buffer = _reader(data)
+    size = reader.size()
+    buffer.close()
+    return (size.width(), size.height()) if size.isValid() else None
+
+
+def _thumbnail(data: bytes, edge: int) -> QPixmap:
+    """A small preview decoded at its small size (never the full image in memory)."""
+    reader, buffer = _reader(data)
+    size = reader.size()
+    if size.isValid() and (size.width() > edge or size.height() > edge):
+        reader.setScaledSize(size.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    buffer.close()
+    return QPixmap.fromImage(image)

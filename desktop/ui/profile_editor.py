@@ -35,7 +35,6 @@ from desktop.config import (
     EntraOptions,
     Profile,
 )
-from desktop.services import with_endpoint_deployment
 from desktop.ui.settings_parts import AUTH_LABELS, deployment_text, describe_endpoint, labelled, lock
 
 
@@ -297,6 +296,8 @@ class ProfileEditor(QWidget):
 
     def profile(self) -> Profile | None:
         """The edited profile (endpoint as typed; the dialog validates it), or None if nothing is loaded."""
+        from desktop.services import with_endpoint_deployment  # already loaded: the dialog works through it
+
         base = self._profile
         if base is None:
             return None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from desktop.config import CLOUDS, AuthMethod, Deployment, EndpointError, normalize_endpoint
-from desktop.services import ConnectionReport
+
+if TYPE_CHECKING:
+    from desktop.services import ConnectionReport
 
 LOCKED_TIP = "Set by your organisation"
 

@@ -7,6 +7,8 @@
 #   --reuse-bundle  package the existing dist/azure-openai-chat/ instead of running PyInstaller again
 #   --no-tar        skip the .tar.gz (CI's upgrade test only needs .debs)
 # Environment: PYTHON (default .venv/bin/python), OUT (default dist).
+# The Python packages come from packaging/lock/linux.txt (pinned and hash-checked), so a build is reproducible;
+# when they are installed already (bootstrap.sh test did it) that step needs no network.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -38,6 +40,13 @@ STAGE="$ROOT/build/deb/${NAME}_${VERSION}"
 umask 022
 start=$SECONDS
 step() { echo "build-deb: [$((SECONDS - start)) s] $*"; }
+
+if [ "$REUSE" = 0 ] || [ ! -x "$BUNDLE/$NAME" ]; then
+    step "Python packages from packaging/lock/linux.txt"
+    "$PYTHON" -m pip install --quiet --require-hashes -r packaging/lock/linux.txt
+    # The spec bundles desktop/ from this tree (pathex); install the project too when it is not, without deps.
+    "$PYTHON" -m pip show --quiet azure-openai-chat >/dev/null 2>&1 || "$PYTHON" -m pip install --quiet --no-deps .
+fi
 
 step "rendering icons"
 "$PYTHON" packaging/render_icons.py --out build/icons

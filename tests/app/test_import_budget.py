@@ -86,11 +86,6 @@ def test_the_driver_snapshots_the_first_paint_of_the_real_app(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="start-up is not staged yet: desktop.ui imports every dialog, and the client, auth and keyring load before "
-    "the first paint (issue 15, item 1); this flips to a pass when staging lands",
-)
 def test_nothing_heavy_is_imported_before_the_first_paint(
     first_paint: tuple[list[str], list[str], dict[str, int]],
 ) -> None:

@@ -325,3 +325,43 @@ def test_no_safety_copy_means_no_overwrite(tmp_path: Path, logfail: Any, monkeyp
     with pytest.raises(SettingsSaveError):
         store.save(result.settings)
     assert store.path.read_bytes() == raw
+
+
+def test_a_huge_settings_file_is_set_aside_unread_with_a_notice(tmp_path: Path, logfail: Any) -> None:
+    logfail.allow("desktop.config", "moved to")
+    store = make_store(tmp_path)
+    store.config_dir.mkdir(parents=True)
+    with store.path.open("w") as fh:  # valid JSON, just absurdly large
+        fh.write('{"schema_version": 2, "app": {}, "profiles": [], "padding": "')
+        fh.write("x" * (2 * 1024 * 1024))
+        fh.write('"}')
+    size = store.path.stat().st_size
+    result = store.load()
+    assert result.settings == Settings()
+    assert len(result.notices) == 1
+    assert "far larger than settings can be" in result.notices[0]
+    aside = store.config_dir / f"settings.json.too-large-{STAMP}"
+    assert aside.stat().st_size == size  # kept whole, never read into memory
+    assert str(aside) in result.notices[0]
+    assert not store.path.exists()
+
+
+def test_unknown_fields_survive_a_save_or_the_old_file_is_copied_first(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.save(sample_settings())
+    data = json.loads(store.path.read_text())
+    data["sync"] = {"enabled": True, "server": "https://sync.example"}  # a newer version's top-level section
+    data["profiles"][0]["colour"] = "teal"  # and a newer field inside a profile
+    original = write_json(store, data)
+
+    result = store.load()
+    assert result.notices == ()
+    store.save(replace(result.settings, app=replace(result.settings.app, theme="light")))
+    saved = json.loads(store.path.read_text())
+    assert saved["sync"] == {"enabled": True, "server": "https://sync.example"}
+    assert saved["app"]["theme"] == "light"
+    backup = store.config_dir / f"settings.json.before-save-{STAMP}"
+    assert backup.read_bytes() == original  # the profile's colour is kept there
+
+    store.save(result.settings)  # only the first save after loading needs the copy
+    assert sorted(p.name for p in store.config_dir.iterdir() if "before-save" in p.name) == [backup.name]

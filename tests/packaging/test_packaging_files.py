@@ -26,6 +26,9 @@ SHELL_SCRIPTS = [
     REPO / "packaging" / "linux" / "postinst",
     REPO / "packaging" / "linux" / "postrm",
     REPO / "packaging" / "macos" / "build.sh",
+    *sorted((REPO / "packaging" / "dev").glob("*.sh")),
+    REPO / "packaging" / "lock" / "refresh.sh",
+    REPO / ".ci" / "run",
 ]
 
 

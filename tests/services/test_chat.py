@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -375,3 +376,70 @@ def test_one_turn_per_conversation(store: HistoryStore, sim: Simulator, client: 
 )
 def test_make_title(text: str, title: str) -> None:
     assert make_title(text) == title
+
+
+def test_checkpoints_by_the_clock_while_the_stream_pauses(
+    store: HistoryStore, sim: Simulator, client: AzureOpenAIClient, arun: Any
+) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STALL_MID_STREAM, after_deltas=5))
+    conv = store.create_conversation()
+    ticks: asyncio.Queue[None] = asyncio.Queue()
+    saved = asyncio.Event()
+    appended: list[str] = []
+    append = store.append_answer
+
+    def spy(message_id: int, text: str) -> None:
+        append(message_id, text)
+        appended.append(text)
+        saved.set()
+
+    store.append_answer = spy  # type: ignore[method-assign]
+
+    async def tick(seconds: float) -> None:  # the saver's sleep: one second passes when the test says so
+        await ticks.get()
+
+    # The clock never moves for the inline check: only the timer can save.
+    chat = service(store, target_for(client), checkpoint_interval=1.0, clock=lambda: 0.0, sleep=tick)
+
+    async def scenario() -> tuple[str, str, Outcome]:
+        turn = chat.send(conv.id, "story")
+        seen: list[Any] = []
+        while sum(isinstance(e, TextDelta) for e in seen) < 5:
+            seen.append(await turn.__anext__())
+        waiting = asyncio.ensure_future(turn.__anext__())  # the stream has paused: nothing more arrives
+        assert not appended
+        ticks.put_nowait(None)  # a second passes
+        await saved.wait()
+        row = store.get_message(next(e.message_id for e in seen if isinstance(e, AnswerStarted)))
+        assert row is not None
+        waiting.cancel()  # Stop
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        await turn.aclose()
+        return text_of(seen), row.text, row.outcome
+
+    sent, saved_text, outcome = arun(scenario())
+    assert saved_text == sent  # everything received before the pause is on disk
+    assert outcome is Outcome.STREAMING
+    assert "".join(appended) == sent
+    assert store.load_messages(conv.id)[-1].outcome is Outcome.STOPPED
+
+
+def test_an_endless_answer_stops_at_the_cap_kept_and_marked_too_long(
+    store: HistoryStore, sim: Simulator, client: AzureOpenAIClient, arun: Any
+) -> None:
+    sim.push_answer("word " * 400)
+    conv = store.create_conversation()
+    chat = service(store, target_for(client), max_answer_chars=1000)
+    events = arun(collect(chat.send(conv.id, "go on forever")))
+    final = events[-1]
+    assert isinstance(final, Finished)
+    assert final.too_long
+    assert final.outcome is Outcome.STOPPED
+    assert len(text_of(events)) == 1000
+    row = store.load_messages(conv.id)[-1]
+    assert row.text == ("word " * 400)[:1000]
+    assert row.outcome is Outcome.STOPPED
+    assert row.error is not None
+    assert row.error.code == "too_long"
+    assert not chat.is_running(conv.id)

@@ -54,7 +54,7 @@ class Harness:
             await self.release.wait()
             self.release.clear()
 
-        self.controller = ChatWindowController(store, ChatService(store, resolve), configuration, sleep=sleep)
+        self.controller = ChatWindowController(store, configuration, ChatService(store, resolve), sleep=sleep)
         self.controller.subscribe(self.events.append)
 
     def of(self, kind: type[Any]) -> list[Any]:

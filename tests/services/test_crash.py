@@ -342,3 +342,69 @@ def test_sigkill_mid_answer_keeps_history_intact(loopback: _Loopback, tmp_path: 
         store.close()
     worst = max(figures, key=lambda f: f.lag)
     assert worst.lag <= MAX_LAG_DELTAS, f"an answer was saved {worst.lag_ms:.0f} ms behind what had been sent"
+
+
+PAUSE_AFTER = 60  # deltas sent before the stream pauses (well under the first inline checkpoint at 300 deltas)
+PAUSE_POLL = 0.02
+
+
+def _saved_text(db: Path, answer_id: int) -> str:
+    """The answer's text as a crash now would leave it: the row's text and its appended checkpoints."""
+    uri = db.absolute().as_uri() + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        row = conn.execute("SELECT text FROM messages WHERE id = ?", (answer_id,)).fetchone()
+        parts = conn.execute("SELECT text FROM answer_parts WHERE message_id = ? ORDER BY seq", (answer_id,))
+        return (row[0] if row else "") + "".join(p[0] for p in parts)
+
+
+def pause_then_kill(loopback: _Loopback, db: Path, stderr: IO[bytes]) -> tuple[float, int, int]:
+    """Stream PAUSE_AFTER deltas, pause, wait for them to reach the file, SIGKILL; returns (ms to save, saved, sent)."""
+    from desktop.simulator import Fault, FaultKind
+
+    sim = loopback.simulator
+    sim.push_answer(ANSWER)
+    sim.push_fault(Fault(kind=FaultKind.STALL_MID_STREAM, after_deltas=PAUSE_AFTER))
+    loopback.links.clear()
+    proc = _spawn(db, loopback.base_url, sim.api_key, "Pause, then crash", stderr)
+    assert proc.stdout is not None
+    lines = _Lines(proc.stdout)
+    deadline = time.monotonic() + DRIVER_DEADLINE
+    ids: dict[str, int] = {}
+    try:
+        received = 0
+        while received < PAUSE_AFTER:
+            line = lines.next(deadline)
+            assert line is not None, "the driver ended before the pause"
+            kind, _, value = line.partition(" ")
+            if kind == "delta":
+                received = int(value)
+            else:
+                ids[kind] = int(value)
+        paused_at = time.monotonic()
+        # Evidence, not a timer: poll the file until the received text is there (or give up well past the bound).
+        while len(_saved_text(db, ids["answer"])) < OFFSETS[PAUSE_AFTER] and time.monotonic() < paused_at + 5:
+            time.sleep(PAUSE_POLL)
+        to_save_ms = (time.monotonic() - paused_at) * 1000
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        lines.close()
+        proc.stdout.close()
+    assert proc.wait(DRIVER_DEADLINE) == -signal.SIGKILL
+    sent = loopback.links[0].sent
+    store = HistoryStore(db)
+    store.open()
+    try:
+        answer = store.get_message(ids["answer"])
+    finally:
+        store.close()
+    assert answer is not None
+    return to_save_ms, _saved_deltas(answer.text), sent
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_pause_loses_at_most_a_second(loopback: _Loopback, tmp_path: Path) -> None:
+    with (tmp_path / "driver.stderr").open("w+b") as stderr:
+        to_save_ms, saved, sent = pause_then_kill(loopback, tmp_path / "history.sqlite3", stderr)
+    print(f"\npause then kill -9: {sent} deltas sent, {saved} saved, on disk {to_save_ms:.0f} ms after the pause")
+    assert saved == sent == PAUSE_AFTER  # nothing received before the pause was lost
+    assert to_save_ms <= (CHECKPOINT_SECONDS + SLACK_SECONDS) * 1000

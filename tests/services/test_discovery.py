@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from desktop.auth import EntraSignInError, SignInAction, SignInProblem
 from desktop.services._discovery import TYPE_THE_NAME, DiscoveredDeployment, list_from_arm
@@ -128,11 +129,15 @@ async def _token() -> str:
     return "arm"
 
 
+SUB1 = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+SUB2 = "11111111-2222-3333-4444-555555555555"
+
+
 def test_ai_services_endpoint_paging_and_filtering(arun: Any) -> None:
-    account = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/contoso-east"
+    account = f"/subscriptions/{SUB1}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/contoso-east"
     pages = {
-        "/subscriptions": {"value": [{"subscriptionId": "s1"}, {"subscriptionId": "s2"}]},
-        "/subscriptions/s1/providers/Microsoft.CognitiveServices/accounts": {
+        "/subscriptions": {"value": [{"subscriptionId": SUB1}, {"subscriptionId": SUB2}]},
+        f"/subscriptions/{SUB1}/providers/Microsoft.CognitiveServices/accounts": {
             "value": [
                 {
                     "id": account,
@@ -203,3 +208,66 @@ def test_arm_garbage_and_token_failure(arun: Any) -> None:
     assert failed.message == f"Your sign-in has expired. {TYPE_THE_NAME}"
     assert failed.deployments == ()
     assert failed.source == "none"
+
+
+@pytest.mark.parametrize(
+    "account_id",
+    [
+        ".attacker.example/x",
+        f"/subscriptions/{SUB1}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a/../../../../x",
+        f"/subscriptions/{SUB1}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a?steal=1",
+        f"/subscriptions/{SUB1}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a@evil.example",
+        "https://evil.example/subscriptions/x",
+    ],
+)
+def test_arm_urls_come_only_from_validated_ids(arun: Any, account_id: str, logfail: Any) -> None:
+    logfail.allow("desktop.services._discovery", "refused")
+    pages = {
+        "/subscriptions": {"value": [{"subscriptionId": SUB1}, {"subscriptionId": "../../evil"}]},
+        f"/subscriptions/{SUB1}/providers/Microsoft.CognitiveServices/accounts": {
+            "value": [
+                {
+                    "id": account_id,
+                    "name": "a",
+                    "kind": "OpenAI",
+                    "properties": {"endpoint": "https://a.openai.azure.com/"},
+                }
+            ]
+        },
+    }
+    sent_to: list[httpx.URL] = []
+    inner, _ = _arm_routes(pages)
+
+    async def record(request: httpx.Request) -> httpx.Response:
+        sent_to.append(request.url)
+        return await inner._transport.handle_async_request(request)  # type: ignore[arg-type]
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(record))
+
+    async def run() -> Any:
+        async with http, inner:
+            return await list_from_arm(http, "https://management.azure.com", _token, timeout=5)
+
+    result = arun(run())
+    assert result.deployments == ()
+    assert {u.host for u in sent_to} == {"management.azure.com"}
+    assert all("evil" not in str(u) and ".." not in u.path for u in sent_to)
+    assert len(sent_to) == 2  # the subscriptions and the one valid subscription's accounts: nothing else
+
+
+def test_arm_redirects_are_not_followed(arun: Any) -> None:
+    sent_to: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent_to.append(request.url)
+        return httpx.Response(302, headers={"location": "https://evil.example/steal"})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True)
+
+    async def run() -> Any:
+        async with http:
+            return await list_from_arm(http, "https://management.azure.com", _token, timeout=5)
+
+    result = arun(run())
+    assert result.deployments == ()
+    assert [u.host for u in sent_to] == ["management.azure.com"]

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
-from desktop.simulator import Simulator, SimulatorConfig, SimulatorThread
+from desktop.simulator import RemoteAddressError, Simulator, SimulatorConfig, SimulatorThread, is_loopback
 
 from .helpers import parse_sse, responses
 
@@ -124,3 +125,41 @@ def test_command_line_prints_url_and_key_and_stops_on_ctrl_c() -> None:
     assert process.returncode == 0, err
     assert "stopped" in out
     assert "Traceback" not in err
+
+
+def test_every_run_has_its_own_random_key(arun: Callable[..., Any]) -> None:
+    first, second = SimulatorConfig(), SimulatorConfig()
+    assert first.api_keys != second.api_keys
+    assert all(len(key) >= 32 for key in (*first.api_keys, *second.api_keys))
+
+    async def wrong_key_refused() -> tuple[int, int]:
+        async with Simulator(first) as sim, httpx.AsyncClient(base_url=sim.base_url) as client:
+            sim.push_answer("ok")
+            good = await client.post("responses", json=responses("hi"), headers={"api-key": first.api_keys[0]})
+            bad = await client.post("responses", json=responses("hi"), headers={"api-key": second.api_keys[0]})
+            return good.status_code, bad.status_code
+
+    assert arun(wrong_key_refused()) == (200, 401)
+
+
+def test_non_loopback_addresses_are_refused_unless_allowed(arun: Callable[..., Any]) -> None:
+    async def start(config: SimulatorConfig) -> str:
+        async with Simulator(config) as sim:
+            return sim.base_url
+
+    for host in ("0.0.0.0", "::", "192.0.2.10"):
+        with pytest.raises(RemoteAddressError, match="--allow-remote"):
+            arun(start(SimulatorConfig(host=host)))
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    out = subprocess.run(
+        [sys.executable, "-m", "desktop.simulator", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "--allow-remote" in out.stderr
+    assert "Traceback" not in out.stderr

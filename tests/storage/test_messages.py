@@ -18,6 +18,7 @@ from desktop.storage import (
     Role,
     Usage,
 )
+from tests.storage.conftest import StepClock
 
 PNG = Attachment("image/png", b"\x89PNG\r\n\x1a\n\x00\xff", "shot.png")
 
@@ -178,3 +179,41 @@ def test_other_write_failures_become_history_errors(store: HistoryStore) -> None
     store._db.execute("PRAGMA query_only = ON")  # stands in for a read-only or full disk
     with pytest.raises(HistoryError, match="Could not save"):
         store.add_user_message(conv.id, "hi")
+
+
+def test_appended_checkpoints_are_cheap_readable_and_survive_a_crash(
+    store: HistoryStore, db_path: Path, clock: StepClock
+) -> None:
+    conv = store.create_conversation()
+    ans = store.begin_answer(conv.id)
+    for piece in ("Once ", "upon ", "a time"):
+        store.append_answer(ans.id, piece)
+    # The message row itself is not rewritten (nor re-indexed for search) at each checkpoint: only a part is added.
+    assert store._db.execute("SELECT text FROM messages WHERE id = ?", (ans.id,)).fetchone()[0] == ""
+    loaded = store.get_message(ans.id)
+    assert loaded is not None
+    assert loaded.text == "Once upon a time"
+    assert store.load_messages(conv.id)[-1].text == "Once upon a time"
+    store.close()  # as if the app died here
+
+    again = HistoryStore(db_path, clock=clock)
+    report = again.open()
+    assert report.interrupted_answers == 1
+    msg = again.get_message(ans.id)
+    assert msg is not None
+    assert (msg.outcome, msg.text) == (Outcome.INTERRUPTED, "Once upon a time")
+    assert [h.message_id for h in again.search("upon")] == [ans.id]
+    assert again._db.execute("SELECT count(*) FROM answer_parts").fetchone()[0] == 0
+    again.close()
+
+
+def test_finishing_replaces_the_parts_and_late_appends_are_ignored(store: HistoryStore) -> None:
+    conv = store.create_conversation()
+    ans = store.begin_answer(conv.id)
+    store.append_answer(ans.id, "partial ")
+    store.finish_answer(ans.id, Outcome.COMPLETE, "partial and whole")
+    store.append_answer(ans.id, "stale")
+    msg = store.get_message(ans.id)
+    assert msg is not None
+    assert msg.text == "partial and whole"
+    assert store._db.execute("SELECT count(*) FROM answer_parts").fetchone()[0] == 0

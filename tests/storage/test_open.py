@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -14,6 +17,8 @@ from desktop.storage import (
     HistoryError,
     HistoryLockedError,
     HistoryStore,
+    HistoryTooNewError,
+    HistoryUnavailableError,
     OpenStatus,
     Outcome,
 )
@@ -222,19 +227,86 @@ def test_unusable_file_is_moved_aside_and_a_fresh_one_created(
     store.close()
 
 
-def test_newer_schema_is_left_alone_and_moved_aside(db_path: Path, clock: StepClock, logfail: LogFailures) -> None:
+def test_newer_schema_is_left_in_place_and_the_app_says_to_update(db_path: Path, clock: StepClock) -> None:
     _valid_database(db_path, clock)
     with closing(sqlite3.connect(db_path)) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 7}")
     before = db_path.read_bytes()
-    logfail.allow("desktop.storage", "newer version")
 
-    report = HistoryStore(db_path, clock=clock).open()
-    assert report.status is OpenStatus.RECOVERED
-    assert report.moved_to is not None
-    assert f"newer-v{SCHEMA_VERSION + 7}" in report.moved_to.name
-    assert "newer version" in report.message
-    assert report.moved_to.read_bytes() == before
+    with pytest.raises(HistoryTooNewError, match="Update the app") as caught:
+        HistoryStore(db_path, clock=clock).open()
+    assert "newer version" in str(caught.value)
+    # Never moved aside, never replaced by an empty history that the newer version would then find.
+    assert [p for p in files_beside(db_path) if not p.startswith("history.sqlite3")] == []
+    assert [p for p in files_beside(db_path) if "newer" in p] == []
+    assert db_path.read_bytes() == before
+
+
+_FULL_DISK_CHILD = """
+import resource, signal, sys
+from pathlib import Path
+from desktop.storage import HistoryError, HistoryStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # every write that grows a file fails, as on a full disk
+try:
+    HistoryStore(Path(sys.argv[1])).open()
+except HistoryError as exc:
+    print(type(exc).__name__, exc)
+else:
+    print("opened")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_full_disk_at_start_keeps_the_history(db_path: Path, clock: StepClock) -> None:
+    _valid_database(db_path, clock)  # closed cleanly: no -wal/-shm, so opening must create the -shm
+    before = db_path.read_bytes()
+    names = files_beside(db_path)
+
+    child = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_CHILD, str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.startswith("HistoryUnavailableError"), child.stdout
+    assert "disk may be full" in child.stdout
+    assert [n for n in files_beside(db_path) if "unreadable" in n or "damaged" in n] == []
+    assert db_path.read_bytes() == before
+    assert set(names) <= set(files_beside(db_path))
+    store = HistoryStore(db_path, clock=clock)  # space freed: everything is still there
+    assert store.open().status is OpenStatus.OK
+    assert store.count_conversations() == 1
+    store.close()
+
+
+def test_unopenable_side_file_is_not_damage(db_path: Path, clock: StepClock) -> None:
+    _valid_database(db_path, clock)
+    db_path.with_name(db_path.name + "-shm").mkdir()  # SQLite cannot create its shared-memory file
+    before = db_path.read_bytes()
+    with pytest.raises(HistoryUnavailableError, match="was not changed"):
+        HistoryStore(db_path, clock=clock).open()
+    assert db_path.read_bytes() == before
+    assert [p for p in files_beside(db_path) if not p.startswith("history.sqlite3")] == []
+    assert [p for p in files_beside(db_path) if "." in p.removeprefix("history.sqlite3")] == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_history_files_are_private_and_tightened(db_path: Path, clock: StepClock) -> None:
+    store = HistoryStore(db_path, clock=clock)
+    store.open()
+    store.create_conversation("x")
+    for name in ("history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm"):
+        assert stat.S_IMODE((db_path.parent / name).stat().st_mode) == 0o600, name
+    store.close()
+    db_path.chmod(0o644)
+    store = HistoryStore(db_path, clock=clock)
+    store.open()
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    store.close()
 
 
 def test_foreign_database_is_moved_aside(db_path: Path, clock: StepClock, logfail: LogFailures) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QDialog
 
 from desktop.services import DeploymentChoice
-from desktop.ui.composer import MAX_IMAGE_BYTES, Composer, ImageAttachment, image_mime
+from desktop.ui import composer as composer_module
+from desktop.ui.composer import MAX_IMAGE_BYTES, MAX_PASTE_BYTES, Composer, ImageAttachment, image_mime
 
 
 def _png(size: int = 8) -> bytes:
@@ -242,3 +245,54 @@ def test_accessors_used_by_the_window(composer: Composer) -> None:
         w.accessibleName()
         for w in (composer.input, composer.deployments, composer.send_button, composer.instructions_button)
     )
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels, with no pixel data: decoding it would be the bomb."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def test_a_huge_paste_is_refused_before_it_is_converted(composer: Composer) -> None:
+    mime = QMimeData()
+    mime.setText("x" * (MAX_PASTE_BYTES + 1))
+    composer.input.insertFromMimeData(mime)
+    assert composer.text() == ""
+    assert composer.message.isVisible()
+    assert "too long to paste" in composer.message.text()
+    small = QMimeData()
+    small.setText("fits")
+    composer.input.insertFromMimeData(small)
+    assert composer.text() == "fits"
+
+
+def test_an_image_with_too_many_pixels_is_refused_from_its_header(composer: Composer) -> None:
+    assert not composer.add_image(_png_header_only(100_000, 100_000), "bomb.png")
+    assert composer.images() == []
+    assert "too many pixels" in composer.message.text()
+
+
+def test_a_pasted_encoded_image_is_size_checked_before_decoding(composer: Composer) -> None:
+    mime = QMimeData()
+    mime.setData("image/png", QByteArray(b"\x89PNG\r\n\x1a\n" + b"\0" * MAX_IMAGE_BYTES))
+    composer.add_from_mime(mime)
+    assert composer.images() == []
+    assert "larger than 20 MB" in composer.message.text()
+    mime = QMimeData()
+    mime.setData("image/png", QByteArray(_png(16)))
+    composer.add_from_mime(mime)
+    assert [i.data for i in composer.images()] == [_png(16)]  # taken as encoded, not decoded and re-encoded
+
+
+def test_the_images_of_one_message_have_a_total_cap(composer: Composer, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = _png(64)
+    monkeypatch.setattr(composer_module, "MAX_IMAGES_BYTES", 2 * len(one) + 10)
+    assert composer.add_image(one, "a.png")
+    assert composer.add_image(one, "b.png")
+    assert not composer.add_image(one, "c.png")
+    assert len(composer.images()) == 2
+    assert "50 MB together" in composer.message.text()

@@ -112,6 +112,15 @@ def run_until(
     arun(go(), timeout=30)
 
 
+def in_loop(arun: Any, action: Callable[[], Any]) -> Any:
+    """Call `action` as a slot would: inside the running loop (dialogs start their own async work)."""
+
+    async def call() -> Any:
+        return action()
+
+    return arun(call())
+
+
 def dark_pixels_of(window: MainWindow, message_id: int) -> int:
     """How many text-coloured pixels the message's row shows in the chat view's viewport right now."""
     view = window.chat_view
@@ -338,7 +347,7 @@ def test_demo_banner_shows_only_for_the_simulator(
         assert outcome == "complete"
         assert built.demo.simulator is not None
         assert built.configuration.settings.app.active_profile_id is None  # the user's own choice is untouched
-        settings = built.dialogs.open_settings()
+        settings = in_loop(arun, built.dialogs.open_settings)
         settings.select_profile(WORK)
         assert arun(settings.use_for_chats())  # takes effect at once, without Save
         assert built.configuration.settings.app.active_profile_id == WORK
@@ -359,7 +368,7 @@ def test_the_guided_start_still_shows_after_a_demo(qapp: Any, qtbot: Any, arun: 
     again = build(qapp, qtbot, tmp_path)
     try:
         assert again.configuration.settings.active_profile is None
-        assert again.dialogs.maybe_first_run() is not None
+        assert in_loop(arun, again.dialogs.maybe_first_run) is not None
         assert not again.window.demo_banner.isVisible()
     finally:
         arun(again.aclose())
@@ -523,3 +532,56 @@ def test_keyboard_only_main_flow(app: Composition, sim: Simulator, arun: Any, qt
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.composer.input)
     keys("Ctrl+K")
     assert isinstance(QApplication.focusWidget(), QLineEdit)
+
+
+def test_a_demo_chat_answers_after_a_restart_without_demo(qapp: Any, qtbot: Any, arun: Any, tmp_path: Path) -> None:
+    first = build(qapp, qtbot, tmp_path, "--demo", demo_config=SimulatorConfig())
+    cid, outcome = finish_turn(first.window, arun, lambda: first.window.send("hello"))
+    assert outcome == "complete"
+    arun(first.aclose())
+    again = build(qapp, qtbot, tmp_path, demo_config=SimulatorConfig())
+    try:
+        window = again.window
+        assert again.demo.simulator is None  # nothing started for the demo at start-up
+        assert not window.demo_banner.isVisible()  # a new chat goes to the user's own (none yet): no demo notice
+        window.open_conversation(cid)
+        assert window.demo_banner.isVisible()  # this chat's next turn goes to the simulator
+        _cid, outcome = finish_turn(window, arun, lambda: window.send("hello again"))
+        assert outcome == "complete"
+        assert again.demo.simulator is not None  # started on demand
+        assert [m.text for m in window.chat_view.messages()][-2] == "hello again"
+    finally:
+        arun(again.aclose())
+
+
+def test_another_program_locking_the_history_mid_answer_ends_the_turn_with_a_sentence(
+    app: Composition, sim: Simulator, arun: Any
+) -> None:
+    import sqlite3
+
+    from desktop.services import AnswerGrew
+
+    window = app.window
+    locker: list[sqlite3.Connection] = []
+
+    def lock_on_first_words(event: object) -> None:
+        if isinstance(event, AnswerGrew) and not locker:
+            other = sqlite3.connect(app.store.path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another program holds the write lock from now on
+            locker.append(other)
+
+    window.controller.subscribe(lock_on_first_words)
+    sim.push_answer("words " * 200)
+    try:
+        _cid, outcome = finish_turn(window, arun, lambda: window.send("hi"))
+    finally:
+        for other in locker:
+            other.rollback()
+            other.close()
+    assert locker
+    assert outcome == "failed"
+    assert not window.controller.is_running()
+    assert window.composer.send_button.text() == "Send"
+    title, text, _button = window.chat_view.banner_content(window.chat_view.messages()[-1])
+    assert title == "The answer could not be saved"
+    assert text
