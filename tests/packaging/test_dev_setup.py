@@ -85,7 +85,7 @@ def test_bootstrap_installs_from_the_lock_once_then_skips_pip(checkout: Path) ->
     assert first.returncode == 0, first.stderr
     calls = _pip_calls(checkout)
     assert calls[0] == "-m pip install --quiet --require-hashes -r packaging/lock/linux.txt"
-    assert calls[1] == "-m pip install --quiet -e .[test,linux-keyring,package]"
+    assert calls[1] == "-m pip install --quiet -e .[test,lint,linux-keyring,package]"
     digest = hashlib.sha256(
         b"".join(
             (checkout / p).read_bytes()
