@@ -374,7 +374,7 @@ class Composition:
         self.connections = connections
         self.keys = keys
         self.controller.attach_chat(ChatService(store, resolve))
-        self.dialogs = Dialogs(self.window, connections, keys, session_keys, self.paths, start_demo=start_demo)
+        self.dialogs = Dialogs(self.window, connections, self.paths, start_demo=start_demo)
         self.controller.load_whole_sidebar()
 
     async def aclose(self) -> None:

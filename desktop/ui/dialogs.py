@@ -30,19 +30,15 @@ class Dialogs(QObject):
         self,
         window: MainWindow,
         connections: Connections,
-        key_store: object,
-        session_keys: object,
         paths: AppPaths,
         *,
         start_demo: Callable[[], bool],
     ) -> None:
-        """`key_store` and `session_keys` are the ones `connections` was built with: keys are reached through it."""
         from desktop.services import ConnectionSetup
 
         super().__init__(window)
         self._window = window
         self._setup: ConnectionSetup = ConnectionSetup(window.services.configuration, connections)
-        del key_store, session_keys  # the one key policy lives in connections.keys
         self._paths = paths
         self._start_demo = start_demo
         self._settings: SettingsDialog | None = None
