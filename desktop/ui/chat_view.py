@@ -67,12 +67,14 @@ from desktop.ui.markdown import (
     code_blocks,
     is_safe_link,
     render_markdown,
+    warm_up,
 )
 from desktop.ui.theme import LIGHT_COLORS, ColorSet
 
 __all__ = ["ChatView"]
 
-FLUSH_INTERVAL_MS = 40
+FLUSH_FRAMES = 3  # streamed text shows at every third frame of the display: 20 updates a second at 60 Hz
+_DEFAULT_REFRESH_HZ = 60.0
 _MAX_COLUMN = 860
 _MARGIN = 16
 _PAD = 10
@@ -612,7 +614,8 @@ class ChatView(QListView):
         self.setMouseTracking(True)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.verticalScrollBar().setSingleStep(24)
-        self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_INTERVAL_MS)
+        self._flush_timer = QTimer(self, singleShot=True)
+        self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._flush_timer.timeout.connect(self.flush)
         self._waiting_since: dict[int, float] = {}
         self._tick_timer = QTimer(self, interval=1000)
@@ -655,6 +658,8 @@ class ChatView(QListView):
 
     def append_message(self, message: MessageView) -> None:
         """Add a message at the end (follows it when the user was at the end)."""
+        if message.outcome == Outcome.STREAMING:
+            warm_up(self._colors.pygments_style)  # before its first code block needs them
         if message.outcome == Outcome.STREAMING and not message.text:
             self._waiting_since[message.id] = self._clock()
             self._tick_timer.start()
@@ -718,7 +723,14 @@ class ChatView(QListView):
             # The answer's first words show at once (time to first token); what follows is batched.
             self.flush()
         elif not self._flush_timer.isActive():
-            self._flush_timer.start()
+            # Every delta until then joins this flush: one re-layout and one paint per few display frames.
+            self._flush_timer.start(self.flush_interval())
+
+    def flush_interval(self) -> int:
+        """Milliseconds between two flushes of streamed text: FLUSH_FRAMES frames of the display showing the view."""
+        screen = self.screen()
+        rate = screen.refreshRate() if screen is not None else 0.0
+        return max(1, round(FLUSH_FRAMES * 1000.0 / (rate if rate >= 1 else _DEFAULT_REFRESH_HZ)))
 
     def _text_of(self, message_id: int) -> str:
         row = self._model.row_of(message_id)

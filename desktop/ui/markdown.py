@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "code_blocks",
     "is_safe_link",
     "render_markdown",
+    "warm_up",
 ]
 
 MARKDOWN_FEATURES = QTextDocument.MarkdownFeature(
@@ -122,6 +124,36 @@ def _code_blocks_from(block: QTextBlock, sizes: list[int] | None = None) -> list
                 )
             )
     return result
+
+
+_WARM_LANGUAGES = ("python", "javascript", "bash", "json", "sql")  # the commonest in answers
+
+
+def warm_up(style_name: str) -> None:
+    """Load what code blocks need (markdown-it, pygments, common lexers, the style) on a worker thread, once.
+
+    Called when an answer starts streaming: its first code block then finds them loaded instead of importing them on
+    the GUI thread (a stall of a quarter of a second, tests/benchmarks). Only pure-Python imports run there; a code
+    block that comes first waits for the module it needs, as it would have without this.
+    """
+    _warming(style_name)
+
+
+@functools.cache
+def _warming(style_name: str) -> threading.Thread:
+    thread = threading.Thread(target=_load_code_support, args=(style_name,), name="code-support", daemon=True)
+    thread.start()
+    return thread
+
+
+def _load_code_support(style_name: str) -> None:
+    from markdown_it import MarkdownIt
+    from pygments.styles import get_style_by_name
+
+    MarkdownIt("commonmark").parse("```\n\n```")
+    get_style_by_name(style_name)
+    for language in _WARM_LANGUAGES:
+        _lexer_for(language)
 
 
 def _code_sizes(text: str) -> list[int]:
