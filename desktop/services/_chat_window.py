@@ -800,7 +800,9 @@ class ChatWindowController:
         if turn.wait is not None:
             self._set_wait(turn, None)
         if self._shown(turn):
-            index = self._index(turn.answer_id)
+            # The streaming answer is the last message: no scan of the list at each delta.
+            last = len(self._messages) - 1
+            index = last if last >= 0 and self._messages[last].id == turn.answer_id else self._index(turn.answer_id)
             if index >= 0:
                 self._messages[index] = _live(turn)
             self._publish(AnswerGrew(turn.answer_id, text))
@@ -957,7 +959,10 @@ class ChatWindowController:
 
 
 def _live(turn: _Turn) -> MessageView:
-    return MessageView(turn.answer_id, Role.ASSISTANT, "".join(turn.text), Outcome.STREAMING)
+    # The words so far are kept joined: a delta adds one piece to join, instead of every piece of the answer again.
+    if len(turn.text) > 1:
+        turn.text[:] = ["".join(turn.text)]
+    return MessageView(turn.answer_id, Role.ASSISTANT, turn.text[0] if turn.text else "", Outcome.STREAMING)
 
 
 def _choice(name: str, model: str | None, version: str | None) -> DeploymentChoice:

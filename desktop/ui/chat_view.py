@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import math
@@ -59,12 +60,21 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import MessageAction, MessageView, Outcome, RetryWait, Role
-from desktop.ui.markdown import LiveDocument, SafeTextDocument, code_blocks, is_safe_link, render_markdown
+from desktop.ui.markdown import (
+    CodeBlock,
+    LiveDocument,
+    SafeTextDocument,
+    code_blocks,
+    is_safe_link,
+    render_markdown,
+    warm_up,
+)
 from desktop.ui.theme import LIGHT_COLORS, ColorSet
 
 __all__ = ["ChatView"]
 
-FLUSH_INTERVAL_MS = 40
+FLUSH_FRAMES = 3  # streamed text shows at every third frame of the display: 20 updates a second at 60 Hz
+_DEFAULT_REFRESH_HZ = 60.0
 _MAX_COLUMN = 860
 _MARGIN = 16
 _PAD = 10
@@ -72,6 +82,7 @@ _TOOLBAR_H = 26
 _THUMB_H = 64
 _CACHE_SIZE = 400
 _FOLLOW_SLACK = 4
+_CHIP_REACH = 48
 
 
 _ACTION_LABELS = {
@@ -135,8 +146,9 @@ class _Model(QAbstractListModel):
         self.endRemoveRows()
 
     def replace(self, row: int, msg: MessageView) -> None:
+        if self.items[row].id != msg.id:
+            self._rows = {}
         self.items[row] = msg
-        self._rows = {}
         idx = self.index(row)
         self.dataChanged.emit(idx, idx)
 
@@ -173,11 +185,13 @@ class _Delegate(QStyledItemDelegate):
         self._thumbs: dict[tuple[int, int], QPixmap] = {}
         self.renders: Counter[int] = Counter()
         self._live: dict[int, LiveDocument] = {}
+        self._live_shows: dict[int, MessageView] = {}  # the message whose text each live document shows
 
     def invalidate(self) -> None:
         self._docs.clear()
         self._key_of.clear()
         self._live.clear()
+        self._live_shows.clear()
         self._heights.clear()
         self.sizeHintChanged.emit(QModelIndex())
 
@@ -188,7 +202,7 @@ class _Delegate(QStyledItemDelegate):
         """Lay out a changed message now; return True if its height changed (the list must re-layout)."""
         width = self._view.viewport().width()
         rect = QRect(0, 0, width, 0)
-        height = self.geometry(rect, msg, self.document(msg, self.column(rect)[1])).height
+        height = self.geometry(rect, msg, self.document(msg, self.column(rect)[1]), copies=False).height
         known = self._heights.get(msg.id)
         self._heights[msg.id] = (msg, width, height)
         return known is None or known[2] != height or known[1] != width
@@ -201,14 +215,26 @@ class _Delegate(QStyledItemDelegate):
     def _doc_width(self, msg: MessageView, column: float) -> int:
         return int(column * 0.8 - 2 * _PAD) if msg.role == Role.USER else int(column)
 
+    def extend(self, before: MessageView, after: MessageView, more: str) -> None:
+        """A streaming message grew by `more` (from `before` to `after`): append it to its live document, if that
+        shows `before`; the work is that of the answer's unfinished tail, not of the whole answer."""
+        live = self._live.get(before.id)
+        if live is not None and self._live_shows.get(before.id) is before:
+            live.append(more)
+            self._live_shows[after.id] = after
+            self.renders[after.id] += 1
+
     def cached(self, msg: MessageView, column: float) -> QTextDocument | None:
         live = self._live.get(msg.id)
-        if live is not None and msg.outcome == Outcome.STREAMING and live.text == msg.text:
+        if live is not None and msg.outcome == Outcome.STREAMING and self._live_shows.get(msg.id) is msg:
             return live.doc
         return self._docs.get((msg.id, msg.text, self._doc_width(msg, column)))
 
     def document(self, msg: MessageView, column: float) -> QTextDocument:
         width = self._doc_width(msg, column)
+        if msg.role == Role.ASSISTANT and msg.outcome == Outcome.STREAMING:
+            # Before any look-up keyed by the text: hashing a long answer at every flush grows with its length.
+            return self._live_document(msg, width, self._view.font())
         key = (msg.id, msg.text, width)
         doc = self._docs.get(key)
         if doc is not None:
@@ -218,9 +244,8 @@ class _Delegate(QStyledItemDelegate):
         if old is not None:
             self._docs.pop(old, None)
         font = self._view.font()
-        if msg.role == Role.ASSISTANT and msg.outcome == Outcome.STREAMING:
-            return self._live_document(msg, width, font)
         live = self._live.pop(msg.id, None)
+        self._live_shows.pop(msg.id, None)
         if live is not None and live.doc.textWidth() == width and live.update(msg.text):
             # The answer just ended with (at most a few more words than) the text on screen: keep that document
             # rather than rendering and laying out the whole answer again in one go.
@@ -246,13 +271,17 @@ class _Delegate(QStyledItemDelegate):
     def _live_document(self, msg: MessageView, width: int, font: QFont) -> QTextDocument:
         """A streaming answer: append to its live document instead of rendering it anew at every flush."""
         live = self._live.get(msg.id)
-        if live is not None and live.text == msg.text and live.doc.textWidth() == width:
+        if live is not None and live.doc.textWidth() == width and self._live_shows.get(msg.id) is msg:
             return live.doc
         if live is None or live.doc.textWidth() != width or not live.update(msg.text):
+            old = self._key_of.pop(msg.id, None)
+            if old is not None:
+                self._docs.pop(old, None)
             live = LiveDocument(self._view.colors(), font)
             live.update(msg.text)
             live.doc.setTextWidth(width)
             self._live[msg.id] = live
+        self._live_shows[msg.id] = msg
         self.renders[msg.id] += 1
         return live.doc
 
@@ -263,7 +292,11 @@ class _Delegate(QStyledItemDelegate):
         return lines * metrics.lineSpacing() * (1.0 if msg.role == Role.USER else 1.25)
 
     # -- geometry ----------------------------------------------------------------------------------------
-    def geometry(self, rect: QRect, msg: MessageView, doc: QTextDocument | None) -> _Geometry:
+    def geometry(
+        self, rect: QRect, msg: MessageView, doc: QTextDocument | None, copies: QRectF | bool = True
+    ) -> _Geometry:
+        """Where each part of a message goes in `rect`. `copies`: the code blocks given a Copy chip - all (True),
+        none (False: for heights only), or those meeting a rectangle of the view (what is painted)."""
         left, column = self.column(rect)
         metrics = QFontMetrics(self._view.font())
         y = rect.top() + 10.0
@@ -319,15 +352,19 @@ class _Delegate(QStyledItemDelegate):
                 tools.append((key, label, QRectF(x, y, width, _TOOLBAR_H - 4)))
                 x += width + 4
         y += _TOOLBAR_H
-        copies: list[tuple[QRectF, str]] = []
-        if doc is not None and msg.role == Role.ASSISTANT:
+        chips: list[tuple[QRectF, str]] = []
+        if doc is not None and msg.role == Role.ASSISTANT and copies is not False:
             label_w = metrics.horizontalAdvance(_tr("Copy")) + 14
-            blocks = doc.code if isinstance(doc, SafeTextDocument) and doc.code is not None else code_blocks(doc)
+            blocks: Sequence[CodeBlock] = (
+                doc.code if isinstance(doc, SafeTextDocument) and doc.code is not None else code_blocks(doc)
+            )
+            if isinstance(copies, QRectF):
+                blocks = _meeting(doc, blocks, copies.translated(-doc_rect.topLeft()))
             for code in blocks:
                 frame = QTextCursor(doc.findBlockByNumber(code.first_block)).currentFrame()
                 box = doc.documentLayout().frameBoundingRect(frame)
                 hot = QRectF(box.right() - label_w - 4, box.top() + 4, label_w, metrics.height() + 4)
-                copies.append((hot.translated(doc_rect.topLeft()), code.text))
+                chips.append((hot.translated(doc_rect.topLeft()), code.text))
         return _Geometry(
             doc_rect,
             bubble,
@@ -337,7 +374,7 @@ class _Delegate(QStyledItemDelegate):
             banner_text,
             banner_button,
             tools,
-            copies,
+            chips,
             math.ceil(y - rect.top() + 6),
         )
 
@@ -350,7 +387,7 @@ class _Delegate(QStyledItemDelegate):
         rect = QRect(0, 0, width, 0)
         _, column = self.column(rect)
         # Lay out only what is cached; estimate the rest and correct it when painted (keeps 2,000 rows cheap).
-        height = self.geometry(rect, msg, self.cached(msg, column)).height
+        height = self.geometry(rect, msg, self.cached(msg, column), copies=False).height
         self._heights[msg.id] = (msg, width, height)
         return QSize(rect.width(), height)
 
@@ -362,7 +399,11 @@ class _Delegate(QStyledItemDelegate):
         rect = option.rect
         _, column = self.column(rect)
         doc = self.document(msg, column)
-        geo = self.geometry(rect, msg, doc)
+        # Only what shows is drawn: a long answer's lines above and below the viewport cost nothing.
+        visible = QRectF(rect).intersected(QRectF(self._view.viewport().rect()))
+        if painter.hasClipping():
+            visible = visible.intersected(painter.clipBoundingRect())
+        geo = self.geometry(rect, msg, doc, copies=visible)
         known = self._heights.get(msg.id)
         if known is None or known[2] != geo.height:
             self._heights[msg.id] = (msg, rect.width(), geo.height)
@@ -378,6 +419,7 @@ class _Delegate(QStyledItemDelegate):
             painter.drawRoundedRect(geo.bubble, 14, 14)
         painter.translate(geo.doc_rect.topLeft())
         ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.clip = visible.translated(-geo.doc_rect.topLeft())
         ctx.palette.setColor(QPalette.ColorRole.Text, colors.qcolor("user_text" if geo.bubble else "text"))
         doc.documentLayout().draw(painter, ctx)
         painter.translate(-geo.doc_rect.topLeft())
@@ -453,7 +495,7 @@ class _Delegate(QStyledItemDelegate):
         """Return (kind, payload) for what is under `pos`: a tool, the banner button, a code copy, a link."""
         _, column = self.column(rect)
         doc = self.document(msg, column)
-        geo = self.geometry(rect, msg, doc)
+        geo = self.geometry(rect, msg, doc, copies=QRectF(pos.x(), pos.y(), 1, 1))
         for key, _, box in geo.tools:
             if box.contains(pos):
                 return "tool", key
@@ -510,11 +552,28 @@ class _Delegate(QStyledItemDelegate):
         msg: MessageView = index.data(Qt.ItemDataRole.UserRole)
         rect = option.rect
         _, column = self.column(rect)
-        geo = self.geometry(rect, msg, self.document(msg, column))
+        geo = self.geometry(rect, msg, self.document(msg, column), copies=False)
         editor.setGeometry(geo.doc_rect.toAlignedRect())
 
 
 _WRAP = int(Qt.TextFlag.TextWordWrap)
+
+
+def _meeting(doc: QTextDocument, blocks: Sequence[CodeBlock], area: QRectF) -> Sequence[CodeBlock]:
+    """The code blocks (in document order) whose lines meet `area` (document coordinates), found by bisection:
+    painting the end of a long answer does not look at each of its code blocks."""
+    layout = doc.documentLayout()
+    area = area.adjusted(0, -_CHIP_REACH, 0, _CHIP_REACH)  # a Copy chip sits in its frame's padding, above the code
+
+    def bottom(code: CodeBlock) -> float:
+        return layout.blockBoundingRect(doc.findBlockByNumber(code.last_block)).bottom()
+
+    def top(code: CodeBlock) -> float:
+        return layout.blockBoundingRect(doc.findBlockByNumber(code.first_block)).top()
+
+    first = bisect.bisect_left(blocks, area.top(), key=bottom)
+    last = bisect.bisect_right(blocks, area.bottom(), lo=first, key=top)
+    return blocks[first:last]
 
 
 def _open_link(url: QUrl) -> None:
@@ -555,7 +614,8 @@ class ChatView(QListView):
         self.setMouseTracking(True)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.verticalScrollBar().setSingleStep(24)
-        self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_INTERVAL_MS)
+        self._flush_timer = QTimer(self, singleShot=True)
+        self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._flush_timer.timeout.connect(self.flush)
         self._waiting_since: dict[int, float] = {}
         self._tick_timer = QTimer(self, interval=1000)
@@ -598,6 +658,8 @@ class ChatView(QListView):
 
     def append_message(self, message: MessageView) -> None:
         """Add a message at the end (follows it when the user was at the end)."""
+        if message.outcome == Outcome.STREAMING:
+            warm_up(self._colors.pygments_style)  # before its first code block needs them
         if message.outcome == Outcome.STREAMING and not message.text:
             self._waiting_since[message.id] = self._clock()
             self._tick_timer.start()
@@ -661,7 +723,14 @@ class ChatView(QListView):
             # The answer's first words show at once (time to first token); what follows is batched.
             self.flush()
         elif not self._flush_timer.isActive():
-            self._flush_timer.start()
+            # Every delta until then joins this flush: one re-layout and one paint per few display frames.
+            self._flush_timer.start(self.flush_interval())
+
+    def flush_interval(self) -> int:
+        """Milliseconds between two flushes of streamed text: FLUSH_FRAMES frames of the display showing the view."""
+        screen = self.screen()
+        rate = screen.refreshRate() if screen is not None else 0.0
+        return max(1, round(FLUSH_FRAMES * 1000.0 / (rate if rate >= 1 else _DEFAULT_REFRESH_HZ)))
 
     def _text_of(self, message_id: int) -> str:
         row = self._model.row_of(message_id)
@@ -675,9 +744,11 @@ class ChatView(QListView):
             row = self._model.row_of(message_id)
             if row < 0:
                 continue
-            msg = self._model.items[row]
-            msg = dataclasses.replace(msg, text=msg.text + "".join(parts))
+            before = self._model.items[row]
+            more = "".join(parts)
+            msg = dataclasses.replace(before, text=before.text + more)
             self._model.replace(row, msg)  # repaints the row
+            self._delegate.extend(before, msg, more)  # lays out again the answer's unfinished tail only
             # Re-layout the whole list only when the streaming message grew a line; it is laid out exactly
             # now, so the paint that follows agrees and does not ask for a second re-layout.
             if self._delegate.refit(msg):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "code_blocks",
     "is_safe_link",
     "render_markdown",
+    "warm_up",
 ]
 
 MARKDOWN_FEATURES = QTextDocument.MarkdownFeature(
@@ -95,9 +97,13 @@ def code_blocks(doc: QTextDocument, sizes: list[int] | None = None) -> list[Code
     run of code-formatted QTextBlocks. A run is split where the frame changes (once `_frame_code_blocks` gave each
     block its frame) and, before that, by `sizes`: the line count of each code block of the source, in order.
     """
+    return _code_blocks_from(doc.begin(), sizes)
+
+
+def _code_blocks_from(block: QTextBlock, sizes: list[int] | None = None) -> list[CodeBlock]:
+    """`code_blocks` of the part of a document from `block` to its end."""
     result: list[CodeBlock] = []
     pending = list(sizes or [])
-    block = doc.begin()
     while block.isValid():
         if not _is_code(block):
             block = block.next()
@@ -118,6 +124,36 @@ def code_blocks(doc: QTextDocument, sizes: list[int] | None = None) -> list[Code
                 )
             )
     return result
+
+
+_WARM_LANGUAGES = ("python", "javascript", "bash", "json", "sql")  # the commonest in answers
+
+
+def warm_up(style_name: str) -> None:
+    """Load what code blocks need (markdown-it, pygments, common lexers, the style) on a worker thread, once.
+
+    Called when an answer starts streaming: its first code block then finds them loaded instead of importing them on
+    the GUI thread (a stall of a quarter of a second, tests/benchmarks). Only pure-Python imports run there; a code
+    block that comes first waits for the module it needs, as it would have without this.
+    """
+    _warming(style_name)
+
+
+@functools.cache
+def _warming(style_name: str) -> threading.Thread:
+    thread = threading.Thread(target=_load_code_support, args=(style_name,), name="code-support", daemon=True)
+    thread.start()
+    return thread
+
+
+def _load_code_support(style_name: str) -> None:
+    from markdown_it import MarkdownIt
+    from pygments.styles import get_style_by_name
+
+    MarkdownIt("commonmark").parse("```\n\n```")
+    get_style_by_name(style_name)
+    for language in _WARM_LANGUAGES:
+        _lexer_for(language)
 
 
 def _code_sizes(text: str) -> list[int]:
@@ -292,26 +328,58 @@ class LiveDocument:
     """The document of an answer that is still streaming, updated by appending instead of rebuilding.
 
     Finished paragraphs (up to the last blank line outside code) are rendered once and appended; only the unfinished
-    tail is re-rendered at each update. Parsing and layout then cost the tail, not the whole answer: rebuilding a
-    long answer at every flush stalled the UI (tests/benchmarks). Highlighting is baked into the text formats so
-    appending never re-lays out what is already there. When the answer ends, the view renders it whole once more.
+    tail is re-rendered, re-scanned for code and laid out again at each update. `append` costs the tail, whatever the
+    length of the answer: no join, search or scan over the whole text (rebuilding a long answer at every flush stalled
+    the UI, tests/benchmarks). Highlighting is baked into the text formats so appending never re-lays out what is
+    already there. When the answer ends, the view renders it whole once more.
     """
 
     def __init__(self, colors: ColorSet, font: QFont) -> None:
         self.doc = _new_document(font)
-        self.text = ""
+        self.doc.code = []
         self._colors = colors
         self._font = font
-        self._done = ""  # source of the finished part, rendered at the start of the document
+        self._parts: list[str] = []  # the text shown, joined only when asked for (`text`)
+        self._length = 0
+        self._done_length = 0  # length of the finished part's source, rendered at the start of the document
+        self._tail = ""  # source after the finished part
         self._tail_start = 0  # document position where the tail (and its separating block) begins
+        self._done_code = 0  # how many of `doc.code` are in the finished part (found once, never looked for again)
+        self.rendered = 0  # characters of source rendered so far (tests count the work an update does)
+
+    @property
+    def text(self) -> str:
+        """The source shown."""
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    def __len__(self) -> int:
+        return self._length
 
     def update(self, text: str) -> bool:
-        """Show `text`; False when it does not extend what is shown (the caller then starts a new one)."""
-        if not text.startswith(self._done):
-            return False
-        if text == self.text:
+        """Show `text`; False when it does not extend the finished part shown (the caller then starts a new one)."""
+        shown = self.text
+        if text is shown or text == shown:
             return True
-        rest = text[len(self._done) :]
+        if text.startswith(shown):
+            self.append(text[len(shown) :])
+            return True
+        if not text.startswith(shown[: self._done_length]):
+            return False
+        self._parts, self._length = [text], len(text)
+        self._show(text[self._done_length :])
+        return True
+
+    def append(self, more: str) -> None:
+        """Show `more` after the text shown; the work is that of the unfinished tail only."""
+        if not more:
+            return
+        self._parts.append(more)
+        self._length += len(more)
+        self._show(self._tail + more)
+
+    def _show(self, rest: str) -> None:
         cut = _stable_cut(rest)
         rewritten = self._tail_start
         cursor = QTextCursor(self.doc)
@@ -323,18 +391,27 @@ class LiveDocument:
         # Removing the old tail leaves its block with the tail's format (Qt keeps the later block's): undo that.
         cursor.setBlockFormat(formats[0])
         cursor.setBlockCharFormat(formats[1])
+        first = self.doc.findBlock(rewritten).blockNumber()
         if cut:
             self._append(cursor, rest[:cut])
-            self._done += rest[:cut]
+            self._done_length += cut
             self._tail_start = cursor.position()
-        if rest[cut:].strip():
-            self._append(cursor, rest[cut:])
+        self._tail = rest[cut:]
+        if self._tail.strip():
+            self._append(cursor, self._tail)
+        self.rendered += len(rest)
         # Qt's layout loses the rewritten blocks when the whole document was laid out empty and then rebuilt (a
         # one-paragraph answer then paints nothing until a resize): lay out again what was rewritten, and only that.
         self.doc.markContentsDirty(rewritten, self.doc.characterCount() - rewritten)
-        self.text = text
-        self.doc.code = code_blocks(self.doc)
-        return True
+        # Code blocks: those of the finished part are found once; only the tail's are looked for again.
+        found = _code_blocks_from(self.doc.findBlockByNumber(first))
+        code = self.doc.code
+        assert code is not None
+        del code[self._done_code :]
+        code += found
+        if cut:
+            tail_block = self.doc.findBlock(self._tail_start).blockNumber()
+            self._done_code += sum(1 for c in found if c.first_block < tail_block)
 
     def _append(self, cursor: QTextCursor, source: str) -> None:
         """Render `source` on its own and append it, so the document has the structure a full render gives."""

@@ -299,3 +299,69 @@ def test_attachments_and_accessible_text(view: ChatView) -> None:
     assert not view.grab().isNull()
     assert len(_geometry(view, 3).thumbs) == 2
     assert view.model().index(0, 0).data(Qt.ItemDataRole.AccessibleTextRole) == "You: What is this?"
+
+
+def test_flushes_come_at_whole_display_frames(view: ChatView, qtbot: Any) -> None:
+    from desktop.ui.chat_view import FLUSH_FRAMES
+
+    screen = view.screen()
+    assert screen is not None
+    assert view.flush_interval() == round(FLUSH_FRAMES * 1000 / screen.refreshRate())
+    view.set_messages([MessageView(1, Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.append_delta(1, "First words")
+    shown = view.render_count(1)
+    for i in range(50):  # every delta until the next frame's flush joins it: one re-layout for all of them
+        view.append_delta(1, f" word{i}")
+    qtbot.waitUntil(lambda: view.render_count(1) > shown)
+    assert view.render_count(1) == shown + 1
+    assert view.message(1).text == "First words" + "".join(f" word{i}" for i in range(50))  # type: ignore[union-attr]
+
+
+def _stream_through_the_view(view: ChatView, monkeypatch: Any, copies: int) -> list[tuple[int, int, int]]:
+    """Stream `copies` copies of a rich answer through the view, flushing and painting after every 40 characters;
+    return the work of each flush: (source characters rendered, blocks looked at for code, Copy chips placed)."""
+    from desktop.simulator._answers import choose_answer
+    from desktop.ui import chat_view, markdown
+
+    looked, chips = [0], [0]
+    real_is_code, real_geometry = markdown._is_code, chat_view._Delegate.geometry
+
+    def counting_is_code(block: Any) -> bool:
+        looked[0] += 1
+        return real_is_code(block)
+
+    def counting_geometry(self: Any, *args: Any, **kwargs: Any) -> Any:
+        geo = real_geometry(self, *args, **kwargs)
+        chips[0] += len(geo.code_copies)
+        return geo
+
+    monkeypatch.setattr(markdown, "_is_code", counting_is_code)
+    monkeypatch.setattr(chat_view._Delegate, "geometry", counting_geometry)
+    view.set_messages([MessageView(1, Role.USER, "Show me"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.grab()
+    piece = choose_answer("Show me markdown with a table") + "\n\n"
+    delegate: Any = view.itemDelegate()
+    work = []
+    for _ in range(copies):
+        for start in range(0, len(piece), 40):
+            rendered, seen, placed = delegate._live[2].rendered if 2 in delegate._live else 0, looked[0], chips[0]
+            view.append_delta(2, piece[start : start + 40])
+            view.flush()
+            view.doItemsLayout()
+            view.viewport().repaint()
+            work.append((delegate._live[2].rendered - rendered, looked[0] - seen, chips[0] - placed))
+    assert view.message(2).text == piece * copies  # type: ignore[union-attr]
+    assert view.is_following()
+    return work
+
+
+def test_streaming_work_per_flush_does_not_grow_with_the_answer(view: ChatView, monkeypatch: Any) -> None:
+    short = _stream_through_the_view(view, monkeypatch, 2)
+    long = _stream_through_the_view(view, monkeypatch, 6)
+    per_copy = len(short) // 2
+    # Streaming the last copy of a 6-copy answer renders and scans exactly what the last copy of a 2-copy answer
+    # does (the unfinished tail), and painting places Copy chips only for the code blocks that show.
+    assert [w[:2] for w in long[-per_copy:]] == [w[:2] for w in short[-per_copy:]]
+    assert max(w[2] for w in long) == max(w[2] for w in short)
+    delegate: Any = view.itemDelegate()
+    assert len(delegate._live[2].doc.code) == 6 * 3  # three code blocks per copy, all found

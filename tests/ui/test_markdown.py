@@ -254,3 +254,54 @@ def test_adjacent_code_blocks_stay_apart_in_a_full_render(qapp: Any, source: str
     assert isinstance(doc, SafeTextDocument)
     assert [(c.language, c.text) for c in doc.code or []] == expected
     assert [(c.language, c.text) for c in code_blocks(doc)] == expected
+
+
+def _stream_copies(monkeypatch: Any, copies: int) -> tuple[LiveDocument, str, list[tuple[int, int]]]:
+    """Stream `copies` copies of a rich answer in small deltas; return the work of each append: (characters of
+    source rendered, blocks looked at for code)."""
+    from desktop.simulator._answers import choose_answer
+    from desktop.ui import markdown
+
+    looked = [0]
+    real = markdown._is_code
+
+    def counting(block: Any) -> bool:
+        looked[0] += 1
+        return real(block)
+
+    monkeypatch.setattr(markdown, "_is_code", counting)
+    piece = choose_answer("Show me markdown with a table") + "\n\n"
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    work = []
+    for _ in range(copies):
+        for start in range(0, len(piece), 40):
+            rendered, seen = live.rendered, looked[0]
+            live.append(piece[start : start + 40])
+            work.append((live.rendered - rendered, looked[0] - seen))
+    return live, piece * copies, work
+
+
+def test_live_document_work_per_append_does_not_grow_with_the_answer(qapp: Any, monkeypatch: Any) -> None:
+    short_live, _, short = _stream_copies(monkeypatch, 2)
+    live, text, long = _stream_copies(monkeypatch, 8)
+    per_copy = len(short) // 2
+    # The last copy of an 8-copy answer costs exactly what the last copy of a 2-copy answer costs: each append
+    # re-renders and re-scans the unfinished tail only, never what is finished.
+    assert long[-per_copy:] == short[-per_copy:]
+    assert live.text == text
+    assert len(live) == len(text)
+    assert _text_blocks(live.doc) == _text_blocks(_render(text))
+    assert live.doc.code == code_blocks(live.doc)
+    assert len(live.doc.code or []) == 8 * len(short_live.doc.code or []) // 2
+
+
+def test_live_document_update_after_appends(qapp: Any) -> None:
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    live.append("First paragraph.\n\nSec")
+    live.append("ond")
+    assert live.update("First paragraph.\n\nSecond")  # the same text: nothing to do
+    assert live.update("First paragraph.\n\nSecond, and more.")  # extends it
+    assert live.update("First paragraph.\n\nA different tail")  # the finished part is kept, the tail redone
+    assert live.text == "First paragraph.\n\nA different tail"
+    assert _text_blocks(live.doc) == ["First paragraph.", "A different tail"]
+    assert not live.update("Another answer")
