@@ -67,7 +67,7 @@ PAGE = 200  # messages loaded when a conversation opens; older ones load on scro
 SIDEBAR_LIMIT = 2000
 SIDEBAR_FIRST_PAGE = 60  # a tall window shows about 40 rows: the rest loads right after the first paint
 SEARCH_LIMIT = 100
-LONGEST_AUTOMATIC_WAIT = 15 * 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
+LONGEST_AUTOMATIC_WAIT = 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
 
 
 # ---- events ---------------------------------------------------------------------------------------------------------
@@ -816,7 +816,11 @@ class ChatWindowController:
             self._publish(Notice(finished.error.title))
 
     def _automatic_wait(self, turn: _Turn, finished: Finished, attempts: int) -> RetryWait | None:
-        """A wait Azure asked for that the client did not take (over its ceiling), within max_retries."""
+        """A wait of at most a minute that Azure asked for and the client did not take, within max_retries.
+
+        Longer waits are not counted down: the problem says the time and offers to try again (or, for a request
+        that can never fit, to shorten the answer limit).
+        """
         error = finished.error
         if error is None or error.action is not ErrorAction.WAIT_AND_RETRY or finished.answer is None:
             return None

@@ -17,6 +17,7 @@ from desktop.services import (
     ConversationShown,
     DraftRefused,
     DraftSaved,
+    MessageAction,
     MessageAdded,
     Notice,
     Outcome,
@@ -96,8 +97,25 @@ def harness(
     arun(h.controller.aclose())
 
 
-def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Simulator, arun: Any) -> None:
+def test_a_wait_over_a_minute_is_an_error_with_the_time_and_no_automatic_retry(
+    harness: Harness, sim: Simulator, arun: Any
+) -> None:
     sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}), times=10)
+    ended = arun(harness.turn(lambda: harness.controller.send("hi")))
+    assert ended.outcome is Outcome.FAILED
+    assert len(sim.requests) == 1
+    assert harness.sleeps == []
+    shown = harness.controller.messages()[-1]
+    assert shown.error_title == "Too many requests for now"
+    assert "asks for a wait of 90 seconds. Try again after" in shown.error_text
+    assert shown.action is MessageAction.RETRY
+
+
+# A wait the client does not take itself (x-should-retry: false) and of a minute or less is a countdown.
+def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Simulator, arun: Any) -> None:
+    sim.push_fault(
+        Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}), times=10
+    )
 
     async def go() -> TurnEnded:
         harness.controller.send("hi")
@@ -105,7 +123,7 @@ def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Si
             await harness.until(lambda: harness.controller.wait() is not None)
             wait = harness.controller.wait()
             assert wait is not None
-            assert (wait.attempt, wait.of, wait.seconds, wait.automatic) == (attempt, 2, 90.0, True)
+            assert (wait.attempt, wait.of, wait.seconds, wait.automatic) == (attempt, 2, 30.0, True)
             harness.release.set()
             await harness.until(lambda: harness.controller.wait() is None)
         await harness.until(lambda: not harness.controller.is_running())
@@ -114,11 +132,13 @@ def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Si
     ended = arun(go())
     assert ended.outcome is Outcome.FAILED
     assert len(sim.requests) == 3  # the first try and max_retries (2) automatic ones, then it stops
-    assert harness.sleeps == [90.0, 90.0]
+    assert harness.sleeps == [30.0, 30.0]
 
 
 def test_stop_during_a_wait_sends_nothing_more(harness: Harness, sim: Simulator, arun: Any) -> None:
-    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}), times=10)
+    sim.push_fault(
+        Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}), times=10
+    )
 
     async def go() -> None:
         harness.controller.send("hi")
@@ -136,7 +156,7 @@ def test_stop_during_a_wait_sends_nothing_more(harness: Harness, sim: Simulator,
 def test_a_message_sent_during_a_wait_ends_it_and_nothing_is_regenerated(
     harness: Harness, sim: Simulator, arun: Any
 ) -> None:
-    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}))
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}))
 
     async def go() -> None:
         harness.controller.send("first")
