@@ -67,6 +67,8 @@ PAGE = 200  # messages loaded when a conversation opens; older ones load on scro
 SIDEBAR_LIMIT = 2000
 SIDEBAR_FIRST_PAGE = 60  # a tall window shows about 40 rows: the rest loads right after the first paint
 SEARCH_LIMIT = 100
+FIRST_ANSWER_LIMIT = 4000  # the answer limit "Shorten the answer limit" sets when none was set
+MIN_ANSWER_LIMIT = 256  # it never shortens below this
 LONGEST_AUTOMATIC_WAIT = 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
 
 
@@ -636,6 +638,33 @@ class ChatWindowController:
             self.continue_answer()
         elif action is MessageAction.NEW_CHAT:
             self.new_chat()
+        elif action in (MessageAction.LEAVE_OUT, MessageAction.PUT_BACK):
+            self.leave_out(message_id, action is MessageAction.LEAVE_OUT)
+        elif action is MessageAction.SHORTEN_ANSWER_LIMIT:
+            self.shorten_answer_limit(message_id)
+
+    def leave_out(self, message_id: int, left_out: bool = True) -> None:
+        """Continue without a flagged answer and its question (or put them back): later turns do not send them."""
+        with self._history():
+            for msg in self.chat.leave_out(message_id, left_out):
+                if self._index(msg.id) >= 0:
+                    self._replace(msg.id, message_view(msg))
+
+    def shorten_answer_limit(self, message_id: int) -> None:
+        """Halve the open conversation's answer limit (the request could never fit) and answer again."""
+        cid = self.current_id
+        with self._history():
+            conv = self._store.get_conversation(cid) if cid is not None else None
+            if conv is None:
+                return
+            current = conv.params.get("max_output_tokens")
+            if not isinstance(current, int) or isinstance(current, bool) or current <= 0:
+                profile = self._profile_of(conv)
+                current = profile.chat_defaults.max_output_tokens if profile else None
+            limit = max(MIN_ANSWER_LIMIT, current // 2) if current else FIRST_ANSWER_LIMIT
+            self._store.update_conversation(conv.id, params={**conv.params, "max_output_tokens": limit})
+            self._publish(Notice(f"Answers in this chat are now limited to {limit:,} tokens."))
+        self.answer_again(message_id)
 
     def regenerate(self) -> None:
         """Answer the open conversation's last question again."""

@@ -177,6 +177,7 @@ def message_view(msg: Message, error: Problem | None = None) -> MessageView:
     elif msg.outcome is Outcome.INTERRUPTED:
         action = MessageAction.RETRY
     if msg.left_out:
+        title, text = say("left_out_answer" if msg.role is Role.ASSISTANT else "left_out_question")
         action = MessageAction.PUT_BACK if msg.role is Role.ASSISTANT else None
     return MessageView(
         id=msg.id,

@@ -453,6 +453,24 @@ _ROWS = (
         Category.ANSWER,
         "The answer reached the longest the app keeps (2,000,000 characters).",
     ),
+    # ---- content filter recovery ---------------------------------------------------------------------------------
+    Wording(
+        "left_out_question",
+        "Left out",
+        "This message is not sent with your next messages.",
+        ErrorAction.NONE,
+        Category.CONTENT_FILTER,
+        "The user chose “Continue without this message” on the answer to this message.",
+    ),
+    Wording(
+        "left_out_answer",
+        "Left out of the conversation",
+        "This turn was blocked by the content filter and is not sent with your next messages. Put it back to send "
+        "it again.",
+        ErrorAction.NONE,
+        Category.CONTENT_FILTER,
+        "The user chose “Continue without this message” on this answer.",
+    ),
     # ---- before anything is sent ---------------------------------------------------------------------------------
     Wording(
         "nothing_to_answer",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,11 @@ class Harness:
 
         async def resolve(conversation_id: int) -> TurnTarget:
             conv = store.get_conversation(conversation_id)
-            return TurnTarget(client=client, deployment=(conv.deployment if conv else None) or "gpt-4.1")
+            return TurnTarget(
+                client=client,
+                deployment=(conv.deployment if conv else None) or "gpt-4.1",
+                max_output_tokens=conv.params.get("max_output_tokens") if conv else None,
+            )
 
         async def sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
@@ -281,3 +286,55 @@ def test_opening_a_conversation_mid_answer_shows_its_live_text(harness: Harness,
     arun(go())
     assert harness.controller.messages()[-1].outcome is Outcome.STOPPED
     assert not [n for n in harness.of(Notice) if "wrong" in n.text]
+
+
+def test_continue_without_a_filtered_message_leaves_it_out_until_put_back(
+    harness: Harness, sim: Simulator, arun: Any
+) -> None:
+    sim.push_answer("first answer")
+    arun(harness.turn(lambda: harness.controller.send("a harmless question")))
+    sim.push_fault(Fault(kind=FaultKind.PROMPT_FILTERED))
+    arun(harness.turn(lambda: harness.controller.send("the flagged words")))
+    blocked = harness.controller.messages()[-1]
+    assert blocked.outcome is Outcome.FILTERED
+    assert blocked.action is MessageAction.LEAVE_OUT
+
+    harness.controller.act(blocked.id, MessageAction.LEAVE_OUT)
+    question, answer = harness.controller.messages()[-2:]
+    assert (question.text, question.left_out, question.error_title) == ("the flagged words", True, "Left out")
+    assert (answer.left_out, answer.action, answer.error_title) == (
+        True,
+        MessageAction.PUT_BACK,
+        "Left out of the conversation",
+    )
+
+    sim.push_answer("second answer")
+    arun(harness.turn(lambda: harness.controller.send("the next question")))
+    sent = json.dumps(sim.requests[-1].json)
+    assert "the flagged words" not in sent
+    assert "a harmless question" in sent and "the next question" in sent
+
+    harness.controller.act(answer.id, MessageAction.PUT_BACK)
+    assert not any(m.left_out for m in harness.controller.messages())
+    sim.push_answer("third answer")
+    arun(harness.turn(lambda: harness.controller.send("once more")))
+    assert "the flagged words" in json.dumps(sim.requests[-1].json)
+
+
+def test_a_request_that_can_never_fit_shortens_the_answer_limit_and_answers_again(
+    harness: Harness, sim: Simulator, store: HistoryStore, arun: Any
+) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "86400"}))
+    arun(harness.turn(lambda: harness.controller.send("a long question")))
+    failed = harness.controller.messages()[-1]
+    assert failed.error_title == "This request is larger than the deployment allows"
+    assert failed.action is MessageAction.SHORTEN_ANSWER_LIMIT
+    assert harness.controller.wait() is None and harness.sleeps == []  # no countdown
+    sim.push_answer("a shorter answer")
+    arun(harness.turn(lambda: harness.controller.act(failed.id, MessageAction.SHORTEN_ANSWER_LIMIT)))
+    cid = harness.controller.current_id
+    assert cid is not None
+    conv = store.get_conversation(cid)
+    assert conv is not None and conv.params["max_output_tokens"] == 4000
+    assert sim.requests[-1].json["max_output_tokens"] == 4000
+    assert harness.controller.messages()[-1].text == "a shorter answer"
