@@ -14,11 +14,18 @@ import pytest
 
 from desktop.auth import EntraSignInError, KeyringUnavailableError
 from desktop.auth._entra_problems import describe_sign_in_problem
-from desktop.client import APIConnectionError, APIResponseValidationError, APIStreamError, APITimeoutError
+from desktop.client import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStreamError,
+    APITimeoutError,
+    AzureOpenAIClient,
+)
 from desktop.client._errors import make_status_error
 from desktop.services._problems import RULES, classify
 from desktop.services._user_error import Category, ErrorAction, Problem, RateLimitKind
 from desktop.services._words import WORDS
+from desktop.simulator import Fault, FaultKind, Simulator
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 AZURE_429 = (
@@ -488,3 +495,31 @@ def test_a_problem_survives_its_json() -> None:
 def test_every_rule_names_a_wording_and_every_wording_has_a_trigger() -> None:
     assert {rule.key for rule in RULES} <= set(WORDS)
     assert all(row.trigger and row.title for row in WORDS.values())
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (FaultKind.RATE_REQUESTS, RateLimitKind.REQUESTS),
+        (FaultKind.RATE_TOKENS, RateLimitKind.TOKENS),
+        (FaultKind.RATE_QUOTA, RateLimitKind.QUOTA),
+        (FaultKind.RATE_NEVER_FITS, RateLimitKind.NEVER_FITS),
+    ],
+)
+def test_the_simulators_429_kinds_are_told_apart(
+    sim: Simulator, client: AzureOpenAIClient, arun: Any, kind: FaultKind, expected: RateLimitKind
+) -> None:
+    sim.push_fault(Fault(kind))
+
+    async def fail() -> BaseException:
+        try:
+            await client.chat.completions.create(
+                model="gpt-4.1", messages=[{"role": "user", "content": "hi"}], max_retries=0
+            )
+        except Exception as exc:
+            return exc
+        raise AssertionError("the 429 did not arrive")
+
+    problem = classify(arun(fail()), now=NOW)
+    assert problem.rate_limit is expected
+    assert problem.remaining_requests is not None and problem.remaining_tokens is not None
