@@ -238,8 +238,8 @@ class Simulator:
         headers = dict(fault.headers)
         if kind in _RATE_KINDS:
             seconds = round(fault.seconds) if fault.seconds > 0 else None
-            body, rate_headers = azure.rate_limit_429(_RATE_KINDS[kind], self._operation(request), seconds)
-            return _json(429, body, {**rate_headers, **headers})
+            rate_body, rate_headers = azure.rate_limit_429(_RATE_KINDS[kind], self._operation(request), seconds)
+            return _json(429, rate_body, {**rate_headers, **headers})
         if kind is FaultKind.GATEWAY_HTML:
             body = fault.body if isinstance(fault.body, str) else azure.GATEWAY_HTML
             return web.Response(status=fault.status, text=body, content_type="text/html", headers=headers)
