@@ -35,6 +35,7 @@ from desktop.services._views import (
     message_details,
     message_view,
 )
+from desktop.services._words import say
 from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
@@ -798,7 +799,7 @@ class ChatWindowController:
             if not started:
                 self._publish(DraftRefused(str(exc)) if draft else Notice(str(exc)))
             else:
-                self._fail_locally(turn, "The answer could not be saved", str(exc))
+                self._fail_locally(turn, *say("history_not_saved", message=str(exc)))
             return None
         if finished is not None:
             self._on_finished(turn, finished)

@@ -536,3 +536,34 @@ def duration_words(seconds: float) -> str:
     else:
         count, one, many = round(whole / 86_400), "day", "days"
     return f"{count} {tr(one) if count == 1 else tr(many)}"
+
+
+_BUTTONS = {
+    ErrorAction.OPEN_SETTINGS: "Open settings",
+    ErrorAction.SIGN_IN: "Sign in",
+    ErrorAction.WAIT_AND_RETRY: "a countdown, Retry now and Stop",
+    ErrorAction.RETRY: "Try again",
+    ErrorAction.SHORTEN: "Start a new chat",
+    ErrorAction.SHORTEN_ANSWER_LIMIT: "Shorten the answer limit",
+    ErrorAction.REPHRASE: "Edit your message",
+    ErrorAction.LEAVE_OUT: "Continue without this message",
+    ErrorAction.CONTACT_ADMIN: "Copy details for your admin",
+    ErrorAction.COPY_DETAILS: "Copy details for your admin",
+    ErrorAction.NONE: "none",
+}
+README_START = "<!-- words:start (generated from desktop/services/_words.py: python -m desktop.services._words) -->"
+README_END = "<!-- words:end -->"
+
+
+def readme_section() -> str:
+    """The README's table of failures: when each shows, its title and the button offered."""
+    lines = [README_START, "| When | The app says | Button |", "|---|---|---|"]
+    for row in _ROWS:
+        title = row.title if "{" not in row.title else "(the sign-in problem's own title)"
+        lines.append(f"| {row.trigger} | **{title}** | {_BUTTONS[row.action]} |")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(readme_section())
