@@ -412,7 +412,12 @@ def test_delete_and_undo(app: Composition, sim: Simulator, arun: Any) -> None:
          "failed", "This deployment does not exist", "Open settings"),
         (Fault(kind=FaultKind.STATUS, status=500), "failed", "Azure had a problem", "Try again"),
         (Fault(kind=FaultKind.DROP_MID_STREAM, after_deltas=2), "failed", "The answer was cut off", "Try again"),
-        (Fault(kind=FaultKind.PROMPT_FILTERED), "filtered", "Blocked by the content filter", "Continue without this message"),
+        (
+            Fault(kind=FaultKind.PROMPT_FILTERED),
+            "filtered",
+            "Blocked by the content filter",
+            "Continue without this message",
+        ),
         (Fault(kind=FaultKind.FILTER_CUT, after_deltas=3), "filtered", "", "Continue without this message"),
     ],
 )  # fmt: skip
