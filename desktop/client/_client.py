@@ -197,11 +197,13 @@ class AzureOpenAIClient:
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.TimeoutException as exc:
-                error = APITimeoutError(f"The request timed out ({type(exc).__name__}).")
+                error = APITimeoutError(f"The request timed out ({type(exc).__name__}).", reached=_reached_server(exc))
                 retryable = True
                 outcome = type(exc).__name__
             except httpx.TransportError as exc:
-                error = APIConnectionError(f"Could not connect: {exc or type(exc).__name__}")
+                error = APIConnectionError(
+                    f"Could not connect: {exc or type(exc).__name__}", reached=_reached_server(exc)
+                )
                 retryable = True
                 outcome = type(exc).__name__
             else:
@@ -327,10 +329,12 @@ class AzureOpenAIClient:
                 request_id=request_id,
             ) from None
         except httpx.TimeoutException:
-            raise APITimeoutError("The answer did not arrive in time.", request_id=request_id) from None
+            raise APITimeoutError("The answer did not arrive in time.", request_id=request_id, reached=True) from None
         except httpx.HTTPError as exc:
             raise APIConnectionError(
-                f"The connection was lost while reading the answer ({type(exc).__name__}).", request_id=request_id
+                f"The connection was lost while reading the answer ({type(exc).__name__}).",
+                request_id=request_id,
+                reached=True,
             ) from None
         finally:
             await response.aclose()
@@ -344,6 +348,7 @@ class AzureOpenAIClient:
                 f" ({response.headers.get('content-type', 'no content type')}).",
                 status_code=response.status_code,
                 request_id=request_id,
+                content_type=response.headers.get("content-type"),
             )
         return data, request_id
 
@@ -376,6 +381,11 @@ def _body_summary(body: Mapping[str, Any], size: int) -> str:
             stack.extend((key, x) for x in item)
     count = len(turns) if isinstance(turns, list) else 0
     return f"{size} bytes, {count} messages, {text_chars} characters of text, {images} images"
+
+
+def _reached_server(exc: httpx.TransportError) -> bool:
+    """Whether a transport failure happened after a connection to the server was made (it was reached)."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError | httpx.PoolTimeout)
 
 
 def _error_headers(error: APIError) -> Mapping[str, str]:

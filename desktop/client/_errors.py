@@ -80,25 +80,37 @@ class APIError(Exception):
 
 
 class APIConnectionError(APIError):
-    """No response arrived: the network, DNS, TLS or a proxy failed."""
+    """No response arrived: the network, DNS, TLS or a proxy failed.
 
-    def __init__(self, message: str = "Connection error.", *, request_id: str | None = None) -> None:
+    `reached` is True when a connection to the server was made and then broke (the server was reached), False when
+    no connection could be made at all.
+    """
+
+    def __init__(
+        self, message: str = "Connection error.", *, request_id: str | None = None, reached: bool = False
+    ) -> None:
         super().__init__(message, request_id=request_id)
+        self.reached = reached
 
 
 class APITimeoutError(APIConnectionError):
     """No response arrived within the timeout."""
 
-    def __init__(self, message: str = "Request timed out.", *, request_id: str | None = None) -> None:
-        super().__init__(message, request_id=request_id)
+    def __init__(
+        self, message: str = "Request timed out.", *, request_id: str | None = None, reached: bool = False
+    ) -> None:
+        super().__init__(message, request_id=request_id, reached=reached)
 
 
 class APIResponseValidationError(APIError):
     """A successful status came with a body that is not the expected JSON (e.g. a proxy's HTML page)."""
 
-    def __init__(self, message: str, *, status_code: int, request_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int, request_id: str | None = None, content_type: str | None = None
+    ) -> None:
         super().__init__(message, request_id=request_id)
         self.status_code = status_code
+        self.content_type = content_type
 
 
 class APIStreamError(APIError):
@@ -113,12 +125,14 @@ class APIStreamError(APIError):
         param: str | None = None,
         request_id: str | None = None,
         body: Any = None,
+        content_type: str | None = None,
     ) -> None:
         super().__init__(message, request_id=request_id)
         self.kind: StreamErrorKind = kind
         self.code = code
         self.param = param
         self.body = body
+        self.content_type = content_type  # of the stream's response: text/html means a proxy's page, not Azure
 
 
 class APIStatusError(APIError):

@@ -102,7 +102,15 @@ class _Stream(ABC, Generic[T]):
             message = str(fields.get("message") or message)
             code = None if fields.get("code") is None else str(fields.get("code"))
             param = None if fields.get("param") is None else str(fields.get("param"))
-        return APIStreamError(message, kind=kind, code=code, param=param, request_id=self.request_id, body=payload)
+        return APIStreamError(
+            message,
+            kind=kind,
+            code=code,
+            param=param,
+            request_id=self.request_id,
+            body=payload,
+            content_type=self.headers.get("content-type"),
+        )
 
     def _load(self, sse: ServerSentEvent) -> dict[str, Any]:
         """Parse an event's JSON; an error payload or event raises APIStreamError."""

@@ -27,8 +27,9 @@ from desktop.client import (
     RetryNotice,
     triggered_filter_categories,
 )
-from desktop.services._errors import ErrorAction, UserError, describe_error, retry_reason
-from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE
+from desktop.services._problems import classify, retry_reason, with_request_id
+from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, Problem, UserError
+from desktop.services._words import KEPT, say, wording
 from desktop.storage import Attachment, HistoryError, HistoryStore, Message, MessageError, Outcome, Role, Usage
 
 __all__ = [
@@ -154,6 +155,12 @@ class TurnBusyError(Exception):
 ResolveTarget = Callable[[int], Awaitable[TurnTarget]]
 
 
+def _setup_problem(key: str) -> Problem:
+    row = wording(key)
+    title, text = say(key)
+    return Problem(title, text, row.action, category=row.category)
+
+
 def make_title(text: str, limit: int = 60) -> str:
     """A conversation title from its first message: first line, Markdown marks dropped, cut at a word."""
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
@@ -175,9 +182,12 @@ def _data_url(attachment: Attachment) -> str:
 
 
 def _history(messages: Sequence[Message]) -> list[Message]:
-    """The messages worth sending: user messages and answers with text (failed or empty answers left out)."""
+    """The messages worth sending: user messages and answers with text (failed or empty answers left out, and the
+    messages the user chose to continue without)."""
     kept = []
     for m in messages:
+        if m.left_out:
+            continue
         if m.role is Role.USER or (m.role is Role.ASSISTANT and m.text and m.outcome is not Outcome.FAILED):
             kept.append(m)
     return kept
@@ -250,6 +260,7 @@ class _Answer:
     length: int = 0  # characters in `text`
     saved: int = 0  # how many pieces of `text` are in the database
     too_long: bool = False
+    headers: dict[str, str] = field(default_factory=dict)  # of the stream's response (rate-limit headroom, region)
 
     @property
     def joined(self) -> str:
@@ -296,7 +307,7 @@ class ChatService:
             messages = self._store.load_messages(conversation_id, limit=50)
             last_user = next((m for m in reversed(messages) if m.role is Role.USER), None)
             if last_user is None:
-                raise TurnSetupError(UserError("Nothing to answer", "Send a message first.", ErrorAction.NONE))
+                raise TurnSetupError(_setup_problem("nothing_to_answer"))
             return self._store.edit_user_message(last_user.id, last_user.text)
 
         return self._turn(conversation_id, prepare)
@@ -305,7 +316,7 @@ class ChatService:
         """Replace an earlier user message (and what followed it) and answer the new text."""
         original = self._store.get_message(message_id)
         if original is None:
-            raise TurnSetupError(UserError("This message no longer exists", "", ErrorAction.NONE))
+            raise TurnSetupError(_setup_problem("message_gone"))
         return self._turn(original.conversation_id, lambda: self._store.edit_user_message(message_id, text))
 
     def continue_answer(self, conversation_id: int) -> AsyncGenerator[TurnEvent, None]:
@@ -316,7 +327,7 @@ class ChatService:
 
     def _add_user(self, conversation_id: int, text: str, attachments: Sequence[Attachment]) -> Message:
         if not text.strip() and not attachments:
-            raise TurnSetupError(UserError("Nothing to send", "Type a message first.", ErrorAction.NONE))
+            raise TurnSetupError(_setup_problem("nothing_to_send"))
         message = self._store.add_user_message(conversation_id, text, attachments)
         conversation = self._store.get_conversation(conversation_id)
         if conversation is not None and conversation.title in ("", "New chat"):
@@ -376,6 +387,7 @@ class ChatService:
             if target.api == "unknown":
                 target.remember_api(api)
             answer.request_id = stream.request_id
+            answer.headers = stream.headers
             saver: asyncio.Future[None] | None = None
             try:
                 async with stream:
@@ -425,13 +437,44 @@ class ChatService:
             self._finish(conversation_id, answer, target, api)
             raise
         except (APIError, EntraSignInError) as exc:
-            error = describe_error(exc, auth_method=target.auth_method, deployment=target.deployment)
-            if answer.request_id and error.request_id is None:
-                error = UserError(**{**error.__dict__, "request_id": answer.request_id})
+            error = self._classify(exc, target, answer)
             if isinstance(exc, BadRequestError) and exc.is_content_filter:
                 answer.outcome = Outcome.FILTERED
                 answer.filter_categories = error.filter_categories
             yield self._finish_failed(conversation_id, answer, error, target=target, api=api)
+        except HistoryError:
+            raise  # this computer's disk: the window says so (it is not a bug, and saving the failure would fail too)
+        except Exception as exc:
+            # Our own bug: said plainly in the chat, the traceback only in the log.
+            _log.exception("unexpected failure in a turn of conversation %d", conversation_id)
+            yield self._finish_failed(
+                conversation_id, answer, self._classify(exc, target, answer), target=target, api=api
+            )
+
+    @staticmethod
+    def _classify(exc: BaseException, target: TurnTarget, answer: _Answer) -> Problem:
+        problem = classify(
+            exc,
+            auth_method=target.auth_method,
+            deployment=target.deployment,
+            received=answer.length > 0,
+            headers=answer.headers,
+        )
+        return with_request_id(problem, answer.request_id)
+
+    def leave_out(self, answer_id: int, left_out: bool = True) -> list[Message]:
+        """Continue without a flagged turn (or put it back): the answer and the question it answered are left out of
+        (or again part of) what later turns send. Returns both messages as they are now."""
+        answer = self._store.get_message(answer_id)
+        if answer is None:
+            raise TurnSetupError(_setup_problem("message_gone"))
+        ids = [answer.id]
+        if answer.role is Role.ASSISTANT:
+            before = self._store.load_messages(answer.conversation_id, limit=100_000, before_position=answer.position)
+            question = next((m for m in reversed(before) if m.role is Role.USER), None)
+            if question is not None:
+                ids.insert(0, question.id)
+        return self._store.set_left_out(ids, left_out)
 
     def _save(self, answer: _Answer) -> None:
         """Append what arrived since the last checkpoint (a small write, however long the answer is)."""
@@ -492,19 +535,11 @@ class ChatService:
     ) -> Finished:
         error = None
         if answer.too_long:
-            error = MessageError(
-                "The answer was too long",
-                f"It was stopped at {self._max_chars:,} characters; everything up to there is kept.",
-                code=TOO_LONG_CODE,
-                request_id=answer.request_id,
-            )
+            title, text = say("answer_too_long", limit=f"{self._max_chars:,}")
+            error = MessageError(title, text, code=TOO_LONG_CODE, request_id=answer.request_id)
         elif answer.truncated:
-            error = MessageError(
-                "The answer reached its length limit",
-                "Choose Continue to get the rest.",
-                code=LENGTH_CODE,
-                request_id=answer.request_id,
-            )
+            title, text = say("answer_length")
+            error = MessageError(title, text, code=LENGTH_CODE, request_id=answer.request_id)
         if answer.message_id is None:
             row = self._store.begin_answer(conversation_id, model=answer.model, deployment=target.deployment, api=api)
             answer.message_id = row.id
@@ -541,7 +576,16 @@ class ChatService:
             outcome,
             answer.joined,
             usage=answer.usage,
-            error=MessageError(error.title, error.explanation, error.code, error.status, error.request_id),
+            error=MessageError(
+                error.title,
+                error.explanation,
+                error.code,
+                error.status,
+                error.request_id,
+                action=error.action.value,
+                category=error.category.value,
+                problem=error.to_json(),
+            ),
             request_id=error.request_id or answer.request_id,
             model=answer.model,
             filter_categories=error.filter_categories or answer.filter_categories,
@@ -608,13 +652,20 @@ async def _responses_parts(stream: ResponseStream, answer: _Answer) -> AsyncGene
                     answer.truncated = True
             elif kind == "response.failed":
                 err = response.error
-                answer.failure = UserError(
-                    "Azure could not finish the answer",
-                    f"Azure reported: {err.message if err and err.message else 'the response failed'}. "
-                    "The part received is kept; try again.",
-                    ErrorAction.RETRY,
+                row = wording("response_failed")
+                title, text = say(
+                    "response_failed",
+                    message=err.message if err and err.message else "the response failed",
+                    kept=KEPT if answer.length else "",
+                )
+                answer.failure = Problem(
+                    title,
+                    text,
+                    row.action,
                     request_id=answer.request_id,
                     code=err.code if err else None,
+                    category=row.category,
+                    details=f"Problem: response_failed\nRequest id: {answer.request_id}",
                 )
 
 

@@ -35,6 +35,7 @@ from desktop.services._views import (
     message_details,
     message_view,
 )
+from desktop.services._words import say
 from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
@@ -67,7 +68,9 @@ PAGE = 200  # messages loaded when a conversation opens; older ones load on scro
 SIDEBAR_LIMIT = 2000
 SIDEBAR_FIRST_PAGE = 60  # a tall window shows about 40 rows: the rest loads right after the first paint
 SEARCH_LIMIT = 100
-LONGEST_AUTOMATIC_WAIT = 15 * 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
+FIRST_ANSWER_LIMIT = 4000  # the answer limit "Shorten the answer limit" sets when none was set
+MIN_ANSWER_LIMIT = 256  # it never shortens below this
+LONGEST_AUTOMATIC_WAIT = 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
 
 
 # ---- events ---------------------------------------------------------------------------------------------------------
@@ -636,6 +639,33 @@ class ChatWindowController:
             self.continue_answer()
         elif action is MessageAction.NEW_CHAT:
             self.new_chat()
+        elif action in (MessageAction.LEAVE_OUT, MessageAction.PUT_BACK):
+            self.leave_out(message_id, action is MessageAction.LEAVE_OUT)
+        elif action is MessageAction.SHORTEN_ANSWER_LIMIT:
+            self.shorten_answer_limit(message_id)
+
+    def leave_out(self, message_id: int, left_out: bool = True) -> None:
+        """Continue without a flagged answer and its question (or put them back): later turns do not send them."""
+        with self._history():
+            for msg in self.chat.leave_out(message_id, left_out):
+                if self._index(msg.id) >= 0:
+                    self._replace(msg.id, message_view(msg))
+
+    def shorten_answer_limit(self, message_id: int) -> None:
+        """Halve the open conversation's answer limit (the request could never fit) and answer again."""
+        cid = self.current_id
+        with self._history():
+            conv = self._store.get_conversation(cid) if cid is not None else None
+            if conv is None:
+                return
+            current = conv.params.get("max_output_tokens")
+            if not isinstance(current, int) or isinstance(current, bool) or current <= 0:
+                profile = self._profile_of(conv)
+                current = profile.chat_defaults.max_output_tokens if profile else None
+            limit = max(MIN_ANSWER_LIMIT, current // 2) if current else FIRST_ANSWER_LIMIT
+            self._store.update_conversation(conv.id, params={**conv.params, "max_output_tokens": limit})
+            self._publish(Notice(f"Answers in this chat are now limited to {limit:,} tokens."))
+        self.answer_again(message_id)
 
     def regenerate(self) -> None:
         """Answer the open conversation's last question again."""
@@ -769,7 +799,7 @@ class ChatWindowController:
             if not started:
                 self._publish(DraftRefused(str(exc)) if draft else Notice(str(exc)))
             else:
-                self._fail_locally(turn, "The answer could not be saved", str(exc))
+                self._fail_locally(turn, *say("history_not_saved", message=str(exc)))
             return None
         if finished is not None:
             self._on_finished(turn, finished)
@@ -818,7 +848,11 @@ class ChatWindowController:
             self._publish(Notice(finished.error.title))
 
     def _automatic_wait(self, turn: _Turn, finished: Finished, attempts: int) -> RetryWait | None:
-        """A wait Azure asked for that the client did not take (over its ceiling), within max_retries."""
+        """A wait of at most a minute that Azure asked for and the client did not take, within max_retries.
+
+        Longer waits are not counted down: the problem says the time and offers to try again (or, for a request
+        that can never fit, to shorten the answer limit).
+        """
         error = finished.error
         if error is None or error.action is not ErrorAction.WAIT_AND_RETRY or finished.answer is None:
             return None
@@ -860,11 +894,12 @@ class ChatWindowController:
         if not self._shown(turn) or turn.phase is _Phase.WAITING:
             return
         with self._history():
-            saved = self._store.get_message(turn.answer_id) if turn.answer_id != PENDING_ANSWER else None
-            if saved is not None:
-                self._replace(turn.answer_id, message_view(saved))
-            elif self._index(PENDING_ANSWER) >= 0:
-                self._replace(PENDING_ANSWER, None)
+            if turn.answer_id != PENDING_ANSWER:
+                saved = self._store.get_message(turn.answer_id)
+            else:  # stopped before the first words: the service saved an empty "stopped" answer, the last message
+                last = self._store.load_messages(turn.conversation_id, limit=1)
+                saved = last[0] if last and last[0].role is Role.ASSISTANT else None
+            self._replace(turn.answer_id, message_view(saved) if saved is not None else None)
 
     def _fail_locally(self, turn: _Turn, title: str, text: str) -> None:
         if not self._shown(turn):

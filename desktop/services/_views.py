@@ -10,7 +10,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, ErrorAction, UserError, category_words
+from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, ErrorAction, Problem, category_words
+from desktop.services._words import say
 from desktop.storage import Conversation, Message, Outcome, Role
 
 __all__ = [
@@ -41,6 +42,9 @@ class MessageAction(enum.StrEnum):
     EDIT = "edit"
     NEW_CHAT = "new_chat"
     COPY_DETAILS = "copy_details"
+    LEAVE_OUT = "leave_out"  # continue without this (flagged) turn: it is no longer sent
+    PUT_BACK = "put_back"  # a left-out turn is sent again with later turns
+    SHORTEN_ANSWER_LIMIT = "shorten_answer_limit"  # halve the conversation's answer limit and answer again
 
 
 _FROM_ERROR = {
@@ -50,7 +54,10 @@ _FROM_ERROR = {
     ErrorAction.RETRY: MessageAction.RETRY,
     ErrorAction.SHORTEN: MessageAction.NEW_CHAT,
     ErrorAction.REPHRASE: MessageAction.EDIT,
+    ErrorAction.LEAVE_OUT: MessageAction.LEAVE_OUT,
+    ErrorAction.SHORTEN_ANSWER_LIMIT: MessageAction.SHORTEN_ANSWER_LIMIT,
     ErrorAction.CONTACT_ADMIN: MessageAction.COPY_DETAILS,
+    ErrorAction.COPY_DETAILS: MessageAction.COPY_DETAILS,
     ErrorAction.NONE: None,
 }
 
@@ -70,6 +77,7 @@ class MessageView:
     deployment: str = ""
     created_at: datetime | None = None
     images: tuple[bytes, ...] = ()
+    left_out: bool = False  # not sent with later turns (the user continued without it); shown marked
 
 
 @dataclass(frozen=True)
@@ -134,8 +142,19 @@ def conversation_row(conv: Conversation, streaming: bool = False) -> Conversatio
     return ConversationRow(conv.id, conv.title or "New chat", conv.updated_at, conv.pinned, conv.archived, streaming)
 
 
-def message_view(msg: Message, error: UserError | None = None) -> MessageView:
-    """The view of a stored message; `error` (from the turn that just ended) gives the precise action."""
+def _stored_action(value: str | None) -> MessageAction | None:
+    """The button a stored failure offered (stored since v4 of the history), by its ErrorAction name."""
+    try:
+        return _FROM_ERROR[ErrorAction(value)]
+    except ValueError:
+        return MessageAction.RETRY
+
+
+def message_view(msg: Message, error: Problem | None = None) -> MessageView:
+    """The view of a stored message: the words and the button stored with its failure (the same after a restart).
+
+    `error` is accepted from the turn that just ended for callers that have it; the stored problem wins.
+    """
     title = text = ""
     action: MessageAction | None = None
     if msg.error is not None:
@@ -144,19 +163,22 @@ def message_view(msg: Message, error: UserError | None = None) -> MessageView:
             action = MessageAction.CONTINUE
         elif msg.error.code == TOO_LONG_CODE:
             action = None
+        elif msg.error.action is not None:
+            action = _stored_action(msg.error.action)
         elif error is not None:
             action = _FROM_ERROR[error.action]
-        elif msg.error.status in (401, 403):
-            action = MessageAction.OPEN_SETTINGS
         else:
             action = MessageAction.RETRY
     if msg.outcome is Outcome.FILTERED:
-        if not text:
+        if not title:
             which = category_words(list(msg.filter_categories))
-            text = (f"It was flagged for {which}. " if which else "") + "Rephrase your message and try again."
-        action = MessageAction.EDIT
+            title, text = say("answer_filtered", flagged_answer=f"It was flagged for {which}. " if which else "")
+        action = MessageAction.LEAVE_OUT
     elif msg.outcome is Outcome.INTERRUPTED:
         action = MessageAction.RETRY
+    if msg.left_out:
+        title, text = say("left_out_answer" if msg.role is Role.ASSISTANT else "left_out_question")
+        action = MessageAction.PUT_BACK if msg.role is Role.ASSISTANT else None
     return MessageView(
         id=msg.id,
         role=msg.role,
@@ -169,6 +191,7 @@ def message_view(msg: Message, error: UserError | None = None) -> MessageView:
         deployment=msg.deployment or "",
         created_at=msg.created_at,
         images=tuple(a.data for a in msg.attachments if a.mime.startswith("image/")),
+        left_out=msg.left_out,
     )
 
 
@@ -191,10 +214,16 @@ def message_details(msg: Message) -> str:
     lines.append(f"Outcome: {msg.outcome.value}")
     if msg.error is not None:
         lines.append(f"Problem: {msg.error.title}")
-        if msg.error.status:
-            lines.append(f"HTTP status: {msg.error.status}")
-        if msg.error.code:
-            lines.append(f"Code: {msg.error.code}")
+        stored = Problem.from_json(msg.error.problem) if msg.error.problem else None
+        if stored is not None and stored.details:
+            lines.extend(
+                line for line in stored.details.splitlines() if not line.startswith(("Request id:", "Deployment:"))
+            )
+        else:
+            if msg.error.status:
+                lines.append(f"HTTP status: {msg.error.status}")
+            if msg.error.code:
+                lines.append(f"Code: {msg.error.code}")
     if msg.request_id:
         lines.append(f"Request id: {msg.request_id}")
     lines.append(f"Sent: {msg.created_at:%Y-%m-%d %H:%M:%S} UTC")

@@ -74,6 +74,31 @@ def rate_limit_message(operation: str, retry_after: int) -> str:
     )
 
 
+def rate_limit_429(kind: str, operation: str, seconds: int | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Body and headers of one of Azure's 429 kinds: requests, tokens, quota or never-fits."""
+    if kind == "quota":
+        body = error_body(
+            "insufficient_quota",
+            "You exceeded your current quota, please check your plan and billing details.",
+            type_="insufficient_quota",
+        )
+        return body, {"x-ratelimit-remaining-requests": "0", "x-ratelimit-remaining-tokens": "0"}
+    wait = seconds or (86_400 if kind == "never-fits" else 6)
+    what = "call" if kind == "requests" else "token"
+    message = (
+        f"Requests to the {operation} Operation under Azure OpenAI API version v1 have exceeded {what} rate limit "
+        f"of your current AIServices S0 pricing tier. Please retry after {wait} seconds. Please go here: "
+        "https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit."
+    )
+    headers = {
+        "retry-after": str(wait),
+        "retry-after-ms": str(wait * 1000),
+        "x-ratelimit-remaining-requests": "0" if kind == "requests" else "57",
+        "x-ratelimit-remaining-tokens": "0" if kind == "tokens" else "1180",
+    }
+    return error_body("429", message), headers
+
+
 def permission_denied_body(principal_id: str, path: str) -> dict[str, Any]:
     """401 for a valid token whose identity lacks the "Cognitive Services OpenAI User" role."""
     action = "Microsoft.CognitiveServices/accounts/OpenAI/" + (

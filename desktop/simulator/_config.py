@@ -93,6 +93,11 @@ class FaultKind(enum.StrEnum):
     GATEWAY_HTML = "gateway"  # an HTML error page from a proxy (status defaults to 502)
     PROMPT_FILTERED = "filter"  # 400 content_filter: the prompt was blocked
     FILTER_CUT = "filter-cut"  # the answer is cut by the content filter after `after_deltas` deltas
+    # Azure's four kinds of 429, with its headers (retry-after, x-ratelimit-remaining-requests/-tokens):
+    RATE_REQUESTS = "429-requests"  # the requests-per-minute limit; `seconds` is the wait (default 6)
+    RATE_TOKENS = "429-tokens"  # the tokens-per-minute limit; `seconds` is the wait (default 6)
+    RATE_QUOTA = "429-quota"  # the quota is used up
+    RATE_NEVER_FITS = "429-never-fits"  # the request can never fit the tokens-per-minute limit: a wait of a day
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,20 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_PRE_HEADER = {FaultKind.STATUS, FaultKind.DROP, FaultKind.STALL, FaultKind.SLOW_FIRST_BYTE, FaultKind.GATEWAY_HTML}
+_RATE_KINDS = {
+    FaultKind.RATE_REQUESTS: "requests",
+    FaultKind.RATE_TOKENS: "tokens",
+    FaultKind.RATE_QUOTA: "quota",
+    FaultKind.RATE_NEVER_FITS: "never-fits",
+}
+_PRE_HEADER = {
+    FaultKind.STATUS,
+    FaultKind.DROP,
+    FaultKind.STALL,
+    FaultKind.SLOW_FIRST_BYTE,
+    FaultKind.GATEWAY_HTML,
+    *_RATE_KINDS,
+}
 _MID_STREAM = {FaultKind.DROP_MID_STREAM, FaultKind.STALL_MID_STREAM, FaultKind.MALFORMED_SSE}
 _FLUSH_BYTES = 64 * 1024
 _REASONING_SUMMARY = "**Planning the answer**\n\nThe user asked a question; I will think it through and answer clearly."
@@ -223,6 +236,10 @@ class Simulator:
             await (self._wait(fault.seconds) if fault.seconds > 0 else self._stopping.wait())
             return _drop(request)
         headers = dict(fault.headers)
+        if kind in _RATE_KINDS:
+            seconds = round(fault.seconds) if fault.seconds > 0 else None
+            rate_body, rate_headers = azure.rate_limit_429(_RATE_KINDS[kind], self._operation(request), seconds)
+            return _json(429, rate_body, {**rate_headers, **headers})
         if kind is FaultKind.GATEWAY_HTML:
             body = fault.body if isinstance(fault.body, str) else azure.GATEWAY_HTML
             return web.Response(status=fault.status, text=body, content_type="text/html", headers=headers)

@@ -64,6 +64,7 @@ def _message_to_json(msg: Message) -> dict[str, Any]:
         "api": msg.api,
         "request_id": msg.request_id,
         "filter_categories": list(msg.filter_categories),
+        "left_out": msg.left_out,
         "usage": dataclasses.asdict(msg.usage) if msg.usage else None,
         "error": dataclasses.asdict(msg.error) if msg.error else None,
         "attachments": [
@@ -214,6 +215,7 @@ def _parse_message(data: object, where: str) -> Message:
         api=cast(Api | None, r.opt_choice("api", _APIS)),
         request_id=r.opt_text("request_id"),
         filter_categories=tuple(categories),
+        left_out=r.data.get("left_out") is True,
         usage=Usage(**{f.name: usage.opt_int(f.name) for f in dataclasses.fields(Usage)}) if usage else None,
         error=MessageError(
             title=error.text("title"),
@@ -221,6 +223,9 @@ def _parse_message(data: object, where: str) -> Message:
             code=error.opt_text("code"),
             status=error.opt_int("status"),
             request_id=error.opt_text("request_id"),
+            action=error.opt_text("action"),
+            category=error.opt_text("category"),
+            problem=_problem_of(error),
         )
         if error
         else None,
@@ -228,6 +233,13 @@ def _parse_message(data: object, where: str) -> Message:
             _parse_attachment(a, f"{where}.attachments[{i}]") for i, a in enumerate(r.items("attachments"))
         ),
     )
+
+
+def _problem_of(error: _Reader) -> dict[str, Any] | None:
+    value = error.data.get("problem")
+    if value is not None and not isinstance(value, dict):
+        raise ArchiveError(f"{error.where}.problem: expected an object")
+    return cast(dict[str, Any] | None, value)
 
 
 def _parse_attachment(data: object, where: str) -> Attachment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,13 +62,26 @@ class Usage:
 
 @dataclass(frozen=True)
 class MessageError:
-    """Why an answer failed, in the words the UI showed."""
+    """Why an answer failed, in the words the UI showed, with the button it offered (kept across restarts).
+
+    `action` and `category` are the services' names (ErrorAction and Category values); `problem` is the whole
+    problem as the services wrote it (details for an administrator, retry and rate-limit information).
+    """
 
     title: str
     message: str
     code: str | None = None
     status: int | None = None
     request_id: str | None = None
+    action: str | None = None
+    category: str | None = None
+    problem: JsonObject | None = None
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> MessageError:
+        """Rebuild from the stored JSON, ignoring fields this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,7 @@ class Message:
     finished_at: datetime | None = None
     duration_ms: int | None = None
     superseded_by: int | None = None
+    left_out: bool = False  # the user chose to continue without it: not sent with later turns
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ v1: conversations and messages.
 v2: soft delete of conversations (undo), edit revisions (`messages.superseded_by`), image attachments, FTS5 search
     kept in sync by triggers, and list indexes that skip deleted conversations.
 v3: answer_parts, the appended checkpoints of answers still streaming.
+v4: messages.left_out (left out of what is sent next, after the content filter); a stored failure keeps the button
+    it offered (`error.action`): older failures get the one they showed, guessed once here from their status.
 """
 
 from __future__ import annotations
@@ -102,7 +104,16 @@ CREATE TABLE answer_parts (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
+V4 = """
+ALTER TABLE messages ADD COLUMN left_out INTEGER NOT NULL DEFAULT 0;
+-- Before v4 the button of a failed answer was guessed from its status each time it was shown; record that guess.
+UPDATE messages SET error = json_set(error, '$.action',
+        CASE WHEN json_extract(error, '$.status') IN (401, 403) THEN 'open_settings' ELSE 'retry' END)
+    WHERE error IS NOT NULL AND json_valid(error) AND json_type(error, '$.action') IS NULL
+        AND coalesce(json_extract(error, '$.code'), '') NOT IN ('length', 'too_long');
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)
 """MIGRATIONS[i] takes a database from version i to version i + 1."""
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -101,7 +101,7 @@ def _message(row: sqlite3.Row, attachments: tuple[Attachment, ...]) -> Message:
         outcome=Outcome(row["outcome"]),
         created_at=_dt(row["created_at"]),
         attachments=attachments,
-        error=MessageError(**json.loads(error)) if error else None,
+        error=MessageError.from_json(json.loads(error)) if error else None,
         usage=Usage(**json.loads(usage)) if usage else None,
         model=row["model"],
         deployment=row["deployment"],
@@ -111,6 +111,7 @@ def _message(row: sqlite3.Row, attachments: tuple[Attachment, ...]) -> Message:
         finished_at=None if row["finished_at"] is None else _dt(row["finished_at"]),
         duration_ms=row["duration_ms"],
         superseded_by=row["superseded_by"],
+        left_out=bool(row["left_out"]),
     )
 
 
@@ -546,6 +547,15 @@ class HistoryStore:
         sql = "SELECT count(*) FROM messages WHERE conversation_id = ? AND superseded_by IS NULL"
         return int(self._db.execute(sql, (conversation_id,)).fetchone()[0])
 
+    def set_left_out(self, message_ids: Sequence[int], left_out: bool) -> list[Message]:
+        """Leave messages out of what later turns send (or put them back); returns them as they are now."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE messages SET left_out = ? WHERE id = ?",
+                [(int(left_out), message_id) for message_id in message_ids],
+            )
+        return [self._require_message(message_id) for message_id in message_ids]
+
     # -- edits ---------------------------------------------------------------------------------------------------
 
     def edit_user_message(self, message_id: int, text: str, attachments: Sequence[Attachment] | None = None) -> Message:
@@ -730,8 +740,8 @@ def _insert_imported(db: sqlite3.Connection, conv: Conversation, messages: Seque
     for m in messages:
         mid = db.execute(
             "INSERT INTO messages (conversation_id, position, role, text, outcome, error, usage, model, deployment,"
-            " api, request_id, filter_categories, created_at, finished_at, duration_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " api, request_id, filter_categories, created_at, finished_at, duration_ms, left_out)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 cid,
                 m.position,
@@ -748,6 +758,7 @@ def _insert_imported(db: sqlite3.Connection, conv: Conversation, messages: Seque
                 _ms(m.created_at),
                 None if m.finished_at is None else _ms(m.finished_at),
                 m.duration_ms,
+                int(m.left_out),
             ),
         ).lastrowid
         db.executemany(

@@ -93,6 +93,9 @@ _ACTION_LABELS = {
     MessageAction.EDIT: "Edit your message",
     MessageAction.COPY_DETAILS: "Copy details for your admin",
     MessageAction.CONTINUE: "Continue",
+    MessageAction.LEAVE_OUT: "Continue without this message",
+    MessageAction.PUT_BACK: "Put it back",
+    MessageAction.SHORTEN_ANSWER_LIMIT: "Shorten the answer limit",
 }
 
 
@@ -853,6 +856,8 @@ class ChatView(QListView):
 
     def banner_kind(self, msg: MessageView) -> str:
         """Return 'error', 'warning' or 'note' for a message's outcome banner."""
+        if msg.left_out:
+            return "note"
         if self._retry_for(msg) or msg.outcome in (Outcome.INTERRUPTED, Outcome.FILTERED):
             return "warning"  # a wait before a retry is not a failure yet
         if msg.outcome == Outcome.FAILED:
@@ -875,19 +880,14 @@ class ChatView(QListView):
         if msg.outcome == Outcome.STOPPED:
             if msg.error_title:  # stopped by the app, e.g. at the longest answer it keeps: say why
                 return msg.error_title, msg.error_text, ""
+            if not msg.text:
+                return "", _tr("Stopped before the answer began."), ""
             return "", _tr("Stopped. The answer above is incomplete."), ""
         if msg.outcome == Outcome.INTERRUPTED:
             return "", _tr("The answer was interrupted before it finished."), _tr("Try again")
         label = _tr(_ACTION_LABELS[msg.action]) if msg.action is not None else ""
-        if msg.outcome == Outcome.FILTERED:
-            cats = ", ".join(msg.filter_categories) or _tr("unspecified")
-            return (
-                msg.error_title or _tr("Azure's content filter stopped this answer"),
-                msg.error_text or _tr("Categories: %1. Rephrase your message and try again.").replace("%1", cats),
-                label,
-            )
-        if msg.outcome == Outcome.FAILED:
-            return msg.error_title or _tr("Something went wrong"), msg.error_text, label
+        if msg.left_out or msg.outcome in (Outcome.FILTERED, Outcome.FAILED):
+            return msg.error_title, msg.error_text, label  # the services' words (desktop/services/_words.py)
         if msg.outcome == Outcome.COMPLETE and msg.action is MessageAction.CONTINUE:
             return msg.error_title, msg.error_text, label  # cut at the length limit: offer the rest
         return "", "", ""

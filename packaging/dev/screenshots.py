@@ -64,7 +64,7 @@ def shoot(out: Path, theme: str) -> None:
             _grab(window, out / f"main-{theme}.png")
             if theme == "light":
                 window.new_chat()
-                window.send("Summarise our travel policy [[fault:429:90]]")
+                window.send("Summarise our travel policy [[fault:429:30]]")
                 await window.controller.settled(lambda: window.controller.wait() is not None)  # the countdown
                 window.chat_view.flush()
                 await _settle()

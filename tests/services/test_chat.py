@@ -183,7 +183,7 @@ def test_content_filter_blocks_prompt(
     final = events[-1]
     assert final.outcome is Outcome.FILTERED
     assert final.error is not None
-    assert final.error.action is ErrorAction.REPHRASE
+    assert final.error.action is ErrorAction.LEAVE_OUT
     assert final.filter_categories
     row = store.load_messages(conv.id)[-1]
     assert row.outcome is Outcome.FILTERED
@@ -224,11 +224,15 @@ def test_rate_limit_retry_is_reported_then_succeeds(
         (Fault(kind=FaultKind.STATUS, status=500), "Azure had a problem", ErrorAction.RETRY),
         (
             Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "120"}),
-            "Azure is busy (rate limit)",
-            ErrorAction.WAIT_AND_RETRY,
+            "Too many requests for now",
+            ErrorAction.RETRY,
         ),
         (Fault(kind=FaultKind.DROP_MID_STREAM, after_deltas=3), "The answer was cut off", ErrorAction.RETRY),
-        (Fault(kind=FaultKind.MALFORMED_SSE, after_deltas=3), "The answer was cut off", ErrorAction.RETRY),
+        (
+            Fault(kind=FaultKind.MALFORMED_SSE, after_deltas=3),
+            "The rest of the answer could not be read",
+            ErrorAction.RETRY,
+        ),
         (Fault(kind=FaultKind.NO_TERMINAL), "The answer was cut off", ErrorAction.RETRY),
     ],
 )

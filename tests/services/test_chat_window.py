@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from desktop.services import (
     ConversationShown,
     DraftRefused,
     DraftSaved,
+    MessageAction,
     MessageAdded,
     Notice,
     Outcome,
@@ -47,7 +49,11 @@ class Harness:
 
         async def resolve(conversation_id: int) -> TurnTarget:
             conv = store.get_conversation(conversation_id)
-            return TurnTarget(client=client, deployment=(conv.deployment if conv else None) or "gpt-4.1")
+            return TurnTarget(
+                client=client,
+                deployment=(conv.deployment if conv else None) or "gpt-4.1",
+                max_output_tokens=conv.params.get("max_output_tokens") if conv else None,
+            )
 
         async def sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
@@ -96,8 +102,25 @@ def harness(
     arun(h.controller.aclose())
 
 
-def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Simulator, arun: Any) -> None:
+def test_a_wait_over_a_minute_is_an_error_with_the_time_and_no_automatic_retry(
+    harness: Harness, sim: Simulator, arun: Any
+) -> None:
     sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}), times=10)
+    ended = arun(harness.turn(lambda: harness.controller.send("hi")))
+    assert ended.outcome is Outcome.FAILED
+    assert len(sim.requests) == 1
+    assert harness.sleeps == []
+    shown = harness.controller.messages()[-1]
+    assert shown.error_title == "Too many requests for now"
+    assert "asks for a wait of 90 seconds. Try again after" in shown.error_text
+    assert shown.action is MessageAction.RETRY
+
+
+# A wait the client does not take itself (x-should-retry: false) and of a minute or less is a countdown.
+def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Simulator, arun: Any) -> None:
+    sim.push_fault(
+        Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}), times=10
+    )
 
     async def go() -> TurnEnded:
         harness.controller.send("hi")
@@ -105,7 +128,7 @@ def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Si
             await harness.until(lambda: harness.controller.wait() is not None)
             wait = harness.controller.wait()
             assert wait is not None
-            assert (wait.attempt, wait.of, wait.seconds, wait.automatic) == (attempt, 2, 90.0, True)
+            assert (wait.attempt, wait.of, wait.seconds, wait.automatic) == (attempt, 2, 30.0, True)
             harness.release.set()
             await harness.until(lambda: harness.controller.wait() is None)
         await harness.until(lambda: not harness.controller.is_running())
@@ -114,11 +137,13 @@ def test_a_long_wait_retries_at_most_max_retries_times(harness: Harness, sim: Si
     ended = arun(go())
     assert ended.outcome is Outcome.FAILED
     assert len(sim.requests) == 3  # the first try and max_retries (2) automatic ones, then it stops
-    assert harness.sleeps == [90.0, 90.0]
+    assert harness.sleeps == [30.0, 30.0]
 
 
 def test_stop_during_a_wait_sends_nothing_more(harness: Harness, sim: Simulator, arun: Any) -> None:
-    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}), times=10)
+    sim.push_fault(
+        Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}), times=10
+    )
 
     async def go() -> None:
         harness.controller.send("hi")
@@ -136,7 +161,7 @@ def test_stop_during_a_wait_sends_nothing_more(harness: Harness, sim: Simulator,
 def test_a_message_sent_during_a_wait_ends_it_and_nothing_is_regenerated(
     harness: Harness, sim: Simulator, arun: Any
 ) -> None:
-    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}))
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}))
 
     async def go() -> None:
         harness.controller.send("first")
@@ -261,3 +286,55 @@ def test_opening_a_conversation_mid_answer_shows_its_live_text(harness: Harness,
     arun(go())
     assert harness.controller.messages()[-1].outcome is Outcome.STOPPED
     assert not [n for n in harness.of(Notice) if "wrong" in n.text]
+
+
+def test_continue_without_a_filtered_message_leaves_it_out_until_put_back(
+    harness: Harness, sim: Simulator, arun: Any
+) -> None:
+    sim.push_answer("first answer")
+    arun(harness.turn(lambda: harness.controller.send("a harmless question")))
+    sim.push_fault(Fault(kind=FaultKind.PROMPT_FILTERED))
+    arun(harness.turn(lambda: harness.controller.send("the flagged words")))
+    blocked = harness.controller.messages()[-1]
+    assert blocked.outcome is Outcome.FILTERED
+    assert blocked.action is MessageAction.LEAVE_OUT
+
+    harness.controller.act(blocked.id, MessageAction.LEAVE_OUT)
+    question, answer = harness.controller.messages()[-2:]
+    assert (question.text, question.left_out, question.error_title) == ("the flagged words", True, "Left out")
+    assert (answer.left_out, answer.action, answer.error_title) == (
+        True,
+        MessageAction.PUT_BACK,
+        "Left out of the conversation",
+    )
+
+    sim.push_answer("second answer")
+    arun(harness.turn(lambda: harness.controller.send("the next question")))
+    sent = json.dumps(sim.requests[-1].json)
+    assert "the flagged words" not in sent
+    assert "a harmless question" in sent and "the next question" in sent
+
+    harness.controller.act(answer.id, MessageAction.PUT_BACK)
+    assert not any(m.left_out for m in harness.controller.messages())
+    sim.push_answer("third answer")
+    arun(harness.turn(lambda: harness.controller.send("once more")))
+    assert "the flagged words" in json.dumps(sim.requests[-1].json)
+
+
+def test_a_request_that_can_never_fit_shortens_the_answer_limit_and_answers_again(
+    harness: Harness, sim: Simulator, store: HistoryStore, arun: Any
+) -> None:
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "86400"}))
+    arun(harness.turn(lambda: harness.controller.send("a long question")))
+    failed = harness.controller.messages()[-1]
+    assert failed.error_title == "This request is larger than the deployment allows"
+    assert failed.action is MessageAction.SHORTEN_ANSWER_LIMIT
+    assert harness.controller.wait() is None and harness.sleeps == []  # no countdown
+    sim.push_answer("a shorter answer")
+    arun(harness.turn(lambda: harness.controller.act(failed.id, MessageAction.SHORTEN_ANSWER_LIMIT)))
+    cid = harness.controller.current_id
+    assert cid is not None
+    conv = store.get_conversation(cid)
+    assert conv is not None and conv.params["max_output_tokens"] == 4000
+    assert sim.requests[-1].json["max_output_tokens"] == 4000
+    assert harness.controller.messages()[-1].text == "a shorter answer"

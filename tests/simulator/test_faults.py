@@ -233,3 +233,37 @@ def test_magic_word_retry_after_and_drop(http: httpx.Client) -> None:
         http.post("responses", json=responses("[[fault:drop]]"))
     _, error = _stream_until_error(http, "responses", responses("[[fault:drop-mid-stream:2]]", stream=True))
     assert isinstance(error, httpx.RemoteProtocolError)
+
+
+@pytest.mark.parametrize(
+    ("kind", "retry_after", "remaining", "words"),
+    [
+        (FaultKind.RATE_REQUESTS, "6", ("0", "1180"), "exceeded call rate limit"),
+        (FaultKind.RATE_TOKENS, "6", ("57", "0"), "exceeded token rate limit"),
+        (FaultKind.RATE_NEVER_FITS, "86400", ("57", "1180"), "Please retry after 86400 seconds"),
+        (FaultKind.RATE_QUOTA, None, ("0", "0"), "exceeded your current quota"),
+    ],
+)
+def test_each_kind_of_429_has_azures_body_and_headers(
+    sim: SimulatorThread,
+    http: httpx.Client,
+    kind: FaultKind,
+    retry_after: str | None,
+    remaining: tuple[str, str],
+    words: str,
+) -> None:
+    sim.push_fault(Fault(kind))
+    reply = http.post("chat/completions", json=chat("hi"))
+    assert reply.status_code == 429
+    assert reply.headers.get("retry-after") == retry_after
+    requests_left, tokens_left = remaining
+    assert reply.headers["x-ratelimit-remaining-requests"] == requests_left
+    assert reply.headers["x-ratelimit-remaining-tokens"] == tokens_left
+    assert words in reply.json()["error"]["message"]
+
+
+def test_magic_words_ask_for_a_429_kind_and_its_wait(sim: SimulatorThread, http: httpx.Client) -> None:
+    reply = http.post("chat/completions", json=chat("hi [[fault:429-tokens:42]]"))
+    assert (reply.status_code, reply.headers["retry-after"], reply.headers["retry-after-ms"]) == (429, "42", "42000")
+    reply = http.post("chat/completions", json=chat("hi [[fault:429-never-fits]]"))
+    assert (reply.status_code, reply.headers["retry-after"]) == (429, "86400")

@@ -354,3 +354,31 @@ def test_unwritable_location_gives_a_clear_error(tmp_path: Path, clock: StepCloc
     blocker.write_text("x")
     with pytest.raises(HistoryError, match="Could not open the chat history"):
         HistoryStore(blocker / "history.sqlite3", clock=clock).open()
+
+
+def test_v4_records_the_button_each_old_failure_showed_and_nothing_is_left_out(db_path: Path) -> None:
+    build_old_database(db_path, 3)
+    with closing(sqlite3.connect(db_path)) as conn:
+        rows = [
+            (10, '{"title": "Please sign in again", "message": "m", "status": 401}'),
+            (11, '{"title": "Azure had a problem", "message": "m", "status": 500}'),
+            (12, '{"title": "The answer reached its length limit", "message": "m", "code": "length"}'),
+        ]
+        for position, error in rows:
+            conn.execute(
+                "INSERT INTO messages (conversation_id, position, role, text, outcome, error, created_at)"
+                " VALUES (1, ?, 'assistant', '', 'failed', ?, ?)",
+                (position, error, T0),
+            )
+        conn.commit()
+    store = HistoryStore(db_path)
+    report = store.open()
+    try:
+        assert report.status is OpenStatus.MIGRATED and report.backup is not None
+        messages = {m.position: m for m in store.load_messages(1)}
+        assert messages[10].error is not None and messages[10].error.action == "open_settings"
+        assert messages[11].error is not None and messages[11].error.action == "retry"
+        assert messages[12].error is not None and messages[12].error.action is None  # Continue comes from its code
+        assert not any(m.left_out for m in messages.values())
+    finally:
+        store.close()

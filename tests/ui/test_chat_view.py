@@ -162,13 +162,30 @@ def test_outcome_banners(view: ChatView) -> None:
         error_text="Ask your admin for the Cognitive Services OpenAI User role.",
         action=MessageAction.SIGN_IN,
     )
-    filtered = MessageView(5, Role.ASSISTANT, "Partial", Outcome.FILTERED, filter_categories=("hate", "violence"))
+    # The words come from the services (desktop/services/_words.py); the view only shows them with their button.
+    filtered = MessageView(
+        5,
+        Role.ASSISTANT,
+        "Partial",
+        Outcome.FILTERED,
+        error_title="The answer was stopped by the content filter",
+        error_text="It was flagged for hate and violence. Rephrase your message, or continue without it.",
+        action=MessageAction.LEAVE_OUT,
+        filter_categories=("hate", "violence"),
+    )
+    left_out = MessageView(8, Role.USER, "flagged", error_title="Left out", error_text="Not sent.", left_out=True)
     stopped = MessageView(1, Role.ASSISTANT, "Half", Outcome.STOPPED)
     interrupted = MessageView(6, Role.ASSISTANT, "Half", Outcome.INTERRUPTED)
     complete = MessageView(7, Role.ASSISTANT, "All good")
-    view.set_messages([failed, filtered, stopped, interrupted, complete])
+    view.set_messages([failed, filtered, stopped, interrupted, complete, left_out])
     assert view.banner_content(failed) == ("No access", failed.error_text, "Sign in")
-    assert "hate, violence" in view.banner_content(filtered)[1]
+    assert view.banner_content(filtered) == (
+        filtered.error_title,
+        filtered.error_text,
+        "Continue without this message",
+    )
+    assert view.banner_content(left_out) == ("Left out", "Not sent.", "")
+    assert view.banner_kind(left_out) == "note"
     assert view.banner_kind(filtered) == "warning"
     assert "Stopped" in view.banner_content(stopped)[1]
     assert view.banner_content(interrupted)[2] == "Try again"

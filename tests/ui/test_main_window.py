@@ -233,10 +233,12 @@ def test_a_long_wait_counts_down_and_stops_with_esc(
     built = build(qapp, qtbot, tmp_path)
     window = built.window
     try:
-        sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}), times=5)
+        sim.push_fault(
+            Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}), times=5
+        )
         run_until(window, arun, lambda: window.controller.wait() is not None, lambda: window.send("hi"))
         assert len(sim.requests) == 1
-        assert "retrying in 9" in window.chat_view.retry_notice()
+        assert "retrying in 30" in window.chat_view.retry_notice()
         assert "(1 of 2)" in window.chat_view.retry_notice()
         assert window.composer.send_button.text() == "Stop"
         window.activateWindow()
@@ -261,7 +263,9 @@ def test_retry_now_skips_the_wait(
     built = build(qapp, qtbot, tmp_path)
     window = built.window
     try:
-        sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "90"}))
+        sim.push_fault(
+            Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"})
+        )
         run_until(window, arun, lambda: window.controller.wait() is not None, lambda: window.send("hi"))
         sim.push_answer("finally")
         wait = window.controller.wait()
@@ -417,8 +421,13 @@ def test_delete_and_undo(app: Composition, sim: Simulator, arun: Any) -> None:
          "failed", "This deployment does not exist", "Open settings"),
         (Fault(kind=FaultKind.STATUS, status=500), "failed", "Azure had a problem", "Try again"),
         (Fault(kind=FaultKind.DROP_MID_STREAM, after_deltas=2), "failed", "The answer was cut off", "Try again"),
-        (Fault(kind=FaultKind.PROMPT_FILTERED), "filtered", "Blocked by the content filter", "Edit your message"),
-        (Fault(kind=FaultKind.FILTER_CUT, after_deltas=3), "filtered", "", "Edit your message"),
+        (
+            Fault(kind=FaultKind.PROMPT_FILTERED),
+            "filtered",
+            "Blocked by the content filter",
+            "Continue without this message",
+        ),
+        (Fault(kind=FaultKind.FILTER_CUT, after_deltas=3), "filtered", "", "Continue without this message"),
     ],
 )  # fmt: skip
 def test_each_error_category_shows_its_action(
