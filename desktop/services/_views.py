@@ -175,7 +175,10 @@ def message_view(msg: Message, error: Problem | None = None) -> MessageView:
             title, text = say("answer_filtered", flagged_answer=f"It was flagged for {which}. " if which else "")
         action = MessageAction.LEAVE_OUT
     elif msg.outcome is Outcome.INTERRUPTED:
+        title, text = say("answer_interrupted")
         action = MessageAction.RETRY
+    elif msg.outcome is Outcome.STOPPED and not title:
+        title, text = say("answer_stopped" if msg.text else "answer_stopped_empty")
     if msg.left_out:
         title, text = say("left_out_answer" if msg.role is Role.ASSISTANT else "left_out_question")
         action = MessageAction.PUT_BACK if msg.role is Role.ASSISTANT else None

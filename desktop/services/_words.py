@@ -110,6 +110,30 @@ _ROWS = (
         "The answer stream ended with finish reason content_filter (or an incomplete response for that reason).",
     ),
     Wording(
+        "answer_interrupted",
+        "",
+        "The answer was interrupted before it finished (the app or the computer stopped while it arrived).",
+        ErrorAction.RETRY,
+        Category.ANSWER,
+        "An answer still arriving when the history was last closed (found at the next start).",
+    ),
+    Wording(
+        "answer_stopped",
+        "",
+        "Stopped. The answer above is incomplete.",
+        ErrorAction.NONE,
+        Category.ANSWER,
+        "You pressed Stop (or Esc) after some words had arrived.",
+    ),
+    Wording(
+        "answer_stopped_empty",
+        "",
+        "Stopped before the answer began.",
+        ErrorAction.NONE,
+        Category.ANSWER,
+        "You pressed Stop (or Esc) before any words arrived, e.g. during a wait before a retry.",
+    ),
+    Wording(
         "tenant_mismatch",
         "Signed in to a different organisation",
         "Your sign-in belongs to another organisation (tenant) than this Azure resource. In Settings, enter the "

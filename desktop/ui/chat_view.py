@@ -877,16 +877,8 @@ class ChatView(QListView):
             if waited < 1:
                 return "", _tr("Waiting for the answer…"), ""
             return "", _tr("Waiting for the answer… %1 s").replace("%1", str(waited)), ""
-        if msg.outcome == Outcome.STOPPED:
-            if msg.error_title:  # stopped by the app, e.g. at the longest answer it keeps: say why
-                return msg.error_title, msg.error_text, ""
-            if not msg.text:
-                return "", _tr("Stopped before the answer began."), ""
-            return "", _tr("Stopped. The answer above is incomplete."), ""
-        if msg.outcome == Outcome.INTERRUPTED:
-            return "", _tr("The answer was interrupted before it finished."), _tr("Try again")
         label = _tr(_ACTION_LABELS[msg.action]) if msg.action is not None else ""
-        if msg.left_out or msg.outcome in (Outcome.FILTERED, Outcome.FAILED):
+        if msg.left_out or msg.outcome in (Outcome.FILTERED, Outcome.FAILED, Outcome.STOPPED, Outcome.INTERRUPTED):
             return msg.error_title, msg.error_text, label  # the services' words (desktop/services/_words.py)
         if msg.outcome == Outcome.COMPLETE and msg.action is MessageAction.CONTINUE:
             return msg.error_title, msg.error_text, label  # cut at the length limit: offer the rest

@@ -19,6 +19,9 @@ def test_the_readme_section_is_generated_from_the_words_table() -> None:
 def test_every_wording_is_used_by_a_rule_or_by_the_chat() -> None:
     used_elsewhere = {
         "answer_filtered",
+        "answer_interrupted",
+        "answer_stopped",
+        "answer_stopped_empty",
         "answer_length",
         "answer_too_long",
         "response_failed",
@@ -35,3 +38,19 @@ def test_placeholders_are_filled_and_missing_ones_leave_no_braces() -> None:
     _title, text = say("rate_requests_wait", wait="20 seconds")
     assert text.endswith("The app tries again in 20 seconds.")
     assert "{" not in say("deployment_not_found")[1]
+
+
+def test_stopped_and_interrupted_answers_take_their_words_from_the_table() -> None:
+    from datetime import UTC, datetime
+
+    from desktop.services._views import message_view
+    from desktop.storage import Message, Outcome, Role
+
+    def answer(outcome: Outcome, text: str) -> Message:
+        return Message(1, 1, 1, Role.ASSISTANT, text, outcome, datetime(2026, 1, 1, tzinfo=UTC))
+
+    assert message_view(answer(Outcome.STOPPED, "half")).error_text == say("answer_stopped")[1]
+    assert message_view(answer(Outcome.STOPPED, "")).error_text == say("answer_stopped_empty")[1]
+    interrupted = message_view(answer(Outcome.INTERRUPTED, "half"))
+    assert interrupted.error_text == say("answer_interrupted")[1]
+    assert interrupted.action is not None

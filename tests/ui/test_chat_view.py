@@ -174,8 +174,10 @@ def test_outcome_banners(view: ChatView) -> None:
         filter_categories=("hate", "violence"),
     )
     left_out = MessageView(8, Role.USER, "flagged", error_title="Left out", error_text="Not sent.", left_out=True)
-    stopped = MessageView(1, Role.ASSISTANT, "Half", Outcome.STOPPED)
-    interrupted = MessageView(6, Role.ASSISTANT, "Half", Outcome.INTERRUPTED)
+    stopped = MessageView(1, Role.ASSISTANT, "Half", Outcome.STOPPED, error_text="Stopped. It is incomplete.")
+    interrupted = MessageView(
+        6, Role.ASSISTANT, "Half", Outcome.INTERRUPTED, error_text="Interrupted.", action=MessageAction.RETRY
+    )
     complete = MessageView(7, Role.ASSISTANT, "All good")
     view.set_messages([failed, filtered, stopped, interrupted, complete, left_out])
     assert view.banner_content(failed) == ("No access", failed.error_text, "Sign in")
@@ -187,8 +189,8 @@ def test_outcome_banners(view: ChatView) -> None:
     assert view.banner_content(left_out) == ("Left out", "Not sent.", "")
     assert view.banner_kind(left_out) == "note"
     assert view.banner_kind(filtered) == "warning"
-    assert "Stopped" in view.banner_content(stopped)[1]
-    assert view.banner_content(interrupted)[2] == "Try again"
+    assert view.banner_content(stopped) == ("", "Stopped. It is incomplete.", "")
+    assert view.banner_content(interrupted) == ("", "Interrupted.", "Try again")
     assert view.banner_content(complete) == ("", "", "")
     assert view.banner_kind(failed) == "error"
 
