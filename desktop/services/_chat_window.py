@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from desktop.config import Configuration, Profile
 from desktop.services._user_error import ErrorAction
 from desktop.services._views import (
-    LOCAL_CODE,
     PENDING_ANSWER,
     ConversationRow,
     DeploymentChoice,
@@ -622,11 +621,9 @@ class ChatWindowController:
         except asyncio.CancelledError:
             self._show_stopped(turn)
             raise
-        except Exception as exc:  # our own bug: say so plainly; the traceback goes to the log only
+        except Exception:  # our own bug: say so plainly (the words table's "bug" row); the traceback goes to the log
             _log.exception("turn in conversation %d failed", turn.conversation_id)
-            self._fail_locally(
-                turn, "Something went wrong in the app", f"{type(exc).__name__}. Details are in the log."
-            )
+            self._fail_locally(turn, *say("bug"))
             outcome = Outcome.FAILED
         finally:
             self._end(turn, outcome)
@@ -787,7 +784,7 @@ class ChatWindowController:
             action=MessageAction.COPY_DETAILS if turn.answer_id != PENDING_ANSWER else None,
         )
         self._replace(turn.answer_id, view)
-        _log.info("turn in conversation %d ended locally (%s): %s", turn.conversation_id, LOCAL_CODE, title)
+        _log.info("turn in conversation %d ended on this computer: %s", turn.conversation_id, title)
 
     def _end(self, turn: _Turn, outcome: Outcome) -> None:
         cid = turn.conversation_id

@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 PENDING_ANSWER = -1  # the id shown for an answer whose row does not exist yet (before its first words)
-LOCAL_CODE = "local"  # a failure of this computer (the history could not be saved), not Azure's
 
 
 class MessageAction(enum.StrEnum):

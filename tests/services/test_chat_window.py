@@ -338,3 +338,31 @@ def test_a_request_that_can_never_fit_shortens_the_answer_limit_and_answers_agai
     assert conv is not None and conv.params["max_output_tokens"] == 4000
     assert sim.requests[-1].json["max_output_tokens"] == 4000
     assert harness.controller.messages()[-1].text == "a shorter answer"
+
+
+def test_our_own_bug_ends_the_turn_plainly_and_the_window_can_go_on(
+    store: HistoryStore, configuration: Configuration, arun: Any, logfail: Any
+) -> None:
+    from desktop.services._words import say
+
+    async def broken(conversation_id: int) -> TurnTarget:
+        raise ValueError("a bug in resolving the target")
+
+    logfail.allow("desktop.services._chat_window", "failed")
+    events: list[WindowEvent] = []
+    controller = ChatWindowController(store, configuration, ChatService(store, broken))
+    controller.subscribe(events.append)
+    controller.start()
+
+    async def go() -> None:
+        controller.send("hello")
+        await controller.settled(lambda: any(isinstance(e, TurnEnded) for e in events))
+
+    arun(go())
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert ended[-1].outcome is Outcome.FAILED
+    assert not controller.is_running()
+    shown = controller.messages()[-1]
+    assert (shown.error_title, shown.error_text) == say("bug")
+    assert "a bug in resolving" not in shown.error_text  # the details stay in the log
+    arun(controller.aclose())
