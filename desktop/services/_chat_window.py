@@ -59,26 +59,7 @@ from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
     from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
 
-__all__ = [
-    "AnswerGrew",
-    "ChatWindowController",
-    "ConversationShown",
-    "DraftRefused",
-    "DraftSaved",
-    "HeaderChanged",
-    "MessageAdded",
-    "MessageChanged",
-    "MessageRemoved",
-    "Notice",
-    "OlderShown",
-    "SearchChanged",
-    "SidebarReset",
-    "SidebarRowChanged",
-    "SidebarRowRemoved",
-    "TurnChanged",
-    "TurnEnded",
-    "WindowEvent",
-]
+__all__ = ["ChatWindowController"]
 
 _log = logging.getLogger(__name__)
 

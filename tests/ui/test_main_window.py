@@ -71,8 +71,17 @@ def build(qapp: Any, qtbot: Any, tmp_path: Path, *argv: str, demo_config: Any = 
 
 
 @pytest.fixture
-def app(qapp: Any, qtbot: Any, arun: Any, tmp_path: Path, sim: Simulator, memory_keyring: Any) -> Iterator[Composition]:
-    save_profile(AppPaths.under(tmp_path), sim, max_retries=0)
+def app(
+    request: pytest.FixtureRequest,
+    qapp: Any,
+    qtbot: Any,
+    arun: Any,
+    tmp_path: Path,
+    sim: Simulator,
+    memory_keyring: Any,
+) -> Iterator[Composition]:
+    """The app on a saved connection to the simulator; `max_retries` 0 unless a test asks (indirect parameter)."""
+    save_profile(AppPaths.under(tmp_path), sim, max_retries=getattr(request, "param", 0))
     arun(KeyStore().aset(WORK, sim.api_key))
     built = build(qapp, qtbot, tmp_path)
     yield built
@@ -225,57 +234,41 @@ def test_adjacent_code_blocks_copy_separately_after_a_reopen(app: Composition, s
     assert QGuiApplication.clipboard().text() == "SELECT 1;"
 
 
-def test_a_long_wait_counts_down_and_stops_with_esc(
-    qapp: Any, qtbot: Any, arun: Any, tmp_path: Path, sim: Simulator, memory_keyring: Any
-) -> None:
-    save_profile(AppPaths.under(tmp_path), sim, max_retries=2)
-    arun(KeyStore().aset(WORK, sim.api_key))
-    built = build(qapp, qtbot, tmp_path)
-    window = built.window
-    try:
-        sim.push_fault(
-            Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}), times=5
-        )
-        run_until(window, arun, lambda: window.controller.wait() is not None, lambda: window.send("hi"))
-        assert len(sim.requests) == 1
-        assert "retrying in 30" in window.chat_view.retry_notice()
-        assert "(1 of 2)" in window.chat_view.retry_notice()
-        assert window.composer.send_button.text() == "Stop"
-        window.activateWindow()
-        QTest.keyClick(window.composer.input, Qt.Key.Key_Escape)
-        run_until(window, arun, lambda: not window.controller.is_running())
-        assert window.chat_view.retry_notice() == ""
-        assert window.composer.send_button.text() == "Send"
-        arun(window.controller.aclose())  # any turn or wait still kept would run now (none may)
-        assert len(sim.requests) == 1
-        failed = window.chat_view.messages()[-1]
-        assert failed.outcome is Outcome.FAILED
-        assert window.chat_view.banner_content(failed)[2] == "Try again"
-    finally:
-        arun(built.aclose())
+@pytest.mark.parametrize("app", [2], indirect=True)  # max_retries
+def test_a_long_wait_counts_down_and_stops_with_esc(app: Composition, sim: Simulator, arun: Any) -> None:
+    window = app.window
+    sim.push_fault(
+        Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}), times=5
+    )
+    run_until(window, arun, lambda: window.controller.wait() is not None, lambda: window.send("hi"))
+    assert len(sim.requests) == 1
+    assert "retrying in 30" in window.chat_view.retry_notice()
+    assert "(1 of 2)" in window.chat_view.retry_notice()
+    assert window.composer.send_button.text() == "Stop"
+    window.activateWindow()
+    QTest.keyClick(window.composer.input, Qt.Key.Key_Escape)
+    run_until(window, arun, lambda: not window.controller.is_running())
+    assert window.chat_view.retry_notice() == ""
+    assert window.composer.send_button.text() == "Send"
+    arun(window.controller.aclose())  # any turn or wait still kept would run now (none may)
+    assert len(sim.requests) == 1
+    failed = window.chat_view.messages()[-1]
+    assert failed.outcome is Outcome.FAILED
+    assert window.chat_view.banner_content(failed)[2] == "Try again"
 
 
-def test_retry_now_skips_the_wait(
-    qapp: Any, qtbot: Any, arun: Any, tmp_path: Path, sim: Simulator, memory_keyring: Any
-) -> None:
-    save_profile(AppPaths.under(tmp_path), sim, max_retries=2)
-    arun(KeyStore().aset(WORK, sim.api_key))
-    built = build(qapp, qtbot, tmp_path)
-    window = built.window
-    try:
-        sim.push_fault(
-            Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"})
-        )
-        run_until(window, arun, lambda: window.controller.wait() is not None, lambda: window.send("hi"))
-        sim.push_answer("finally")
-        wait = window.controller.wait()
-        assert wait is not None
-        _cid, outcome = finish_turn(window, arun, lambda: window.chat_view.retry_now_requested.emit(wait.message_id))
-        assert outcome == "complete"
-        assert [m.text for m in window.chat_view.messages()] == ["hi", "finally"]
-        assert len(sim.requests) == 2
-    finally:
-        arun(built.aclose())
+@pytest.mark.parametrize("app", [2], indirect=True)  # max_retries
+def test_retry_now_skips_the_wait(app: Composition, sim: Simulator, arun: Any) -> None:
+    window = app.window
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30", "x-should-retry": "false"}))
+    run_until(window, arun, lambda: window.controller.wait() is not None, lambda: window.send("hi"))
+    sim.push_answer("finally")
+    wait = window.controller.wait()
+    assert wait is not None
+    _cid, outcome = finish_turn(window, arun, lambda: window.chat_view.retry_now_requested.emit(wait.message_id))
+    assert outcome == "complete"
+    assert [m.text for m in window.chat_view.messages()] == ["hi", "finally"]
+    assert len(sim.requests) == 2
 
 
 def test_try_again_on_an_older_error_resends_its_own_question(app: Composition, sim: Simulator, arun: Any) -> None:
