@@ -1,5 +1,6 @@
 """Conversation history in SQLite: crash-safe answers, search, export/import, verified migrations, recovery."""
 
+from desktop.storage._archive import thinking_words
 from desktop.storage._models import (
     Api,
     ArchiveError,
@@ -50,4 +51,5 @@ __all__ = [
     "Role",
     "SearchHit",
     "Usage",
+    "thinking_words",
 ]

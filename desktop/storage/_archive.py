@@ -65,6 +65,10 @@ def _message_to_json(msg: Message) -> dict[str, Any]:
         "request_id": msg.request_id,
         "filter_categories": list(msg.filter_categories),
         "left_out": msg.left_out,
+        "reasoning": msg.reasoning,
+        "thinking_ms": msg.thinking_ms,
+        "reasoning_effort": msg.reasoning_effort,
+        "preset": msg.preset,
         "usage": dataclasses.asdict(msg.usage) if msg.usage else None,
         "error": dataclasses.asdict(msg.error) if msg.error else None,
         "attachments": [
@@ -216,6 +220,11 @@ def _parse_message(data: object, where: str) -> Message:
         request_id=r.opt_text("request_id"),
         filter_categories=tuple(categories),
         left_out=r.data.get("left_out") is True,
+        # Since the thinking was kept (history v5); archives written before have none of these.
+        reasoning=r.opt_text("reasoning") or "",
+        thinking_ms=r.opt_int("thinking_ms"),
+        reasoning_effort=r.opt_text("reasoning_effort"),
+        preset=r.opt_text("preset"),
         usage=Usage(**{f.name: usage.opt_int(f.name) for f in dataclasses.fields(Usage)}) if usage else None,
         error=MessageError(
             title=error.text("title"),
@@ -267,10 +276,30 @@ def conversation_to_markdown(conv: Conversation, messages: Sequence[Message]) ->
     if conv.instructions:
         lines += ["", "**Instructions:**", "", *(f"> {line}" for line in conv.instructions.splitlines())]
     for msg in messages:
-        lines += ["", f"## {_ROLE_TITLES[msg.role]} · {_human(msg.created_at)}", "", msg.text]
+        lines += ["", f"## {_ROLE_TITLES[msg.role]} · {_human(msg.created_at)}", ""]
+        lines += _thinking(msg)
+        lines.append(msg.text)
         lines += [f"- Attachment: {a.name or 'image'} ({a.mime}, {len(a.data):,} bytes)" for a in msg.attachments]
         lines += _notes(msg)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _thinking(msg: Message) -> list[str]:
+    """The model's thinking as a quoted block before its answer: "> **Thinking** (12 s)" then the summary."""
+    if not msg.reasoning.strip():
+        return []
+    took = f" ({thinking_words(msg.thinking_ms)})" if msg.thinking_ms is not None else ""
+    quoted = [f"> {line}".rstrip() for line in msg.reasoning.strip().splitlines()]
+    return [f"> **Thinking**{took}", ">", *quoted, ""]
+
+
+def thinking_words(thinking_ms: int) -> str:
+    """How long a model thought, as shown: "12 s", "2 min 5 s" (whole seconds, at least 1)."""
+    seconds = max(1, round(thinking_ms / 1000))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def _notes(msg: Message) -> list[str]:

@@ -125,6 +125,10 @@ class Message:
     duration_ms: int | None = None
     superseded_by: int | None = None
     left_out: bool = False  # the user chose to continue without it: not sent with later turns
+    reasoning: str = ""  # the model's reasoning summary ("thinking"), shown above the answer
+    thinking_ms: int | None = None  # from the request to the answer's first words (or its end), when it thought
+    reasoning_effort: str | None = None  # the reasoning effort the answer was asked with
+    preset: str | None = None  # the name of the instructions preset the answer was asked with
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,10 @@ v2: soft delete of conversations (undo), edit revisions (`messages.superseded_by
 v3: answer_parts, the appended checkpoints of answers still streaming.
 v4: messages.left_out (left out of what is sent next, after the content filter); a stored failure keeps the button
     it offered (`error.action`): older failures get the one they showed, guessed once here from their status.
+V5: an answer's thinking (`messages.reasoning`, the model's reasoning summary, and `messages.thinking_ms`, the time
+    from the request to the first words) and the settings it was sent with (`messages.settings`, JSON: the reasoning
+    effort and the instructions preset's name). Search covers the thinking: the FTS index gets a `reasoning` column
+    (rebuilt here from every existing row).
 """
 
 from __future__ import annotations
@@ -113,7 +117,31 @@ UPDATE messages SET error = json_set(error, '$.action',
         AND coalesce(json_extract(error, '$.code'), '') NOT IN ('length', 'too_long');
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)
+V5 = """
+ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN thinking_ms INTEGER;
+ALTER TABLE messages ADD COLUMN settings TEXT;
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_update;
+DROP TABLE messages_fts;
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    text, reasoning, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text, reasoning) VALUES (new.id, new.text, new.reasoning);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text, reasoning) VALUES ('delete', old.id, old.text, old.reasoning);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, reasoning ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text, reasoning) VALUES ('delete', old.id, old.text, old.reasoning);
+    INSERT INTO messages_fts (rowid, text, reasoning) VALUES (new.id, new.text, new.reasoning);
+END;
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
 """MIGRATIONS[i] takes a database from version i to version i + 1."""
 
 CURRENT_VERSION = len(MIGRATIONS)

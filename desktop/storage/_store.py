@@ -92,6 +92,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
 
 def _message(row: sqlite3.Row, attachments: tuple[Attachment, ...]) -> Message:
     usage, error = row["usage"], row["error"]
+    settings = _settings(row["settings"])
     return Message(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -112,7 +113,24 @@ def _message(row: sqlite3.Row, attachments: tuple[Attachment, ...]) -> Message:
         duration_ms=row["duration_ms"],
         superseded_by=row["superseded_by"],
         left_out=bool(row["left_out"]),
+        reasoning=row["reasoning"],
+        thinking_ms=row["thinking_ms"],
+        reasoning_effort=settings.get("reasoning_effort"),
+        preset=settings.get("preset"),
     )
+
+
+def _settings(raw: str | None) -> dict[str, str]:
+    """The settings an answer was sent with (`messages.settings`, JSON); values that are not text are dropped."""
+    data = json.loads(raw) if raw else {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str) and v}
+
+
+def _settings_json(reasoning_effort: str | None, preset: str | None) -> str | None:
+    data = {k: v for k, v in (("reasoning_effort", reasoning_effort), ("preset", preset)) if v}
+    return json.dumps(data) if data else None
 
 
 def _with_attachments(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Message]:
@@ -439,8 +457,11 @@ class HistoryStore:
         model: str | None = None,
         deployment: str | None = None,
         api: Api | None = None,
+        reasoning_effort: str | None = None,
+        preset: str | None = None,
     ) -> Message:
-        """Create the assistant row, outcome "streaming", that checkpoints then fill."""
+        """Create the assistant row, outcome "streaming", that checkpoints then fill; with the settings it was asked
+        with (the reasoning effort, the instructions preset's name)."""
         _check_api(api)
         with self._write() as db:
             mid = self._insert_message(
@@ -452,6 +473,7 @@ class HistoryStore:
                 model=model,
                 deployment=deployment,
                 api=api,
+                settings=_settings_json(reasoning_effort, preset),
             )
         return self._require_message(mid)
 
@@ -494,8 +516,13 @@ class HistoryStore:
         model: str | None = None,
         filter_categories: Sequence[str] = (),
         duration_ms: int | None = None,
+        reasoning: str | None = None,
+        thinking_ms: int | None = None,
     ) -> Message:
-        """Finalise an answer with its outcome; duration defaults to the time since `begin_answer`."""
+        """Finalise an answer with its outcome; duration defaults to the time since `begin_answer`.
+
+        `reasoning` (the model's thinking) and `thinking_ms` are kept as they were when None.
+        """
         if outcome is Outcome.STREAMING:
             raise ValueError("finish_answer needs a final outcome")
         now = _ms(self._now())
@@ -506,7 +533,8 @@ class HistoryStore:
             db.execute(
                 "UPDATE messages SET outcome = ?, text = ?, usage = ?, error = ?, request_id = ?,"
                 " model = coalesce(?, model), filter_categories = ?, finished_at = ?,"
-                " duration_ms = coalesce(?, ? - created_at) WHERE id = ?",
+                " duration_ms = coalesce(?, ? - created_at), reasoning = coalesce(?, reasoning),"
+                " thinking_ms = coalesce(?, thinking_ms) WHERE id = ?",
                 (
                     outcome.value,
                     _clean(text),
@@ -518,6 +546,8 @@ class HistoryStore:
                     now,
                     duration_ms,
                     now,
+                    None if reasoning is None else _clean(reasoning),
+                    thinking_ms,
                     message_id,
                 ),
             )
@@ -622,7 +652,7 @@ class HistoryStore:
         try:
             rows = self._db.execute(
                 "SELECT m.conversation_id, m.id, c.title, m.role, m.created_at,"
-                " snippet(messages_fts, 0, ?, ?, '…', 16) AS snippet"
+                " snippet(messages_fts, -1, ?, ?, '…', 16) AS snippet"
                 " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
                 " JOIN conversations c ON c.id = m.conversation_id"
                 " WHERE messages_fts MATCH ? AND m.superseded_by IS NULL AND c.deleted_at IS NULL"
@@ -740,8 +770,8 @@ def _insert_imported(db: sqlite3.Connection, conv: Conversation, messages: Seque
     for m in messages:
         mid = db.execute(
             "INSERT INTO messages (conversation_id, position, role, text, outcome, error, usage, model, deployment,"
-            " api, request_id, filter_categories, created_at, finished_at, duration_ms, left_out)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " api, request_id, filter_categories, created_at, finished_at, duration_ms, left_out, reasoning,"
+            " thinking_ms, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 cid,
                 m.position,
@@ -759,6 +789,9 @@ def _insert_imported(db: sqlite3.Connection, conv: Conversation, messages: Seque
                 None if m.finished_at is None else _ms(m.finished_at),
                 m.duration_ms,
                 int(m.left_out),
+                _clean(m.reasoning),
+                m.thinking_ms,
+                _settings_json(m.reasoning_effort, m.preset),
             ),
         ).lastrowid
         db.executemany(
