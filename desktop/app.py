@@ -290,7 +290,8 @@ class DemoServer:
                         Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat"),
                         Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
                     ),
-                    default_deployment="gpt-4.1",
+                    # A reasoning model that streams its thinking: the demo shows a thinking answer.
+                    default_deployment="o4-mini",
                     chat_defaults=ChatDefaults(instructions="You are a helpful assistant."),
                     is_demo=True,
                 )

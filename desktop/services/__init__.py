@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         with_endpoint_deployment,
         with_found,
     )
+    from desktop.services._turn_settings import BUILT_IN_PRESETS, Efforts, InstructionPreset
     from desktop.services._views import (
         PENDING_ANSWER,
         ConversationRow,
@@ -96,6 +97,9 @@ _HOME = {
     "KeySaved": "desktop.services._key_vault",
     "KeyVault": "desktop.services._key_vault",
     "AnswerGrew": "desktop.services._window_events",
+    "BUILT_IN_PRESETS": "desktop.services._turn_settings",
+    "Efforts": "desktop.services._turn_settings",
+    "InstructionPreset": "desktop.services._turn_settings",
     "AnswerStarted": "desktop.services._chat",
     "ApiKeyFormatError": "desktop.auth",
     "Attachment": "desktop.storage",
@@ -170,6 +174,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BUILT_IN_PRESETS",
     "MARK_END",
     "MARK_START",
     "PENDING_ANSWER",
@@ -190,6 +195,7 @@ __all__ = [
     "DiscoveryResult",
     "DraftRefused",
     "DraftSaved",
+    "Efforts",
     "EntraSignInError",
     "ErrorAction",
     "Finished",
@@ -197,6 +203,7 @@ __all__ = [
     "HeaderChanged",
     "HistoryError",
     "ImportReport",
+    "InstructionPreset",
     "KeyLookup",
     "KeyPlace",
     "KeySaved",

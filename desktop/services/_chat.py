@@ -71,9 +71,11 @@ class TurnStarted:
 
 @dataclass(frozen=True)
 class AnswerStarted:
-    """The first words arrived and the answer row exists."""
+    """The first words arrived and the answer row exists; `thinking_ms`: how long the model thought before them
+    (from the request; None when it sent no thinking), as saved with the answer."""
 
     message_id: int
+    thinking_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class TurnTarget:
     temperature: float | None = None
     max_output_tokens: int | None = None
     reasoning_effort: str | None = None
+    preset: str | None = None  # the name of the instructions preset chosen for the conversation (saved with answers)
     remember_api: Callable[[Literal["responses", "chat"]], None] = field(default=lambda api: None)
 
 
@@ -261,6 +264,9 @@ class _Answer:
     saved: int = 0  # how many pieces of `text` are in the database
     too_long: bool = False
     headers: dict[str, str] = field(default_factory=dict)  # of the stream's response (rate-limit headroom, region)
+    reasoning: list[str] = field(default_factory=list)  # the model's thinking (reasoning summary) so far
+    asked_at: float = 0.0  # when the request was sent, on the service's clock
+    thinking_ms: int | None = None  # from the request to the first words, when the model sent thinking
 
     @property
     def joined(self) -> str:
@@ -363,7 +369,7 @@ class ChatService:
     ) -> AsyncGenerator[TurnEvent, None]:
         history = self._store.load_messages(conversation_id, limit=100_000)
         api: Literal["responses", "chat"] = "chat" if target.api == "chat" else "responses"
-        last_checkpoint = self._clock()
+        last_checkpoint = answer.asked_at = self._clock()
         try:
             while True:
                 notices: asyncio.Queue[RetryNotice] = asyncio.Queue()
@@ -398,16 +404,15 @@ class ChatService:
                     async with contextlib.aclosing(parts):
                         async for kind, delta in parts:
                             if kind == "reasoning":
+                                answer.reasoning.append(delta)
                                 yield ReasoningDelta(delta)
                                 continue
                             if answer.message_id is None:
-                                row = self._store.begin_answer(
-                                    conversation_id, model=answer.model, deployment=target.deployment, api=api
-                                )
-                                answer.message_id = row.id
+                                self._thought(answer)
+                                answer.message_id = self._begin(conversation_id, answer, target, api)
                                 # Saves by the clock, also while the stream pauses between words.
                                 saver = asyncio.ensure_future(self._save_every_interval(answer))
-                                yield AnswerStarted(row.id)
+                                yield AnswerStarted(answer.message_id, answer.thinking_ms)
                             room = self._max_chars - answer.length
                             text = delta[:room]
                             answer.too_long = len(delta) > room
@@ -450,6 +455,24 @@ class ChatService:
             yield self._finish_failed(
                 conversation_id, answer, self._classify(exc, target, answer), target=target, api=api
             )
+
+    def _begin(
+        self, conversation_id: int, answer: _Answer, target: TurnTarget | None, api: Literal["responses", "chat"] | None
+    ) -> int:
+        """Create the answer's row, with the settings it was asked with; returns its id."""
+        return self._store.begin_answer(
+            conversation_id,
+            model=answer.model,
+            deployment=target.deployment if target else None,
+            api=api,
+            reasoning_effort=target.reasoning_effort if target else None,
+            preset=target.preset if target else None,
+        ).id
+
+    def _thought(self, answer: _Answer) -> None:
+        """The model's thinking ends (its first words, or the end of the turn): note how long it took."""
+        if answer.reasoning and answer.thinking_ms is None:
+            answer.thinking_ms = round((self._clock() - answer.asked_at) * 1000)
 
     @staticmethod
     def _classify(exc: BaseException, target: TurnTarget, answer: _Answer) -> Problem:
@@ -540,9 +563,9 @@ class ChatService:
         elif answer.truncated:
             title, text = say("answer_length")
             error = MessageError(title, text, code=LENGTH_CODE, request_id=answer.request_id)
+        self._thought(answer)
         if answer.message_id is None:
-            row = self._store.begin_answer(conversation_id, model=answer.model, deployment=target.deployment, api=api)
-            answer.message_id = row.id
+            answer.message_id = self._begin(conversation_id, answer, target, api)
         saved = self._store.finish_answer(
             answer.message_id,
             answer.outcome,
@@ -552,6 +575,8 @@ class ChatService:
             request_id=answer.request_id,
             model=answer.model,
             filter_categories=answer.filter_categories,
+            reasoning="".join(answer.reasoning) or None,
+            thinking_ms=answer.thinking_ms,
         )
         return Finished(answer.outcome, saved, None, answer.filter_categories, answer.truncated, answer.too_long)
 
@@ -566,11 +591,9 @@ class ChatService:
     ) -> Finished:
         """Save the failure on the answer row (created now if no words arrived) so history shows what happened."""
         outcome = Outcome.FILTERED if answer.outcome is Outcome.FILTERED else Outcome.FAILED
+        self._thought(answer)
         if answer.message_id is None:
-            row = self._store.begin_answer(
-                conversation_id, model=answer.model, deployment=target.deployment if target else None, api=api
-            )
-            answer.message_id = row.id
+            answer.message_id = self._begin(conversation_id, answer, target, api)
         saved = self._store.finish_answer(
             answer.message_id,
             outcome,
@@ -589,6 +612,8 @@ class ChatService:
             request_id=error.request_id or answer.request_id,
             model=answer.model,
             filter_categories=error.filter_categories or answer.filter_categories,
+            reasoning="".join(answer.reasoning) or None,
+            thinking_ms=answer.thinking_ms,
         )
         return Finished(outcome, saved, error, error.filter_categories or answer.filter_categories)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import functools
 import logging
@@ -20,6 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.config import Configuration, Profile
+from desktop.services._turn_settings import (
+    EFFORT_KEY,
+    NO_INSTRUCTIONS,
+    PRESET_KEY,
+    efforts_for,
+    preset_of,
+    presets_for,
+)
 from desktop.services._user_error import ErrorAction
 from desktop.services._views import (
     PENDING_ANSWER,
@@ -54,7 +63,7 @@ from desktop.services._window_events import (
     WindowEvent,
 )
 from desktop.services._words import say
-from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
+from desktop.storage import UNSET, Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
     from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
@@ -89,6 +98,9 @@ class _Turn:
     text: list[str] = field(default_factory=list)
     wait: RetryWait | None = None
     client_retried: bool = False  # the client already waited and retried within this request
+    reasoning: list[str] = field(default_factory=list)  # the model's thinking so far
+    thinking_ms: int | None = None  # how long it thought before its first words, once they came
+    thinking_open: bool | None = None  # the user opened or closed the thinking (None: open until the words come)
     skip_wait: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -123,6 +135,7 @@ class ChatWindowController:
         self._oldest_position: int | None = None
         self._draft_deployment: str | None = None
         self._draft_instructions: str | None = None
+        self._draft_params: dict[str, str] = {}  # a new chat's effort and preset, until it is created
         self._turns: dict[int, _Turn] = {}
         self._pending_delete: int | None = None
         self._session_profile: str | None = None
@@ -215,8 +228,12 @@ class ChatWindowController:
         if current and current not in names:
             choices = (*choices, _choice(current, None, None))
         instructions = conv.instructions if conv is not None else self._draft_instructions
+        params = conv.params if conv is not None else self._draft_params
         if instructions is None:
-            instructions = profile.chat_defaults.instructions if profile else ""
+            no_instructions = params.get(PRESET_KEY) == NO_INSTRUCTIONS
+            instructions = profile.chat_defaults.instructions if profile and not no_instructions else ""
+        efforts = efforts_for(profile, current)
+        effort = params.get(EFFORT_KEY)
         return Header(
             conversation_id=conv.id if conv else None,
             title=(conv.title if conv else "") or "New chat",
@@ -226,6 +243,10 @@ class ChatWindowController:
             deployments=choices,
             deployment=current,
             instructions=instructions,
+            efforts=efforts,
+            effort=effort if effort in efforts.values else None,
+            presets=tuple(p.name for p in presets_for(profile)),
+            preset=preset_of(params, instructions, profile),
         )
 
     def details(self, message_id: int) -> str:
@@ -371,6 +392,7 @@ class ChatWindowController:
         self._messages = []
         self._oldest_position = None
         self._draft_deployment = self._draft_instructions = None
+        self._draft_params = {}
         self._publish(ConversationShown(self.header(), (), False, False, None))
 
     def open(self, conversation_id: int) -> None:
@@ -390,7 +412,7 @@ class ChatWindowController:
             turn = self._turns.get(conversation_id)
             if turn is not None and turn.phase is not _Phase.WAITING:
                 self._messages = [m for m in self._messages if m.id != turn.answer_id]
-                if turn.phase is _Phase.STREAMING:
+                if turn.phase is _Phase.STREAMING or turn.reasoning:  # words, or thinking before them
                     self._messages.append(_live(turn))
             self._publish(
                 ConversationShown(
@@ -417,20 +439,49 @@ class ChatWindowController:
         header = self.header()
         if name == header.deployment or name not in {c.name for c in header.deployments}:
             return
+        params = dict(self._open.params if self._open is not None else self._draft_params)
+        if params.get(EFFORT_KEY) not in efforts_for(self._profile_of(self._open), name).values:
+            params.pop(EFFORT_KEY, None)  # never kept for a model that would refuse it
         if self._open is None:
             self._draft_deployment = name
+            self._draft_params = params
         else:
             with self._history():
-                self._open = self._store.update_conversation(self._open.id, deployment=name)
+                self._open = self._store.update_conversation(self._open.id, deployment=name, params=params)
         self._publish(HeaderChanged(self.header()))
 
     def set_instructions(self, text: str) -> None:
         """Change the open conversation's instructions (a new chat keeps them until it is created)."""
-        if self._open is None:
-            self._draft_instructions = text
+        self._set_turn_settings(text, PRESET_KEY, None)
+
+    def set_effort(self, effort: str | None) -> None:
+        """Ask the next answers with this reasoning effort (None: the default); values the model refuses are ignored."""
+        header = self.header()
+        if effort == header.effort or (effort is not None and effort not in header.efforts.values):
+            return
+        self._set_turn_settings(None, EFFORT_KEY, effort)
+
+    def set_preset(self, name: str) -> None:
+        """Use an instructions preset (by name) for the next answers."""
+        preset = next((p for p in presets_for(self._profile_of(self._open)) if p.name == name), None)
+        if preset is not None and name != self.header().preset:
+            self._set_turn_settings(preset.text, PRESET_KEY, preset.name)
+
+    def _set_turn_settings(self, instructions: str | None, key: str, value: str | None) -> None:
+        """Save one of the next turn's settings with the conversation (or the new chat's draft) and show it."""
+        params = dict(self._open.params if self._open is not None else self._draft_params)
+        if value is None:
+            params.pop(key, None)
         else:
+            params[key] = value
+        if self._open is None:
+            if instructions is not None:
+                self._draft_instructions = instructions
+            self._draft_params = params
+        else:
+            text = UNSET if instructions is None else instructions
             with self._history():
-                self._open = self._store.update_conversation(self._open.id, instructions=text)
+                self._open = self._store.update_conversation(self._open.id, instructions=text, params=params)
         self._publish(HeaderChanged(self.header()))
 
     def _ensure_conversation(self) -> Conversation:
@@ -442,6 +493,7 @@ class ChatWindowController:
             profile_id=header.connection_id,
             deployment=header.deployment,
             instructions=header.instructions,
+            params=dict(self._draft_params),
         )
         self._open = conv
         self._messages = []
@@ -495,6 +547,19 @@ class ChatWindowController:
             self.leave_out(message_id, action is MessageAction.LEAVE_OUT)
         elif action is MessageAction.SHORTEN_ANSWER_LIMIT:
             self.shorten_answer_limit(message_id)
+        elif action is MessageAction.TOGGLE_THINKING:
+            self.toggle_thinking(message_id)
+
+    def toggle_thinking(self, message_id: int) -> None:
+        """Expand or collapse an answer's thinking (the streaming answer's too: it then stays as the user left it)."""
+        index = self._index(message_id)
+        if index < 0 or not self._messages[index].reasoning:
+            return
+        view = self._messages[index]
+        turn = next((t for t in self._turns.values() if t.answer_id == message_id), None)
+        if turn is not None and self._shown(turn):
+            turn.thinking_open = not view.thinking_open
+        self._replace(message_id, dataclasses.replace(view, thinking_open=not view.thinking_open))
 
     def leave_out(self, message_id: int, left_out: bool = True) -> None:
         """Continue without a flagged answer and its question (or put them back): later turns do not send them."""
@@ -614,6 +679,7 @@ class ChatWindowController:
         from desktop.services import _chat as t  # loaded with the chat service, which this turn waited for
 
         turn.phase, turn.answer_id, turn.text, turn.client_retried = _Phase.STARTING, PENDING_ANSWER, [], False
+        turn.reasoning, turn.thinking_ms, turn.thinking_open = [], None, None
         finished: Finished | None = None
         started = False
         try:
@@ -624,9 +690,12 @@ class ChatWindowController:
                         started = True
                         self._on_started(turn, event, replaces, draft)
                     elif isinstance(event, t.AnswerStarted):
+                        turn.thinking_ms = event.thinking_ms
                         self._on_answer_started(turn, event.message_id)
                     elif isinstance(event, t.TextDelta):
                         self._on_text(turn, event.text)
+                    elif isinstance(event, t.ReasoningDelta):
+                        self._on_reasoning(turn, event.text)
                     elif isinstance(event, t.Retrying):
                         turn.client_retried = True
                         wait = RetryWait(
@@ -687,11 +756,20 @@ class ChatWindowController:
                 self._messages[index] = _live(turn)
             self._publish(AnswerGrew(turn.answer_id, text))
 
+    def _on_reasoning(self, turn: _Turn, text: str) -> None:
+        """More of the model's thinking: the live answer shows all of it so far (its section open until the words)."""
+        turn.reasoning.append(text)
+        if turn.wait is not None:
+            self._set_wait(turn, None)
+        if self._shown(turn):
+            self._replace(turn.answer_id, _live(turn))
+
     def _on_finished(self, turn: _Turn, finished: Finished) -> None:
         if turn.wait is not None:
             self._set_wait(turn, None)
         if finished.answer is not None and self._shown(turn):
             view = message_view(finished.answer, finished.error)
+            view = dataclasses.replace(view, thinking_open=bool(turn.thinking_open and view.reasoning))
             self._replace(turn.answer_id, view)
             turn.answer_id = view.id
         if finished.error is not None and not self._shown(turn):
@@ -763,6 +841,8 @@ class ChatWindowController:
             error_title=title,
             error_text=text,
             action=MessageAction.COPY_DETAILS if turn.answer_id != PENDING_ANSWER else None,
+            reasoning="".join(turn.reasoning),
+            thinking_ms=turn.thinking_ms,
         )
         self._replace(turn.answer_id, view)
         _log.info("turn in conversation %d ended on this computer: %s", turn.conversation_id, title)
@@ -847,7 +927,18 @@ def _live(turn: _Turn) -> MessageView:
     # The words so far are kept joined: a delta adds one piece to join, instead of every piece of the answer again.
     if len(turn.text) > 1:
         turn.text[:] = ["".join(turn.text)]
-    return MessageView(turn.answer_id, Role.ASSISTANT, turn.text[0] if turn.text else "", Outcome.STREAMING)
+    if len(turn.reasoning) > 1:
+        turn.reasoning[:] = ["".join(turn.reasoning)]
+    text = turn.text[0] if turn.text else ""
+    return MessageView(
+        turn.answer_id,
+        Role.ASSISTANT,
+        text,
+        Outcome.STREAMING,
+        reasoning=turn.reasoning[0] if turn.reasoning else "",
+        thinking_ms=turn.thinking_ms,
+        thinking_open=turn.thinking_open if turn.thinking_open is not None else not text,
+    )
 
 
 def _choice(name: str, model: str | None, version: str | None) -> DeploymentChoice:

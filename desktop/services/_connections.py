@@ -47,6 +47,7 @@ from desktop.services._sessions import (
     signing_in,
     token,
 )
+from desktop.services._turn_settings import NO_INSTRUCTIONS, PRESET_KEY, preset_of
 from desktop.storage import Conversation
 
 __all__ = ["CliSessionFactory", "Connections", "EntraSessionFactory", "SignInSession", "TokenSession"]
@@ -282,12 +283,14 @@ class Connections:
             deployment=deployment,
             api=next((d.api for d in profile.deployments if d.name == deployment), "unknown"),
             auth_method=profile.auth_method,
-            instructions=instructions or defaults.instructions,
+            # "No instructions" chosen: none are sent (an empty text otherwise means the connection's default).
+            instructions=instructions or ("" if params.get(PRESET_KEY) == NO_INSTRUCTIONS else defaults.instructions),
             temperature=temperature if temperature is not None else defaults.temperature,
             max_output_tokens=max_tokens
             if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens > 0
             else defaults.max_output_tokens,
             reasoning_effort=effort if isinstance(effort, str) and effort else defaults.reasoning_effort,
+            preset=preset_of(params, instructions, profile),
             remember_api=functools.partial(self.record_api, profile.id, deployment),
         )
 

@@ -10,9 +10,10 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from desktop.services._turn_settings import NO_EFFORTS, Efforts
 from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, ErrorAction, Problem, category_words
 from desktop.services._words import say
-from desktop.storage import Conversation, Message, Outcome, Role
+from desktop.storage import Conversation, Message, Outcome, Role, thinking_words
 
 __all__ = [
     "PENDING_ANSWER",
@@ -44,6 +45,7 @@ class MessageAction(enum.StrEnum):
     LEAVE_OUT = "leave_out"  # continue without this (flagged) turn: it is no longer sent
     PUT_BACK = "put_back"  # a left-out turn is sent again with later turns
     SHORTEN_ANSWER_LIMIT = "shorten_answer_limit"  # halve the conversation's answer limit and answer again
+    TOGGLE_THINKING = "toggle_thinking"  # show or hide the answer's thinking (not a notice's button: its header's)
 
 
 _FROM_ERROR = {
@@ -77,6 +79,16 @@ class MessageView:
     created_at: datetime | None = None
     images: tuple[bytes, ...] = ()
     left_out: bool = False  # not sent with later turns (the user continued without it); shown marked
+    reasoning: str = ""  # the model's thinking (its reasoning summary), shown in a section above the answer
+    thinking_ms: int | None = None  # how long it thought before its first words (None: still thinking, or unknown)
+    thinking_open: bool = False  # the thinking section is expanded
+
+    @property
+    def thinking_title(self) -> str:
+        """The thinking section's header: "Thinking…" while the model thinks, then "Thought for 12 s"."""
+        if self.thinking_ms is None:
+            return "Thinking…" if self.outcome is Outcome.STREAMING else "Thinking"
+        return f"Thought for {thinking_words(self.thinking_ms)}"
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,10 @@ class Header:
     deployments: tuple[DeploymentChoice, ...]
     deployment: str | None
     instructions: str
+    efforts: Efforts = NO_EFFORTS  # the reasoning efforts the deployment's model accepts
+    effort: str | None = None  # the one chosen for the conversation (None: the default)
+    presets: tuple[str, ...] = ()  # the instructions presets' names
+    preset: str = ""  # the one the conversation uses ("Custom" for instructions the user wrote)
 
 
 @dataclass(frozen=True)
@@ -194,6 +210,8 @@ def message_view(msg: Message, error: Problem | None = None) -> MessageView:
         created_at=msg.created_at,
         images=tuple(a.data for a in msg.attachments if a.mime.startswith("image/")),
         left_out=msg.left_out,
+        reasoning=msg.reasoning,
+        thinking_ms=msg.thinking_ms,
     )
 
 
@@ -206,6 +224,12 @@ def message_details(msg: Message) -> str:
         lines.append(f"Model: {msg.model}")
     if msg.api:
         lines.append("API: " + {"responses": "Responses", "chat": "Chat Completions"}.get(msg.api, msg.api))
+    if msg.reasoning_effort:
+        lines.append(f"Reasoning effort: {msg.reasoning_effort}")
+    if msg.preset:
+        lines.append(f"Instructions: {msg.preset}")
+    if msg.thinking_ms is not None:
+        lines.append(f"Thought for: {thinking_words(msg.thinking_ms)}")
     if msg.usage is not None:
         u = msg.usage
         lines.append(f"Tokens: {u.input_tokens or 0} in, {u.output_tokens or 0} out, {u.total_tokens or 0} in total")

@@ -116,6 +116,12 @@ class _Model(QAbstractListModel):
             return msg
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             who = _tr("You") if msg.role == Role.USER else _tr("Assistant")
+            if msg.reasoning and role == Qt.ItemDataRole.AccessibleTextRole:
+                # A screen reader hears the thinking section's state, and its words when it is open.
+                thinking = _tr(msg.thinking_title) + ", " + (_tr("shown") if msg.thinking_open else _tr("hidden"))
+                if msg.thinking_open:
+                    thinking += f": {msg.reasoning}"
+                return f"{who}: {thinking}. {msg.text}"
             return f"{who}: {msg.text}"
         return None
 
@@ -165,6 +171,8 @@ def _tr(text: str) -> str:
 @dataclass
 class _Geometry:
     doc_rect: QRectF
+    thinking_head: QRectF | None  # the thinking section's header (a click shows or hides it)
+    thinking_rect: QRectF | None  # its words, when shown
     bubble: QRectF | None
     thumbs: list[QRectF]
     banner: QRectF | None
@@ -189,8 +197,10 @@ class _Delegate(QStyledItemDelegate):
         self.renders: Counter[int] = Counter()
         self._live: dict[int, LiveDocument] = {}
         self._live_shows: dict[int, MessageView] = {}  # the message whose text each live document shows
+        self._thinking: dict[int, tuple[str, int, QTextDocument]] = {}  # per message: its thinking, laid out
 
     def invalidate(self) -> None:
+        self._thinking.clear()
         self._docs.clear()
         self._key_of.clear()
         self._live.clear()
@@ -288,6 +298,17 @@ class _Delegate(QStyledItemDelegate):
         self.renders[msg.id] += 1
         return live.doc
 
+    def thinking_document(self, msg: MessageView, column: float) -> QTextDocument:
+        """The thinking's words, rendered once per text and width (they change while the model thinks)."""
+        width = int(column) - _THINK_INDENT
+        known = self._thinking.get(msg.id)
+        if known is not None and known[0] == msg.reasoning and known[1] == width:
+            return known[2]
+        doc = render_markdown(msg.reasoning, self._view.colors(), self._view.font())
+        doc.setTextWidth(width)
+        self._thinking[msg.id] = (msg.reasoning, width, doc)
+        return doc
+
     def _estimate_doc_height(self, msg: MessageView, column: float) -> float:
         metrics = QFontMetrics(self._view.font())
         per_line = max(10, int(self._doc_width(msg, column) / max(1, metrics.averageCharWidth())))
@@ -310,6 +331,15 @@ class _Delegate(QStyledItemDelegate):
                 x -= _THUMB_H + 6
                 thumbs.append(QRectF(x + 6, y, _THUMB_H, _THUMB_H))
             y += _THUMB_H + 6
+        thinking_head = thinking_rect = None
+        if msg.reasoning and msg.role == Role.ASSISTANT:
+            label = self._view.thinking_label(msg)
+            thinking_head = QRectF(left, y, metrics.horizontalAdvance(label) + 16, metrics.height() + 8)
+            y = thinking_head.bottom() + 4
+            if msg.thinking_open:
+                words = self.thinking_document(msg, column)
+                thinking_rect = QRectF(left + _THINK_INDENT, y, column - _THINK_INDENT, words.size().height())
+                y = thinking_rect.bottom() + 8
         if doc is not None:
             size = doc.size()
             doc_w, doc_h = size.width(), size.height()
@@ -370,6 +400,8 @@ class _Delegate(QStyledItemDelegate):
                 chips.append((hot.translated(doc_rect.topLeft()), code.text))
         return _Geometry(
             doc_rect,
+            thinking_head,
+            thinking_rect,
             bubble,
             thumbs,
             banner,
@@ -420,6 +452,7 @@ class _Delegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colors.qcolor("user_bubble"))
             painter.drawRoundedRect(geo.bubble, 14, 14)
+        self._paint_thinking(painter, msg, geo, colors, visible=visible, column=column)
         painter.translate(geo.doc_rect.topLeft())
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.clip = visible.translated(-geo.doc_rect.topLeft())
@@ -440,6 +473,31 @@ class _Delegate(QStyledItemDelegate):
         for box, _ in geo.code_copies:
             self._paint_chip(painter, box, _tr("Copy"), colors, box.contains(mouse), filled=True)
         painter.restore()
+
+    def _paint_thinking(
+        self, painter: QPainter, msg: MessageView, geo: _Geometry, colors: ColorSet, *, visible: QRectF, column: float
+    ) -> None:
+        """The thinking section: its header as a chip ("▸ Thought for 12 s"), its words indented beside a rule."""
+        if geo.thinking_head is None:
+            return
+        mouse = self._view.viewport().mapFromGlobal(self._view.cursor().pos()).toPointF()
+        self._paint_chip(
+            painter, geo.thinking_head, self._view.thinking_label(msg), colors, geo.thinking_head.contains(mouse)
+        )
+        if geo.thinking_rect is None:
+            return
+        box = geo.thinking_rect
+        painter.setPen(QPen(colors.qcolor("border"), 2))
+        painter.drawLine(
+            QPointF(box.left() - _THINK_INDENT / 2, box.top()), QPointF(box.left() - _THINK_INDENT / 2, box.bottom())
+        )
+        words = self.thinking_document(msg, column)
+        painter.translate(box.topLeft())
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.clip = visible.translated(-box.topLeft())
+        ctx.palette.setColor(QPalette.ColorRole.Text, colors.qcolor("muted"))
+        words.documentLayout().draw(painter, ctx)
+        painter.translate(-box.topLeft())
 
     def _paint_chip(
         self, painter: QPainter, box: QRectF, label: str, colors: ColorSet, hot: bool, *, filled: bool = False
@@ -502,6 +560,8 @@ class _Delegate(QStyledItemDelegate):
         for key, _, box in geo.tools:
             if box.contains(pos):
                 return "tool", key
+        if geo.thinking_head is not None and geo.thinking_head.contains(pos):
+            return "thinking", ""
         if geo.banner_button is not None and geo.banner_button.contains(pos):
             return "banner", ""
         for box, text in geo.code_copies:
@@ -560,6 +620,7 @@ class _Delegate(QStyledItemDelegate):
 
 
 _WRAP = int(Qt.TextFlag.TextWordWrap)
+_THINK_INDENT = 14
 
 
 def _meeting(doc: QTextDocument, blocks: Sequence[CodeBlock], area: QRectF) -> Sequence[CodeBlock]:
@@ -854,6 +915,10 @@ class ChatView(QListView):
             actions.append(("details", _tr("Details")))
         return actions
 
+    def thinking_label(self, msg: MessageView) -> str:
+        """The thinking section's header as shown: an arrow that says whether it is open, then its title."""
+        return ("▾ " if msg.thinking_open else "▸ ") + _tr(msg.thinking_title)
+
     def banner_kind(self, msg: MessageView) -> str:
         """Return 'error', 'warning' or 'note' for a message's outcome banner."""
         if msg.left_out:
@@ -874,9 +939,10 @@ class ChatView(QListView):
             return "", self.retry_notice(), _tr("Retry now") if self._retry.automatic else ""
         if msg.outcome == Outcome.STREAMING and not msg.text:
             waited = int(self._clock() - self._waiting_since.get(msg.id, self._clock()))
+            doing = _tr("Thinking…") if msg.reasoning else _tr("Waiting for the answer…")  # once it began to think
             if waited < 1:
-                return "", _tr("Waiting for the answer…"), ""
-            return "", _tr("Waiting for the answer… %1 s").replace("%1", str(waited)), ""
+                return "", doing, ""
+            return "", _tr("%1 %2 s").replace("%1", doing).replace("%2", str(waited)), ""
         label = _tr(_ACTION_LABELS[msg.action]) if msg.action is not None else ""
         if msg.left_out or msg.outcome in (Outcome.FILTERED, Outcome.FAILED, Outcome.STOPPED, Outcome.INTERRUPTED):
             return msg.error_title, msg.error_text, label  # the services' words (desktop/services/_words.py)
@@ -896,6 +962,8 @@ class ChatView(QListView):
                 self.action_requested.emit(msg.id, MessageAction.RETRY)
             else:
                 self.action_requested.emit(msg.id, msg.action)
+        elif kind == "thinking":
+            self.action_requested.emit(msg.id, MessageAction.TOGGLE_THINKING)
         elif kind == "code":
             QGuiApplication.clipboard().setText(payload)
             self.copy_requested.emit(msg.id)
@@ -936,6 +1004,9 @@ class ChatView(QListView):
         msg = self._model.items[row]
         menu = QMenu(self)
         menu.setAccessibleName(_tr("Message actions"))
+        if msg.reasoning and msg.role == Role.ASSISTANT:
+            label = _tr("Hide thinking") if msg.thinking_open else _tr("Show thinking")
+            menu.addAction(label, functools.partial(self.activate, msg, "thinking", ""))
         for key, label in self.tool_actions(msg):
             menu.addAction(label, functools.partial(self.trigger, msg.id, key))
         _title, _body, button = self.banner_content(msg)
@@ -987,7 +1058,7 @@ class ChatView(QListView):
             self.viewport().update(self.visualRect(index))
         shape = (
             Qt.CursorShape.PointingHandCursor
-            if kind in ("tool", "banner", "code", "link")
+            if kind in ("tool", "banner", "code", "link", "thinking")
             else Qt.CursorShape.ArrowCursor
         )
         self.viewport().setCursor(shape)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import DeploymentChoice
+from desktop.services import BUILT_IN_PRESETS, DeploymentChoice
 
 __all__ = [
     "MAX_IMAGES_BYTES",
@@ -67,15 +67,6 @@ def image_mime(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-PRESETS: tuple[tuple[str, str], ...] = (
-    ("Default assistant", "You are a helpful assistant."),
-    ("Concise", "Answer briefly and precisely. Prefer short paragraphs and lists."),
-    ("Explain like I'm new", "Explain in plain words for someone new to the topic. Avoid jargon; give examples."),
-    ("Code reviewer", "Review code carefully: point out bugs, risks and clearer alternatives, with examples."),
-    ("Translator", "Translate the user's text. Keep meaning and tone; ask which language if unclear."),
-)
 
 
 class _Input(QPlainTextEdit):
@@ -173,8 +164,8 @@ class InstructionsDialog(QDialog):
         self.presets = QComboBox(self)
         self.presets.setAccessibleName(_tr("Instruction presets"))
         self.presets.addItem(_tr("Choose a preset…"), "")
-        for label, value in PRESETS:
-            self.presets.addItem(_tr(label), _tr(value))
+        for preset in BUILT_IN_PRESETS:
+            self.presets.addItem(_tr(preset.name), _tr(preset.text))
         self.editor = QPlainTextEdit(self)
         self.editor.setAccessibleName(_tr("Instructions text"))
         self.editor.setPlainText(text)

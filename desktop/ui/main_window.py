@@ -57,6 +57,7 @@ from desktop.ui.empty_state import EmptyState
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.theme import SchemeChoice, ThemeManager
 from desktop.ui.toast import Toast
+from desktop.ui.turn_settings import TurnSettingsBar
 from desktop.ui.window_files import FileActions
 from desktop.ui.window_menu import ViewActions, build_menus
 
@@ -105,6 +106,7 @@ class MainWindow(ViewActions, QMainWindow):
         self.chat_view = ChatView(self)
         self.empty_state = EmptyState(self)
         self.composer = Composer(self)
+        self.turn_settings = TurnSettingsBar(self.composer, self)
         self.title_label = QLabel(self)
         self.title_label.setObjectName("conversationTitle")
         self.title_label.setAccessibleName(_tr("Conversation title"))
@@ -142,6 +144,7 @@ class MainWindow(ViewActions, QMainWindow):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
+        layout.addWidget(self.turn_settings)
         layout.addWidget(self.composer)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.sidebar)
@@ -175,6 +178,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.composer.edit_last_requested.connect(self.edit_last_question)
         self.composer.deployment_changed.connect(c.set_deployment)
         self.composer.instructions_changed.connect(c.set_instructions)
+        self.turn_settings.effort_changed.connect(c.set_effort)
+        self.turn_settings.preset_changed.connect(c.set_preset)
         self.empty_state.prompt_chosen.connect(self._on_empty_state_prompt_chosen)
         self.chat_view.edit_requested.connect(self.edit_message)
         self.chat_view.regenerate_requested.connect(c.answer_again)
@@ -255,6 +260,7 @@ class MainWindow(ViewActions, QMainWindow):
         self.setWindowTitle(_tr("Azure OpenAI Chat") + (_tr(" — demo") if header.demo else ""))
         self.composer.set_deployments(header.deployments, header.deployment)
         self.composer.set_instructions(header.instructions)
+        self.turn_settings.show_header(header)
         self.empty_state.show_header(header)
         self.sidebar.set_current(header.conversation_id)
 
