@@ -332,6 +332,11 @@ def test_reasoning_summary_streams_separately(
     assert any(isinstance(e, ReasoningDelta) for e in events)
     assert events[-1].outcome is Outcome.COMPLETE
     assert sim.requests[-1].json["reasoning"]["effort"] == "low"
+    answer = events[-1].answer
+    assert answer.reasoning == "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    started = next(e for e in events if isinstance(e, AnswerStarted))
+    assert answer.thinking_ms is not None and started.thinking_ms == answer.thinking_ms
+    assert (answer.reasoning_effort, store.get_message(answer.id).reasoning) == ("low", answer.reasoning)  # type: ignore[union-attr]
 
 
 def test_turns_in_two_conversations_run_side_by_side(

@@ -131,6 +131,19 @@ def test_conversation_settings_override_the_chat_defaults(key_world: World, stor
     assert (target.temperature, target.max_output_tokens) == (0.2, 500)
 
 
+def test_the_instructions_preset_goes_with_the_target(key_world: World, store: HistoryStore, arun: Any) -> None:
+    profile = key_world.configuration.settings.profile("p1")
+    assert profile is not None
+    key_world.configuration.put_profile(replace(profile, chat_defaults=ChatDefaults(instructions="Be brief.")))
+    plain = arun(key_world.connections.target_for(store.create_conversation(profile_id="p1")))
+    assert (plain.instructions, plain.preset) == ("Be brief.", "Connection default")
+    none = store.create_conversation(profile_id="p1", params={"preset": "No instructions"})
+    target = arun(key_world.connections.target_for(none))
+    assert (target.instructions, target.preset) == ("", "No instructions")  # not the connection's default
+    own = store.create_conversation(profile_id="p1", instructions="Talk like a pirate.", params={"preset": "Concise"})
+    assert arun(key_world.connections.target_for(own)).preset == "Custom"
+
+
 def test_remember_api_is_saved_in_settings_json(
     key_world: World, sim: Simulator, store: HistoryStore, arun: Any
 ) -> None:
