@@ -745,9 +745,13 @@ class ChatWindowController:
             self._replace(old, _live(turn))
 
     def _on_text(self, turn: _Turn, text: str) -> None:
+        first = not turn.text
         turn.text.append(text)
         if turn.wait is not None:
             self._set_wait(turn, None)
+        if first and turn.reasoning and self._shown(turn):
+            self._replace(turn.answer_id, _live(turn))  # the words begin: the thinking closes (one change, not a delta)
+            return
         if self._shown(turn):
             # The streaming answer is the last message: no scan of the list at each delta.
             last = len(self._messages) - 1

@@ -818,6 +818,17 @@ class ChatView(QListView):
             if self._delegate.refit(msg):
                 self._delegate.sizeHintChanged.emit(self._model.index(row))
 
+    def thinking_rects(self, message_id: int) -> tuple[QRect | None, QRect | None]:
+        """Where a message's thinking header and its words (when shown) are in the viewport (for tests)."""
+        row = self._model.row_of(message_id)
+        if row < 0:
+            return None, None
+        msg = self._model.items[row]
+        rect = self.visualRect(self._model.index(row))
+        geo = self._delegate.geometry(rect, msg, self._delegate.document(msg, self._delegate.column(rect)[1]), False)
+        head, words = geo.thinking_head, geo.thinking_rect
+        return (head.toAlignedRect() if head else None), (words.toAlignedRect() if words else None)
+
     def render_count(self, message_id: int) -> int:
         """Return how many times a message's document was built (for tests and benchmarks)."""
         return self._delegate.renders[message_id]
