@@ -307,7 +307,9 @@ class DemoServer:
             from desktop.simulator import SimulatorConfig, SimulatorThread
 
             # Paced like a real deployment, so the demo shows streaming as people will see it.
-            config = self._config or SimulatorConfig(first_token_delay=0.35, tokens_per_second=90.0)
+            config = self._config or SimulatorConfig(
+                first_token_delay=0.35, tokens_per_second=90.0, thinking_per_delta=0.12
+            )
             thread = SimulatorThread(config)
             await asyncio.to_thread(thread.start)
             self._thread = thread

@@ -70,6 +70,7 @@ class SimulatorConfig:
     deployments: tuple[Deployment, ...] = DEFAULT_DEPLOYMENTS
     first_token_delay: float = 0.0
     tokens_per_second: float = 0.0
+    thinking_per_delta: float = 0.0  # seconds before each delta of a reasoning summary (0: all at once)
     answer_deltas: int | None = None
     region: str = "swedencentral"
     data_plane_deployments: bool = True

@@ -20,6 +20,7 @@ class Part(enum.Enum):
     META = 1
     DELTA = 2
     TERMINAL = 3
+    THOUGHT = 4  # a delta of the reasoning summary (paced by `thinking_per_delta`, never counted by faults)
 
 
 @dataclass
@@ -154,7 +155,7 @@ def responses_events(turn: Turn) -> Iterator[tuple[Part, str]]:
         ids = {"item_id": rid, "output_index": 0, "summary_index": 0}
         yield Part.META, event("response.reasoning_summary_part.added", **ids, part=part)
         for delta in turn.reasoning:
-            yield Part.META, event("response.reasoning_summary_text.delta", **ids, delta=delta)
+            yield Part.THOUGHT, event("response.reasoning_summary_text.delta", **ids, delta=delta)
         yield Part.META, event("response.reasoning_summary_text.done", **ids, text=summary)
         yield Part.META, event("response.reasoning_summary_part.done", **ids, part={**part, "text": summary})
         output.append(_reasoning_item(turn, True))

@@ -456,6 +456,10 @@ class Simulator:
                         if not await self._wait(delay):
                             return _drop(request)
                     count += 1
+                elif part is Part.THOUGHT and self.config.thinking_per_delta > 0:
+                    await flush()
+                    if not await self._wait(self.config.thinking_per_delta):
+                        return _drop(request)
                 elif part is Part.TERMINAL and fault is not None and fault.kind is FaultKind.NO_TERMINAL:
                     continue
                 buffer.append(text)

@@ -141,6 +141,19 @@ def test_reasoning_deployment_streams_summary_and_counts_reasoning_tokens(http: 
     assert final["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
 
 
+def test_a_paced_summary_streams_the_same_events() -> None:
+    paced = make_sim(thinking_per_delta=0.001)  # the demo's pacing: one summary delta at a time
+    try:
+        with httpx.Client(base_url=paced.base_url, headers={"api-key": paced.api_key}, timeout=10) as client:
+            body = client.post("responses", json=responses("hi", "o4-mini", stream=True)).content
+    finally:
+        paced.stop()
+    events = [e.json() for e in parse_sse(body)]
+    summary = "".join(e["delta"] for e in events if e["type"] == "response.reasoning_summary_text.delta")
+    assert summary.startswith("**Planning the answer**")
+    assert events[-1]["type"] == "response.completed"
+
+
 def test_reasoning_deployment_rejects_max_tokens_on_chat(http: httpx.Client) -> None:
     rejected = http.post("chat/completions", json=chat("hi", "o4-mini", max_tokens=100))
     assert rejected.status_code == 400
