@@ -85,9 +85,9 @@ class MessageView:
 
     @property
     def thinking_title(self) -> str:
-        """The thinking section's header: "Thinking…" while the model thinks, then "Thought for 12 s"."""
+        """The thinking section's header: "Thinking" while the model thinks, then "Thought for 12 s"."""
         if self.thinking_ms is None:
-            return "Thinking…" if self.outcome is Outcome.STREAMING else "Thinking"
+            return "Thinking"  # the waiting line below says "Thinking… N s" meanwhile
         return f"Thought for {thinking_words(self.thinking_ms)}"
 
 

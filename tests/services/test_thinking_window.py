@@ -112,7 +112,7 @@ def test_the_thinking_shows_open_while_the_model_thinks_then_closes_with_its_tim
     thinking = [v for v in views if not v.text]
     assert thinking and all(v.thinking_open and v.outcome is Outcome.STREAMING for v in thinking)
     assert thinking[0].reasoning != thinking[-1].reasoning  # it grew live
-    assert thinking[0].thinking_title == "Thinking…"
+    assert thinking[0].thinking_title == "Thinking"
     answering = [v for v in views if v.text]
     assert answering and not any(v.thinking_open for v in answering)  # closed once the words came
     final = harness.controller.messages()[-1]

@@ -100,7 +100,7 @@ def test_thinking_shows_live_is_kept_when_stopped_and_after_a_restart(
     assert inked(window, head) > 30 and inked(window, words) > 150  # the words are painted in the viewport
     assert view.banner_content(live)[1].startswith("Thinking…")  # not "Waiting for the answer…"
     row = len(view.messages()) - 1
-    assert f"Assistant: Thinking…, shown: {SUMMARY_START}" in accessible_text(window, row)
+    assert f"Assistant: Thinking, shown: {SUMMARY_START}" in accessible_text(window, row)
 
     _cid, outcome = finish_turn(window, arun, window.stop_current)
     assert outcome == "stopped"
