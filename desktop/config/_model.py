@@ -88,6 +88,14 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class InstructionsPreset:
+    """A named set of instructions the user saved, offered for every chat."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
 class AppSettings:
     """Application-wide preferences. `proxy` is "system", "none" or a proxy URL without credentials."""
 
@@ -102,6 +110,7 @@ class AppSettings:
     first_run_done: bool = False
     window_geometry: str | None = None
     sidebar_collapsed: bool = False
+    instruction_presets: tuple[InstructionsPreset, ...] = ()  # the user's own, after the built-in ones
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from desktop.config._model import (
     ChatDefaults,
     Deployment,
     EntraOptions,
+    InstructionsPreset,
     Profile,
     Settings,
 )
@@ -135,7 +136,27 @@ def read_app(data: object, problems: Problems) -> AppSettings:
         first_run_done=r.flag("first_run_done", d.first_run_done),
         window_geometry=r.opt_text("window_geometry"),
         sidebar_collapsed=r.flag("sidebar_collapsed", d.sidebar_collapsed),
+        instruction_presets=read_presets(
+            # A list in the file; a tuple when `Configuration.update_app` re-reads the settings it holds.
+            list(r.get("instruction_presets", [], lambda v: isinstance(v, list | tuple), "a list")),
+            "app.instruction_presets",
+            problems,
+        ),
     )
+
+
+def read_presets(items: list[Any], where: str, problems: Problems) -> tuple[InstructionsPreset, ...]:
+    """Read the user's instructions presets, skipping (and reporting) entries without a name or text."""
+    result: list[InstructionsPreset] = []
+    for index, item in enumerate(items):
+        # From a file, dicts; from `Configuration.update_app`, the values themselves.
+        r = _Reader(asdict(item) if isinstance(item, InstructionsPreset) else item, f"{where}[{index}]", problems)
+        name, text = r.text("name", "").strip(), r.text("text", "").strip()
+        if not name or not text:
+            problems.add(f"{where}[{index}]", "a preset without a name or instructions was skipped")
+            continue
+        result.append(InstructionsPreset(name, text))
+    return tuple(result)
 
 
 def read_entra(data: object, where: str, problems: Problems) -> EntraOptions:

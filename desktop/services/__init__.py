@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         with_endpoint_deployment,
         with_found,
     )
-    from desktop.services._turn_settings import BUILT_IN_PRESETS, Efforts, InstructionPreset
+    from desktop.services._turn_settings import BUILT_IN_PRESETS, RESERVED_NAMES, Efforts
     from desktop.services._views import (
         PENDING_ANSWER,
         ConversationRow,
@@ -99,7 +99,7 @@ _HOME = {
     "AnswerGrew": "desktop.services._window_events",
     "BUILT_IN_PRESETS": "desktop.services._turn_settings",
     "Efforts": "desktop.services._turn_settings",
-    "InstructionPreset": "desktop.services._turn_settings",
+    "RESERVED_NAMES": "desktop.services._turn_settings",
     "AnswerStarted": "desktop.services._chat",
     "ApiKeyFormatError": "desktop.auth",
     "Attachment": "desktop.storage",
@@ -178,6 +178,7 @@ __all__ = [
     "MARK_END",
     "MARK_START",
     "PENDING_ANSWER",
+    "RESERVED_NAMES",
     "AnswerGrew",
     "AnswerStarted",
     "ApiKeyFormatError",
@@ -203,7 +204,6 @@ __all__ = [
     "HeaderChanged",
     "HistoryError",
     "ImportReport",
-    "InstructionPreset",
     "KeyLookup",
     "KeyPlace",
     "KeySaved",

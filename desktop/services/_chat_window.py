@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.config import Configuration, Profile
+from desktop.config import Configuration, InstructionsPreset, Profile
 from desktop.services._turn_settings import (
     EFFORT_KEY,
     NO_INSTRUCTIONS,
@@ -245,8 +245,8 @@ class ChatWindowController:
             instructions=instructions,
             efforts=efforts,
             effort=effort if effort in efforts.values else None,
-            presets=tuple(p.name for p in presets_for(profile)),
-            preset=preset_of(params, instructions, profile),
+            presets=tuple(p.name for p in presets_for(profile, self._saved_presets)),
+            preset=preset_of(params, instructions, profile, self._saved_presets),
         )
 
     def details(self, message_id: int) -> str:
@@ -257,6 +257,10 @@ class ChatWindowController:
     def last_question(self) -> MessageView | None:
         """The open conversation's last message of the user (Up in an empty composer edits it)."""
         return next((m for m in reversed(self._messages) if m.role is Role.USER), None)
+
+    @property
+    def _saved_presets(self) -> tuple[InstructionsPreset, ...]:
+        return self._configuration.settings.app.instruction_presets
 
     def _profile_of(self, conv: Conversation | None) -> Profile | None:
         settings = self._configuration.settings
@@ -463,7 +467,8 @@ class ChatWindowController:
 
     def set_preset(self, name: str) -> None:
         """Use an instructions preset (by name) for the next answers."""
-        preset = next((p for p in presets_for(self._profile_of(self._open)) if p.name == name), None)
+        presets = presets_for(self._profile_of(self._open), self._saved_presets)
+        preset = next((p for p in presets if p.name == name), None)
         if preset is not None and name != self.header().preset:
             self._set_turn_settings(preset.text, PRESET_KEY, preset.name)
 

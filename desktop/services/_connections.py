@@ -290,7 +290,7 @@ class Connections:
             if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens > 0
             else defaults.max_output_tokens,
             reasoning_effort=effort if isinstance(effort, str) and effort else defaults.reasoning_effort,
-            preset=preset_of(params, instructions, profile),
+            preset=preset_of(params, instructions, profile, self._configuration.settings.app.instruction_presets),
             remember_api=functools.partial(self.record_api, profile.id, deployment),
         )
 

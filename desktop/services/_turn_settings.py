@@ -8,11 +8,11 @@ preset's name is kept in the conversation's params (`preset`), the effort in `re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.config import Profile
+from desktop.config import InstructionsPreset, Profile
 from desktop.services._model_families import family_for
 
 __all__ = [
@@ -20,8 +20,8 @@ __all__ = [
     "CUSTOM_PRESET",
     "NO_EFFORTS",
     "NO_INSTRUCTIONS",
+    "RESERVED_NAMES",
     "Efforts",
-    "InstructionPreset",
     "efforts_for",
     "preset_of",
     "presets_for",
@@ -34,25 +34,28 @@ CONNECTION_DEFAULT = "Connection default"
 CUSTOM_PRESET = "Custom"  # instructions the user wrote that match no preset
 
 
-@dataclass(frozen=True)
-class InstructionPreset:
-    """A named set of instructions."""
-
-    name: str
-    text: str
-
-
-BUILT_IN_PRESETS: tuple[InstructionPreset, ...] = (
-    InstructionPreset("Default assistant", "You are a helpful assistant."),
-    InstructionPreset("Concise", "Answer briefly and precisely. Prefer short paragraphs and lists."),
-    InstructionPreset(
+BUILT_IN_PRESETS: tuple[InstructionsPreset, ...] = (
+    InstructionsPreset("Default assistant", "You are a helpful assistant."),
+    InstructionsPreset("Concise", "Answer briefly and precisely. Prefer short paragraphs and lists."),
+    InstructionsPreset(
         "Explain like I'm new", "Explain in plain words for someone new to the topic. Avoid jargon; give examples."
     ),
-    InstructionPreset(
+    InstructionsPreset(
         "Code reviewer", "Review code carefully: point out bugs, risks and clearer alternatives, with examples."
     ),
-    InstructionPreset("Translator", "Translate the user's text. Keep meaning and tone; ask which language if unclear."),
+    InstructionsPreset(
+        "Translator", "Translate the user's text. Keep meaning and tone; ask which language if unclear."
+    ),
 )
+
+
+RESERVED_NAMES: tuple[str, ...] = (
+    NO_INSTRUCTIONS,
+    CONNECTION_DEFAULT,
+    CUSTOM_PRESET,
+    *(p.name for p in BUILT_IN_PRESETS),
+)
+"""Names the app's own presets use: a preset the user saves takes another."""
 
 
 @dataclass(frozen=True)
@@ -86,20 +89,28 @@ def efforts_for(profile: Profile | None, deployment: str | None) -> Efforts:
     return Efforts((), why)
 
 
-def presets_for(profile: Profile | None) -> tuple[InstructionPreset, ...]:
-    """The presets offered for a conversation on `profile`: none, the connection's default (if any), the built-in."""
-    presets = [InstructionPreset(NO_INSTRUCTIONS, "")]
+def presets_for(profile: Profile | None, saved: Sequence[InstructionsPreset] = ()) -> tuple[InstructionsPreset, ...]:
+    """The presets offered for a conversation on `profile`: none, the connection's default (if any), the built-in
+    ones, then the user's own (`saved`, from Settings); a name is offered once (the first wins)."""
+    presets = [InstructionsPreset(NO_INSTRUCTIONS, "")]
     default = profile.chat_defaults.instructions.strip() if profile else ""
     if default:
-        presets.append(InstructionPreset(CONNECTION_DEFAULT, default))
-    presets.extend(p for p in BUILT_IN_PRESETS if p.text != default)
+        presets.append(InstructionsPreset(CONNECTION_DEFAULT, default))
+    for preset in (*BUILT_IN_PRESETS, *saved):
+        if preset.text != default and all(p.name != preset.name for p in presets):
+            presets.append(preset)
     return tuple(presets)
 
 
-def preset_of(params: Mapping[str, Any], instructions: str, profile: Profile | None) -> str:
+def preset_of(
+    params: Mapping[str, Any],
+    instructions: str,
+    profile: Profile | None,
+    saved: Sequence[InstructionsPreset] = (),
+) -> str:
     """The name of the preset a conversation uses: the one chosen if its instructions still match, else the first
     whose text matches, else "Custom" (instructions the user wrote)."""
-    presets = presets_for(profile)
+    presets = presets_for(profile, saved)
     chosen = params.get(PRESET_KEY)
     text = instructions.strip()
     if chosen == NO_INSTRUCTIONS and not text:

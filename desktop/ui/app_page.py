@@ -1,4 +1,5 @@
-"""The settings dialog's app panel: retries, timeout, theme, text size, Enter to send, notifications, proxy."""
+"""The settings dialog's app panel: retries, timeout, theme, text size, Enter to send, notifications, proxy, and
+the user's own instructions presets."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from desktop.config import PROXY_NONE, PROXY_SYSTEM, THEMES, AppSettings
+from desktop.services import RESERVED_NAMES
+from desktop.ui.presets_editor import PresetsEditor
 from desktop.ui.settings_parts import labelled, lock
 
 FONT_SIZES = (9, 10, 11, 12, 13, 14, 16, 18, 20, 24)
@@ -52,6 +55,8 @@ class AppPage(QWidget):
         form.addRow("", self.notify_check)
         form.addRow(_tr("Proxy:"), labelled(self.proxy_combo, _tr("Proxy")))
         form.addRow("", labelled(self.proxy_edit, _tr("Proxy address")))
+        self.presets_editor = PresetsEditor(self)
+        form.addRow(_tr("Your instructions presets:"), self.presets_editor)
         self._widgets: dict[str, QWidget] = {
             "max_retries": self.retries_spin,
             "request_timeout": self.timeout_spin,
@@ -60,6 +65,7 @@ class AppPage(QWidget):
             "send_on_enter": self.send_on_enter_check,
             "notify_when_background": self.notify_check,
             "proxy": self.proxy_combo,
+            "instruction_presets": self.presets_editor,
         }
 
     def load(self, app: AppSettings, locked: frozenset[str]) -> None:
@@ -73,6 +79,7 @@ class AppPage(QWidget):
         manual = app.proxy not in (PROXY_SYSTEM, PROXY_NONE)
         self.proxy_combo.setCurrentIndex(self.proxy_combo.findData("manual" if manual else app.proxy))
         self.proxy_edit.setText(app.proxy if manual else "")
+        self.presets_editor.set_presets(app.instruction_presets, RESERVED_NAMES)
         for name, widget in self._widgets.items():
             lock(widget, name in locked)
         self._on_proxy_combo_changed()
@@ -90,6 +97,7 @@ class AppPage(QWidget):
             "send_on_enter": self.send_on_enter_check.isChecked(),
             "notify_when_background": self.notify_check.isChecked(),
             "proxy": self.proxy_edit.text().strip() if proxy == "manual" else proxy,
+            "instruction_presets": self.presets_editor.presets(),
         }
 
     def _on_proxy_combo_changed(self) -> None:

@@ -13,6 +13,7 @@ import pytest
 from desktop.config import (
     SCHEMA_VERSION,
     Configuration,
+    InstructionsPreset,
     Profile,
     SettingsChangeError,
     SettingsSaveError,
@@ -62,6 +63,28 @@ def test_update_app_saves_and_validates(tmp_path: Path) -> None:
         c.update_app(colour="red")
     assert c.settings.app.theme == "dark"
     assert saved(tmp_path)["app"]["theme"] == "dark"
+
+
+def test_instructions_presets_are_saved_and_bad_ones_skipped(tmp_path: Path, logfail: Any) -> None:
+    logfail.allow("desktop.config._store", "unreadable entries")
+    c = config(tmp_path)
+    c.update_app(instruction_presets=(InstructionsPreset("Legal review", "Check the contract's risks."),))
+    assert saved(tmp_path)["app"]["instruction_presets"] == [
+        {"name": "Legal review", "text": "Check the contract's risks."}
+    ]
+    again = Configuration(SettingsStore(tmp_path / "cfg"))
+    assert again.load() == ()
+    assert again.settings.app.instruction_presets == (
+        InstructionsPreset("Legal review", "Check the contract's risks."),
+    )
+    with pytest.raises(SettingsChangeError, match="without a name or instructions"):
+        c.update_app(instruction_presets=(InstructionsPreset("Empty", " "),))
+    data = saved(tmp_path)
+    data["app"]["instruction_presets"].append({"name": "", "text": "x"})
+    (tmp_path / "cfg" / "settings.json").write_text(json.dumps(data))
+    skipped = Configuration(SettingsStore(tmp_path / "cfg"))
+    assert any("instruction_presets[1]" in problem for problem in skipped.load())
+    assert [p.name for p in skipped.settings.app.instruction_presets] == ["Legal review"]
 
 
 def test_profiles_are_added_replaced_and_deleted(tmp_path: Path) -> None:

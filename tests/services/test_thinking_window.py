@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from desktop.client import AzureOpenAIClient
-from desktop.config import ChatDefaults, Configuration, Deployment, Profile, SettingsStore
+from desktop.config import ChatDefaults, Configuration, Deployment, InstructionsPreset, Profile, SettingsStore
 from desktop.services import (
     ChatService,
     ChatWindowController,
@@ -53,7 +53,12 @@ class Harness:
                 deployment=conv.deployment,
                 instructions=conv.instructions,
                 reasoning_effort=effort,
-                preset=preset_of(conv.params, conv.instructions, configuration.settings.profile("a")),
+                preset=preset_of(
+                    conv.params,
+                    conv.instructions,
+                    configuration.settings.profile("a"),
+                    configuration.settings.app.instruction_presets,
+                ),
             )
 
         service = ChatService(store, resolve, clock=clock)
@@ -213,3 +218,18 @@ def test_a_new_chat_keeps_its_choices_until_it_is_created(harness: Harness, stor
     assert conv is not None and conv.params == {"reasoning_effort": "low", "preset": "Translator"}
     c.new_chat()
     assert (c.header().effort, c.header().preset) == (None, "Connection default")
+
+
+def test_presets_saved_in_settings_are_offered_after_the_built_in_ones(
+    harness: Harness, configuration: Configuration, sim: Simulator, store: HistoryStore, arun: Any
+) -> None:
+    c = harness.controller
+    assert c.header().presets[:3] == (NO_INSTRUCTIONS, "Connection default", "Default assistant")
+    configuration.update_app(instruction_presets=(InstructionsPreset("Legal review", "Check the contract's risks."),))
+    c.settings_changed()
+    assert c.header().presets[-1] == "Legal review"
+    c.set_preset("Legal review")
+    arun(harness.turn(lambda: c.send("Is clause 4 fair?")))
+    assert sim.requests[-1].json["instructions"] == "Check the contract's risks."
+    answer = store.get_message(c.messages()[-1].id)
+    assert answer is not None and answer.preset == "Legal review"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 
 from desktop.auth import KeyStore, SessionKeyStore
 from desktop.config import Configuration, Deployment, Profile, SettingsStore, load_policy, normalize_endpoint
@@ -482,3 +482,25 @@ async def test_endpoint_base_url_is_what_is_stored(world: UiWorld, qtbot: Any, a
     assert await dialog.save()
     (profile,) = world.fresh().settings.profiles
     assert profile.endpoint == normalize_endpoint("contoso.cognitiveservices.azure.com").base_url
+
+
+@in_loop
+async def test_an_instructions_preset_is_added_in_settings(world: UiWorld, qtbot: Any, arun: Any) -> None:
+    dialog = world.dialog(qtbot)
+    editor = dialog.app_page.presets_editor
+    new = editor.add()
+    ok = new.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.keyClicks(new.name_edit, "Concise")  # the name of a built-in preset is taken
+    new.text_edit.setPlainText("Be short.")
+    assert not ok.isEnabled() and "exists already" in new.problem.text()
+    new.name_edit.setText("Legal review")
+    assert ok.isEnabled()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert [editor.list.item(i).text() for i in range(editor.list.count())] == ["Legal review"]
+    assert await dialog.save() is True
+    presets = world.fresh().settings.app.instruction_presets
+    assert [(p.name, p.text) for p in presets] == [("Legal review", "Be short.")]
+    editor.list.setCurrentRow(0)
+    qtbot.mouseClick(editor.remove_button, Qt.MouseButton.LeftButton)
+    assert await dialog.save() is True
+    assert world.fresh().settings.app.instruction_presets == ()
