@@ -7,6 +7,8 @@ button are the composer's own widgets, placed in this bar so each setting shows 
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLayout, QWidget
 
@@ -89,6 +91,10 @@ class TurnSettingsBar(QWidget):
         row.addWidget(self.preset)
         row.addWidget(self.instructions_button)
         row.addStretch(1)
+        # The keyboard goes through the bar as it reads, then on to the message box below it.
+        chain = (self.deployments, self.effort, self.preset, self.instructions_button, composer.input)
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
 
     def show_header(self, header: Header) -> None:
         """Show the open conversation's choices (the deployment picker is filled by the composer)."""

@@ -7,6 +7,7 @@ widgets, and what reached the simulator.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,8 @@ def test_the_settings_bar_changes_the_effort_mid_conversation(app: Composition, 
     bar = window.turn_settings
     assert bar.deployments is window.composer.deployments  # one picker, shown in the bar
     assert bar.deployments.parent() is bar
+    chain = [bar.deployments, bar.effort, bar.preset, bar.instructions_button, window.composer.input]
+    assert all(a.nextInFocusChain() is b for a, b in itertools.pairwise(chain))  # Tab reads the bar
     efforts = [bar.effort.itemText(i) for i in range(bar.effort.count())]
     assert efforts == ["Default", "Low", "Medium", "High"] and bar.effort.isEnabled()  # o4-mini's family
     in_loop(arun, lambda: bar.deployments.setCurrentIndex(bar.deployments.findData("gpt-4.1")))
