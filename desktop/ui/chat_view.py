@@ -950,10 +950,11 @@ class ChatView(QListView):
             return "", self.retry_notice(), _tr("Retry now") if self._retry.automatic else ""
         if msg.outcome == Outcome.STREAMING and not msg.text:
             waited = int(self._clock() - self._waiting_since.get(msg.id, self._clock()))
-            doing = _tr("Thinking…") if msg.reasoning else _tr("Waiting for the answer…")  # once it began to think
-            if waited < 1:
-                return "", doing, ""
-            return "", _tr("%1 %2 s").replace("%1", doing).replace("%2", str(waited)), ""
+            if msg.reasoning:  # the model began to think
+                line = _tr("Thinking… %1 s") if waited >= 1 else _tr("Thinking…")
+            else:
+                line = _tr("Waiting for the answer… %1 s") if waited >= 1 else _tr("Waiting for the answer…")
+            return "", line.replace("%1", str(waited)), ""
         label = _tr(_ACTION_LABELS[msg.action]) if msg.action is not None else ""
         if msg.left_out or msg.outcome in (Outcome.FILTERED, Outcome.FAILED, Outcome.STOPPED, Outcome.INTERRUPTED):
             return msg.error_title, msg.error_text, label  # the services' words (desktop/services/_words.py)
