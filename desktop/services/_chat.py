@@ -373,11 +373,15 @@ class ChatService:
         try:
             while True:
                 notices: asyncio.Queue[RetryNotice] = asyncio.Queue()
+                retried = False
                 opening = asyncio.ensure_future(self._open(api, target, history, extra_user, notices.put_nowait))
                 try:
                     async for notice in _notices_until(opening, notices):
+                        retried = True
                         yield Retrying(notice.attempt, notice.max_retries, notice.delay, retry_reason(notice.cause))
                     stream = opening.result()
+                    if retried:  # the thinking began with the attempt that was answered, not with the waits before
+                        answer.asked_at = self._clock()
                 except BadRequestError as exc:
                     if api == "responses" and target.api == "unknown" and _is_unsupported_operation(exc):
                         _log.info("deployment %s has no Responses API; using Chat Completions", target.deployment)
@@ -472,7 +476,7 @@ class ChatService:
     def _thought(self, answer: _Answer) -> None:
         """The model's thinking ends (its first words, or the end of the turn): note how long it took."""
         if answer.reasoning and answer.thinking_ms is None:
-            answer.thinking_ms = round((self._clock() - answer.asked_at) * 1000)
+            answer.thinking_ms = max(0, round((self._clock() - answer.asked_at) * 1000))
 
     @staticmethod
     def _classify(exc: BaseException, target: TurnTarget, answer: _Answer) -> Problem:

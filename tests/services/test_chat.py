@@ -339,6 +339,28 @@ def test_reasoning_summary_streams_separately(
     assert (answer.reasoning_effort, store.get_message(answer.id).reasoning) == ("low", answer.reasoning)  # type: ignore[union-attr]
 
 
+def test_the_thinking_time_leaves_out_the_wait_before_a_retry(store: HistoryStore, sim: Simulator, arun: Any) -> None:
+    now = [100.0]
+
+    def clock() -> float:
+        now[0] += 0.5  # every reading is half a second later
+        return now[0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    sim.push_fault(Fault(kind=FaultKind.STATUS, status=429, headers={"retry-after": "30"}))
+    client = AzureOpenAIClient(base_url=sim.base_url, api_key=sim.api_key, sleep=sleep)
+    try:
+        conv = store.create_conversation()
+        events = arun(collect(service(store, target_for(client, "o4-mini"), clock=clock).send(conv.id, "think")))
+    finally:
+        arun(client.aclose())
+    assert any(isinstance(e, Retrying) for e in events)
+    answer = events[-1].answer
+    assert answer.thinking_ms is not None and 0 < answer.thinking_ms < 30_000
+
+
 def test_turns_in_two_conversations_run_side_by_side(
     store: HistoryStore, sim: Simulator, client: AzureOpenAIClient, arun: Any
 ) -> None:
