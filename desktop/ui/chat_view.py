@@ -339,7 +339,7 @@ class _Delegate(QStyledItemDelegate):
             if msg.thinking_open:
                 words = self.thinking_document(msg, column)
                 thinking_rect = QRectF(left + _THINK_INDENT, y, column - _THINK_INDENT, words.size().height())
-                y = thinking_rect.bottom() + 8
+                y = thinking_rect.bottom() + 12
         if doc is not None:
             size = doc.size()
             doc_w, doc_h = size.width(), size.height()
