@@ -20,7 +20,7 @@ from desktop.config import (
     normalize_endpoint,
 )
 from desktop.services._conn_check import ConnectionReport, auth_step_title
-from desktop.services._connections import Connections
+from desktop.services._connections import Connections, with_model
 from desktop.services._discovery import DiscoveredDeployment, DiscoveryResult
 from desktop.services._key_vault import KeyLookup, KeyPlace, KeyVault
 
@@ -75,8 +75,15 @@ def found_deployments(profile: Profile, result: DiscoveryResult) -> list[Discove
 def with_found(profile: Profile, found: list[DiscoveredDeployment], chosen: str | None = None) -> Profile:
     """Every deployment found added to the profile (none dropped), and a default chosen when there is none."""
     known = {d.name for d in profile.deployments}
-    added = tuple(Deployment(d.name, d.model_name, d.model_version) for d in found if d.name not in known)
-    deployments = (*profile.deployments, *added)
+    by_name = {d.name: d for d in found}
+    added = tuple(
+        Deployment(d.name, d.model_name, d.model_version, model_format=d.model_format)
+        for d in found
+        if d.name not in known
+    )
+    # Deployments already listed learn their real model from what was found (their API and refusals are kept).
+    updated = tuple(with_model(d, seen=by_name[d.name]) if d.name in by_name else d for d in profile.deployments)
+    deployments = (*updated, *added)
     default = chosen or profile.default_deployment or (deployments[0].name if deployments else None)
     if default and all(d.name != default for d in deployments):
         deployments = (Deployment(default), *deployments)

@@ -328,10 +328,12 @@ def test_reasoning_summary_streams_separately(
     store: HistoryStore, sim: Simulator, client: AzureOpenAIClient, arun: Any
 ) -> None:
     conv = store.create_conversation()
-    events = arun(collect(service(store, target_for(client, "o4-mini", reasoning_effort="low")).send(conv.id, "think")))
+    # The family comes from the real model (the deployment's name is an alias and is never read).
+    target = target_for(client, "o4-mini", reasoning_effort="low", model="o4-mini")
+    events = arun(collect(service(store, target).send(conv.id, "think")))
     assert any(isinstance(e, ReasoningDelta) for e in events)
     assert events[-1].outcome is Outcome.COMPLETE
-    assert sim.requests[-1].json["reasoning"]["effort"] == "low"
+    assert sim.requests[-1].json["reasoning"] == {"effort": "low", "summary": "auto"}
 
 
 def test_turns_in_two_conversations_run_side_by_side(
