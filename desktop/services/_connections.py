@@ -36,7 +36,7 @@ from desktop.services._conn_check import CheckStep, ConnectionReport, auth_step_
 from desktop.services._discovery import DiscoveredDeployment, DiscoveryResult, list_from_arm, list_from_data_plane
 from desktop.services._errors import ErrorAction, UserError, describe_error
 from desktop.services._key_vault import KeyVault
-from desktop.services._model_families import family_for, normalise_model, split_model
+from desktop.services._model_families import LONG_THINKING_TIMEOUT, family_for, normalise_model, split_model
 from desktop.services._network import NetworkSettingsError, make_http_client
 from desktop.services._sessions import (
     CliSessionFactory,
@@ -60,8 +60,6 @@ TokenProvider = Callable[[], Awaitable[str]]
 #: The scope Microsoft's newer Azure OpenAI pages use; some resources accept only it, others only the cloud's
 #: Cognitive Services scope. Both are tried, and the one a resource accepts is remembered.
 AI_SCOPE = "https://ai.azure.com/.default"
-#: The least time a long-thinking model (gpt-5-pro, o3-pro) may take between two bytes of its answer, in seconds.
-LONG_THINKING_TIMEOUT = 1800.0
 
 
 @dataclass

@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Api = Literal["responses", "chat"]
+
+LONG_THINKING_TIMEOUT = 1800.0
+"""The least time, in seconds, a long-thinking model may take between two bytes of its answer (those that do not stream
+send nothing until the end)."""
 InstructionsRole = Literal["system", "developer", "user"]
 
 
