@@ -106,17 +106,28 @@ def with_endpoint_deployment(profile: Profile) -> Profile:
 
 
 def keep_service_updates(edited: Profile, saved: Profile) -> Profile:
-    """Keep what the services wrote while a view was open: the sign-in record, the scope and each model's API."""
-    apis = {d.name: d.api for d in saved.deployments}
-    deployments = tuple(
-        replace(d, api=apis[d.name]) if d.api == "unknown" and d.name in apis else d for d in edited.deployments
-    )
+    """Keep what the services wrote while a view was open: the sign-in record, the scope, and each deployment's API,
+    real model and what that model refused."""
+    known = {d.name: d for d in saved.deployments}
+    deployments = tuple(_learned(d, known[d.name]) if d.name in known else d for d in edited.deployments)
     entra = replace(
         edited.entra,
         authentication_record=saved.entra.authentication_record,
         scope=edited.entra.scope or saved.entra.scope,
     )
     return replace(edited, entra=entra, deployments=deployments)
+
+
+def _learned(edited: Deployment, saved: Deployment) -> Deployment:
+    """A deployment as a view edited it, with what the services learned about it meanwhile (views never edit that)."""
+    return replace(
+        edited,
+        api=saved.api if edited.api == "unknown" else edited.api,
+        model_name=edited.model_name or saved.model_name,
+        model_version=edited.model_version or saved.model_version,
+        model_format=edited.model_format or saved.model_format,
+        refused=tuple(dict.fromkeys((*edited.refused, *saved.refused))),
+    )
 
 
 def _host(endpoint: str) -> str | None:

@@ -305,3 +305,24 @@ def test_stop_during_the_long_wait_before_the_first_word(store: HistoryStore, ar
 
 async def _ready(target: TurnTarget) -> TurnTarget:
     return target
+
+
+def test_a_settings_view_saved_after_discovery_keeps_what_was_learned(
+    key_world: World, sim: Simulator, arun: Any
+) -> None:
+    from desktop.services._setup import ConnectionSetup
+
+    use(key_world, Deployment("Sales-GPT"), Deployment("house-model"), defaults=ChatDefaults())
+    draft = key_world.configuration.settings.profile("p1")  # what Settings shows: nothing known about the models
+    assert draft is not None
+    setup = ConnectionSetup(key_world.configuration, key_world.connections)
+    result = arun(setup.discover("p1"))  # the data-plane listing names each deployment's model
+    assert result.source == "data_plane"
+    key_world.connections.record_refusal("p1", "house-model", "temperature")
+    assert arun(setup.save(replace(draft, display_name="Contoso"))).ok  # the view saves its stale copy
+    saved = key_world.configuration.settings.profile("p1")
+    assert saved is not None and saved.display_name == "Contoso"
+    assert [(d.model_name, d.refused) for d in saved.deployments] == [
+        ("gpt-4.1", ()),
+        ("Phi-4-mini-flash", ("temperature",)),
+    ]
