@@ -276,10 +276,13 @@ def test_without_keep_alives_the_same_wait_is_a_timeout(store: HistoryStore, aru
         arun(simulator.stop())
 
 
-def test_stop_during_the_long_wait_before_the_first_word(store: HistoryStore, arun: Any) -> None:
-    simulator = Simulator(SimulatorConfig(deployments=(SLOW,)))  # real seconds: the wait is three minutes
+@pytest.mark.parametrize("name", ["slow-thinker", "deep-thinker"])  # streamed, and asked for whole (gpt-5-pro)
+def test_stop_during_the_long_wait_before_the_first_word(store: HistoryStore, arun: Any, name: str) -> None:
+    thinker = replace(model_of(name), first_token_delay=180.0)
+    simulator = Simulator(SimulatorConfig(deployments=(thinker,)))  # real seconds: the wait is three minutes
     arun(simulator.start())
-    target, client = slow_target(simulator, SLOW.name, read_timeout=600)
+    client = AzureOpenAIClient(base_url=simulator.base_url, api_key=simulator.api_key, timeout=600, max_retries=0)
+    target = TurnTarget(client=client, deployment=name, api="responses", model=thinker.model)
     loop = asyncio.get_event_loop()
     arrived = asyncio.Event()
     simulator.on_request = lambda record: loop.call_soon_threadsafe(arrived.set)
