@@ -94,6 +94,13 @@ def test_each_family_on_each_api_it_answers_gets_a_200_at_once(
     assert store.load_messages(conv.id)[-1].text
 
 
+def test_the_matrix_covers_every_family_of_the_table() -> None:
+    from desktop.services import _model_families as table
+
+    families = {id(f) for f in vars(table).values() if isinstance(f, table.ModelFamily) and f is not SAFE}
+    assert families == {id(family_for(model_of(name).model)) for name, _api in MATRIX}
+
+
 def test_a_responses_only_model_never_goes_to_chat_and_a_chat_only_one_never_to_responses(
     key_world: World, sim: Simulator, store: HistoryStore, arun: Any
 ) -> None:
