@@ -62,7 +62,7 @@ _MAX_TEXT_MESSAGE = 300
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
-StreamErrorKind = Literal["error_event", "malformed", "connection_lost", "incomplete", "too_large"]
+StreamErrorKind = Literal["error_event", "malformed", "connection_lost", "timeout", "incomplete", "too_large"]
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:

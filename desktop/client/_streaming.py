@@ -73,6 +73,13 @@ class _Stream(ABC, Generic[T]):
                         self._incomplete_message() + ("" if clean else " (the last event was cut off)"),
                         "incomplete",
                     ) from None
+                except httpx.TimeoutException as exc:
+                    # The read timeout runs between two bytes (keep-alive comments count): nothing came for that long.
+                    raise self._error(
+                        f"Nothing more arrived within the time limit while the answer was streaming "
+                        f"({type(exc).__name__}).",
+                        "timeout",
+                    ) from None
                 except httpx.HTTPError as exc:
                     raise self._error(
                         f"The connection was lost while the answer was streaming ({type(exc).__name__}).",

@@ -10,7 +10,7 @@ from desktop.clouds import AZURE_CLI_CLIENT_ID, CloudName
 
 AuthMethod = Literal["api_key", "entra", "azure_cli"]
 ApiSupport = Literal["responses", "chat", "unknown"]
-ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high"]
 Theme = Literal["system", "light", "dark"]
 AUTH_METHODS: tuple[AuthMethod, ...] = get_args(AuthMethod)
 API_SUPPORTS: tuple[ApiSupport, ...] = get_args(ApiSupport)
@@ -38,12 +38,20 @@ class EntraOptions:
 
 @dataclass(frozen=True)
 class Deployment:
-    """A model deployment on the resource, and which API it is known to answer."""
+    """A model deployment on the resource: its real model, which API it answers, and what its model refused.
+
+    `name` is the administrator's alias; `model_name`, `model_version` and `model_format` ("OpenAI", "Microsoft", ...)
+    come from Azure (ARM, the deployment listing) or from the `model` field of an answer, never from the alias.
+    `refused` names the request parameters the model answered with a 400 `unsupported_parameter`/`unsupported_value`
+    ("temperature", "max_tokens", "effort:minimal", ...): they are no longer sent to it.
+    """
 
     name: str
     model_name: str | None = None
     model_version: str | None = None
     api: ApiSupport = "unknown"
+    model_format: str | None = None
+    refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,17 @@ def read_deployments(items: list[Any], where: str, problems: Problems) -> tuple[
                 model_name=r.opt_text("model_name"),
                 model_version=r.opt_text("model_version"),
                 api=r.choice("api", "unknown", API_SUPPORTS),
+                model_format=r.opt_text("model_format"),
+                refused=tuple(
+                    dict.fromkeys(
+                        r.get(
+                            "refused",
+                            [],
+                            lambda v: isinstance(v, list | tuple) and all(isinstance(x, str) for x in v),
+                            "a list of names",
+                        )
+                    )
+                ),
             )
         )
     return tuple(result)
@@ -250,7 +261,7 @@ def _profile_json(profile: Profile) -> dict[str, Any]:
     # Policy-derived state is recomputed on every load; it is not the user's to keep.
     for key in ("locked", "blocked_reason"):
         del data[key]
-    data["deployments"] = [asdict(d) for d in profile.deployments]
+    data["deployments"] = [{**asdict(d), "refused": list(d.refused)} for d in profile.deployments]
     return data
 
 

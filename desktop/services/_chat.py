@@ -22,12 +22,16 @@ from desktop.client import (
     APIError,
     AzureOpenAIClient,
     BadRequestError,
+    ChatCompletion,
     ChatCompletionStream,
+    Response,
     ResponseStream,
     RetryNotice,
     triggered_filter_categories,
 )
+from desktop.services._model_families import ModelFamily, family_for
 from desktop.services._problems import classify, retry_reason, with_request_id
+from desktop.services._request_params import Choices, choices_for, refusal_of, request_extras
 from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, Problem, UserError
 from desktop.services._words import KEPT, say, wording
 from desktop.storage import Attachment, HistoryError, HistoryStore, Message, MessageError, Outcome, Role, Usage
@@ -141,6 +145,19 @@ class TurnTarget:
     reasoning_effort: str | None = None
     preset: str | None = None  # the name of the instructions preset chosen for the conversation (saved with answers)
     remember_api: Callable[[Literal["responses", "chat"]], None] = field(default=lambda api: None)
+    # The deployment's real model (never guessed from its alias; None = not known yet: the SAFE family), what that
+    # model refused before (see _request_params), where to remember new refusals and the model an answer names, and
+    # the read timeout between two bytes of the answer (None: the client's).
+    model: str | None = None
+    refused: frozenset[str] = frozenset()
+    remember_refusal: Callable[[str], None] = field(default=lambda name: None)
+    remember_model: Callable[[str], None] = field(default=lambda model: None)
+    timeout: float | None = None
+
+    @property
+    def family(self) -> ModelFamily:
+        """What the deployment's model accepts."""
+        return family_for(self.model)
 
 
 class TurnSetupError(Exception):
@@ -215,11 +232,13 @@ def responses_input(history: Sequence[Message], extra_user: str | None = None) -
     return items
 
 
-def chat_messages(history: Sequence[Message], instructions: str, extra_user: str | None = None) -> list[dict[str, Any]]:
-    """The Chat Completions `messages` list for a history, the system prompt first."""
+def chat_messages(
+    history: Sequence[Message], instructions: str, extra_user: str | None = None, *, role: str = "system"
+) -> list[dict[str, Any]]:
+    """The Chat Completions `messages` list for a history, the instructions first (as `role`)."""
     out: list[dict[str, Any]] = []
     if instructions.strip():
-        out.append({"role": "system", "content": instructions})
+        out.append({"role": role, "content": instructions})
     for m in _history(history):
         if m.role is Role.USER and m.attachments:
             parts: list[dict[str, Any]] = [{"type": "text", "text": m.text}]
@@ -256,6 +275,7 @@ class _Answer:
     usage: Usage | None = None
     request_id: str | None = None
     model: str | None = None
+    effort: str | None = None  # the reasoning effort actually sent (the family may drop the conversation's choice)
     outcome: Outcome = Outcome.COMPLETE
     truncated: bool = False
     filter_categories: tuple[str, ...] = ()
@@ -368,13 +388,19 @@ class ChatService:
         self, conversation_id: int, target: TurnTarget, answer: _Answer, extra_user: str | None
     ) -> AsyncGenerator[TurnEvent, None]:
         history = self._store.load_messages(conversation_id, limit=100_000)
-        api: Literal["responses", "chat"] = "chat" if target.api == "chat" else "responses"
+        family = target.family
+        api: Literal["responses", "chat"] = target.api if target.api != "unknown" else family.apis[0]
+        refused = set(target.refused)
         last_checkpoint = answer.asked_at = self._clock()
         try:
             while True:
                 notices: asyncio.Queue[RetryNotice] = asyncio.Queue()
                 retried = False
-                opening = asyncio.ensure_future(self._open(api, target, history, extra_user, notices.put_nowait))
+                choices = self._choices(target, api, refused)
+                answer.effort = choices.effort
+                opening = asyncio.ensure_future(
+                    self._open(api, target, history, extra_user, notices.put_nowait, choices=choices)
+                )
                 try:
                     async for notice in _notices_until(opening, notices):
                         retried = True
@@ -383,9 +409,20 @@ class ChatService:
                     if retried:  # the thinking began with the attempt that was answered, not with the waits before
                         answer.asked_at = self._clock()
                 except BadRequestError as exc:
-                    if api == "responses" and target.api == "unknown" and _is_unsupported_operation(exc):
+                    if (
+                        api == "responses"
+                        and target.api == "unknown"
+                        and "chat" in family.apis
+                        and _is_unsupported_operation(exc)
+                    ):
                         _log.info("deployment %s has no Responses API; using Chat Completions", target.deployment)
                         api = "chat"
+                        continue
+                    refusal = refusal_of(exc, choices)
+                    if refusal is not None and refusal not in refused:  # each choice is dropped once: never a loop
+                        _log.info("deployment %s refused %s; asking again without it", target.deployment, refusal)
+                        refused.add(refusal)
+                        target.remember_refusal(refusal)
                         continue
                     raise
                 finally:
@@ -397,14 +434,17 @@ class ChatService:
             if target.api == "unknown":
                 target.remember_api(api)
             answer.request_id = stream.request_id
-            answer.headers = stream.headers
+            answer.headers = stream.headers if isinstance(stream, ResponseStream | ChatCompletionStream) else {}
             saver: asyncio.Future[None] | None = None
             try:
-                async with stream:
+                async with _closing(stream):
+                    parts: AsyncGenerator[tuple[str, str], None]
                     if isinstance(stream, ResponseStream):
                         parts = _responses_parts(stream, answer)
-                    else:
+                    elif isinstance(stream, ChatCompletionStream):
                         parts = _chat_parts(stream, answer)
+                    else:
+                        parts = _whole_parts(stream, answer)
                     async with contextlib.aclosing(parts):
                         async for kind, delta in parts:
                             if kind == "reasoning":
@@ -434,6 +474,8 @@ class ChatService:
             finally:
                 if saver is not None:
                     saver.cancel()
+            if answer.model:
+                target.remember_model(answer.model)
             if answer.usage is not None:
                 yield UsageReport(answer.usage)
             if answer.failure is not None:
@@ -469,7 +511,7 @@ class ChatService:
             model=answer.model,
             deployment=target.deployment if target else None,
             api=api,
-            reasoning_effort=target.reasoning_effort if target else None,
+            reasoning_effort=answer.effort,
             preset=target.preset if target else None,
         ).id
 
@@ -519,6 +561,17 @@ class ChatService:
             except HistoryError as exc:  # e.g. the disk filled up: the answer keeps streaming, the next save retries
                 _log.warning("could not save the answer so far: %s", exc)
 
+    @staticmethod
+    def _choices(target: TurnTarget, api: Literal["responses", "chat"], refused: set[str]) -> Choices:
+        return choices_for(
+            target.family,
+            refused,
+            api,
+            temperature=target.temperature,
+            max_output_tokens=target.max_output_tokens,
+            reasoning_effort=target.reasoning_effort,
+        )
+
     async def _open(
         self,
         api: Literal["responses", "chat"],
@@ -526,34 +579,24 @@ class ChatService:
         history: Sequence[Message],
         extra_user: str | None,
         on_retry: Callable[[RetryNotice], None],
-    ) -> ResponseStream | ChatCompletionStream:
+        *,
+        choices: Choices,
+    ) -> ResponseStream | ChatCompletionStream | Response | ChatCompletion:
+        """Send the request; the family and what the model refused decide its parameters (and whether it streams)."""
+        extras = request_extras(choices, api)
+        common: dict[str, Any] = {"model": target.deployment, "on_retry": on_retry, "timeout": target.timeout}
         if api == "responses":
-            params: dict[str, Any] = {"input": responses_input(history, extra_user), "store": False}
+            params: dict[str, Any] = {"input": responses_input(history, extra_user), "store": False, **extras}
             if target.instructions.strip():
                 params["instructions"] = target.instructions
-            if target.max_output_tokens:
-                params["max_output_tokens"] = target.max_output_tokens
-            if target.reasoning_effort:
-                params["reasoning"] = {"effort": target.reasoning_effort, "summary": "auto"}
-            if target.temperature is not None:
-                params["temperature"] = target.temperature
-            return await target.client.responses.create(
-                model=target.deployment, stream=True, on_retry=on_retry, **params
-            )
-        chat_params: dict[str, Any] = {"stream_options": {"include_usage": True}}
-        if target.max_output_tokens:
-            chat_params["max_completion_tokens"] = target.max_output_tokens
-        if target.reasoning_effort:
-            chat_params["reasoning_effort"] = target.reasoning_effort
-        if target.temperature is not None:
-            chat_params["temperature"] = target.temperature
-        return await target.client.chat.completions.create(
-            messages=chat_messages(history, target.instructions, extra_user),
-            model=target.deployment,
-            stream=True,
-            on_retry=on_retry,
-            **chat_params,
-        )
+            if choices.stream:
+                return await target.client.responses.create(stream=True, **common, **params)
+            return await target.client.responses.create(stream=False, **common, **params)
+        messages = chat_messages(history, target.instructions, extra_user, role=choices.instructions_role)
+        if choices.stream:
+            extras["stream_options"] = {"include_usage": True}
+            return await target.client.chat.completions.create(messages=messages, stream=True, **common, **extras)
+        return await target.client.chat.completions.create(messages=messages, stream=False, **common, **extras)
 
     # -- endings ---------------------------------------------------------------------------------------------------
 
@@ -721,3 +764,68 @@ async def _chat_parts(stream: ChatCompletionStream, answer: _Answer) -> AsyncGen
                 answer.filter_categories = _categories(choice.content_filter_results) or ("content_filter",)
             elif choice.finish_reason == "length":
                 answer.truncated = True
+
+
+def _closing(stream: object) -> contextlib.AbstractAsyncContextManager[object]:
+    """A stream closes its response on exit; a whole answer (non-streaming models) has nothing left open."""
+    if isinstance(stream, ResponseStream | ChatCompletionStream):
+        return stream
+    return contextlib.nullcontext()
+
+
+async def _whole_parts(result: Response | ChatCompletion, answer: _Answer) -> AsyncGenerator[tuple[str, str], None]:
+    """('reasoning' | 'text', words) from an answer that arrived whole; fills usage and the ending into `answer`."""
+    answer.model = result.model or answer.model
+    if isinstance(result, Response):
+        if result.usage is not None:
+            answer.usage = Usage(
+                input_tokens=result.usage.input_tokens,
+                output_tokens=result.usage.output_tokens,
+                reasoning_tokens=result.usage.reasoning_tokens,
+                total_tokens=result.usage.total_tokens,
+            )
+        if result.reasoning_summary:
+            yield "reasoning", result.reasoning_summary
+        text = result.output_text or result.refusal or ""
+        if text:
+            yield "text", text
+        if result.status == "incomplete":
+            reason = result.incomplete_details.reason if result.incomplete_details else None
+            if reason == "content_filter":
+                answer.outcome = Outcome.FILTERED
+                answer.filter_categories = _categories(result.raw.get("content_filter_results") or {}) or (
+                    "content_filter",
+                )
+            else:
+                answer.truncated = True
+        elif result.status == "failed":
+            row = wording("response_failed")
+            message = result.error.message if result.error and result.error.message else "the response failed"
+            title, words = say("response_failed", message=message, kept=KEPT if answer.length else "")
+            answer.failure = Problem(
+                title,
+                words,
+                row.action,
+                request_id=answer.request_id,
+                code=result.error.code if result.error else None,
+                category=row.category,
+                details=f"Problem: response_failed\nRequest id: {answer.request_id}",
+            )
+        return
+    if result.usage is not None:
+        answer.usage = Usage(
+            input_tokens=result.usage.prompt_tokens,
+            output_tokens=result.usage.completion_tokens,
+            total_tokens=result.usage.total_tokens,
+        )
+    choice = next((c for c in result.choices if c.index == 0), None)
+    if choice is None:
+        return
+    text = choice.message.content or choice.message.refusal or ""
+    if text:
+        yield "text", text
+    if choice.finish_reason == "content_filter":
+        answer.outcome = Outcome.FILTERED
+        answer.filter_categories = _categories(choice.content_filter_results) or ("content_filter",)
+    elif choice.finish_reason == "length":
+        answer.truncated = True

@@ -16,11 +16,13 @@ import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.config import Configuration, InstructionsPreset, Profile
+from desktop.config import Configuration, Deployment, InstructionsPreset, Profile
+from desktop.services._model_families import LONG_THINKING_TIMEOUT, family_for
+from desktop.services._request_params import adapted_words
 from desktop.services._turn_settings import (
     EFFORT_KEY,
     NO_INSTRUCTIONS,
@@ -140,6 +142,7 @@ class ChatWindowController:
         self._pending_delete: int | None = None
         self._session_profile: str | None = None
         self._seen_active = configuration.settings.app.active_profile_id
+        self._told_long_thinking: set[str] = set()
 
     def attach_chat(self, chat: ChatService) -> None:
         """Give the controller its chat service (built after the first paint); sends made before it wait for it."""
@@ -220,7 +223,7 @@ class ChatWindowController:
         """What the window's header and composer show for the open conversation."""
         conv = self._open
         profile = self._profile_of(conv)
-        choices = tuple(_choice(d.name, d.model_name, d.model_version) for d in profile.deployments) if profile else ()
+        choices = tuple(_deployment_choice(d) for d in profile.deployments) if profile else ()
         names = [c.name for c in choices]
         current = conv.deployment if conv is not None else self._draft_deployment
         if not current and profile is not None:
@@ -250,9 +253,31 @@ class ChatWindowController:
         )
 
     def details(self, message_id: int) -> str:
-        """The Details of a message (deployment, model, tokens, request id), or '' when it is gone."""
+        """The Details of a message (deployment, model, what its model refused, tokens, request id), or ''."""
         msg = self._store.get_message(message_id)
-        return message_details(msg) if msg is not None else ""
+        if msg is None:
+            return ""
+        deployment = self._deployment_of(msg.conversation_id, msg.deployment)
+        return message_details(msg, adapted_words(deployment.refused) if deployment is not None else "")
+
+    def _deployment_of(self, conversation_id: int, name: str | None) -> Deployment | None:
+        """What the profile knows of a conversation's deployment (its real model, what it refused), or None."""
+        profile = self._profile_of(self._store.get_conversation(conversation_id))
+        name = name or (profile.default_deployment if profile is not None else None)
+        return next((d for d in profile.deployments if d.name == name), None) if profile is not None else None
+
+    def _say_long_thinking(self, conversation_id: int) -> None:
+        """Say plainly, once per deployment and session, that its model answers whole after minutes of thinking."""
+        with self._history():
+            conv = self._store.get_conversation(conversation_id)
+            deployment = self._deployment_of(conversation_id, conv.deployment if conv is not None else None)
+            if deployment is None or deployment.name in self._told_long_thinking:
+                return
+            if family_for(deployment.model_name).long_thinking:
+                self._told_long_thinking.add(deployment.name)
+                minutes = round(max(self._configuration.settings.app.request_timeout, LONG_THINKING_TIMEOUT) / 60)
+                _title, text = say("long_thinking", model=deployment.model_name, minutes=str(minutes))
+                self._publish(Notice(text))
 
     def last_question(self) -> MessageView | None:
         """The open conversation's last message of the user (Up in an empty composer edits it)."""
@@ -640,6 +665,7 @@ class ChatWindowController:
     def _start(
         self, conversation_id: int, make: TurnFactory, *, replaces: int | None = None, draft: bool = False
     ) -> None:
+        self._say_long_thinking(conversation_id)
         turn = _Turn(conversation_id)
         self._turns[conversation_id] = turn
         turn.task = asyncio.get_running_loop().create_task(
@@ -948,6 +974,15 @@ def _live(turn: _Turn) -> MessageView:
         thinking_ms=turn.thinking_ms,
         thinking_open=turn.thinking_open if turn.thinking_open is not None else not text,
     )
+
+
+def _deployment_choice(deployment: Deployment) -> DeploymentChoice:
+    """A deployment in the picker: its alias and, when known, its real model ("Sales-GPT · gpt-4.1")."""
+    choice = _choice(deployment.name, deployment.model_name, deployment.model_version)
+    family = family_for(deployment.model_name)
+    if not family.long_thinking:
+        return choice
+    return replace(choice, tooltip=f"{choice.tooltip}. It may think for minutes, and its answer arrives in one piece.")
 
 
 def _choice(name: str, model: str | None, version: str | None) -> DeploymentChoice:

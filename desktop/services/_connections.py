@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar, cast
 
@@ -33,9 +33,10 @@ from desktop.config import (
 )
 from desktop.services._chat import TurnSetupError, TurnTarget
 from desktop.services._conn_check import CheckStep, ConnectionReport, auth_step_title, check_connection
-from desktop.services._discovery import DiscoveryResult, list_from_arm, list_from_data_plane
+from desktop.services._discovery import DiscoveredDeployment, DiscoveryResult, list_from_arm, list_from_data_plane
 from desktop.services._errors import ErrorAction, UserError, describe_error
 from desktop.services._key_vault import KeyVault
+from desktop.services._model_families import LONG_THINKING_TIMEOUT, family_for, normalise_model, split_model
 from desktop.services._network import NetworkSettingsError, make_http_client
 from desktop.services._sessions import (
     CliSessionFactory,
@@ -278,10 +279,16 @@ class Connections:
         temperature = _number(params.get("temperature"))  # anything unusable falls back to the default
         max_tokens = params.get("max_output_tokens")
         effort = params.get("reasoning_effort")
+        known = next((d for d in profile.deployments if d.name == deployment), None)
+        model = known.model_name if known is not None else None
+        family = family_for(model)
+        api = known.api if known is not None else "unknown"
+        if api not in family.apis:  # a Responses-only model never goes to Chat, a chat-only one never to Responses
+            api = family.apis[0] if len(family.apis) == 1 else "unknown"
         return TurnTarget(
             client=client,
             deployment=deployment,
-            api=next((d.api for d in profile.deployments if d.name == deployment), "unknown"),
+            api=api,
             auth_method=profile.auth_method,
             # "No instructions" chosen: none are sent (an empty text otherwise means the connection's default).
             instructions=instructions or ("" if params.get(PRESET_KEY) == NO_INSTRUCTIONS else defaults.instructions),
@@ -292,7 +299,76 @@ class Connections:
             reasoning_effort=effort if isinstance(effort, str) and effort else defaults.reasoning_effort,
             preset=preset_of(params, instructions, profile, self._configuration.settings.app.instruction_presets),
             remember_api=functools.partial(self.record_api, profile.id, deployment),
+            model=model,
+            refused=frozenset(known.refused if known is not None else ()),
+            remember_refusal=functools.partial(self.record_refusal, profile.id, deployment),
+            remember_model=functools.partial(self.record_model, profile.id, deployment),
+            # Long thinkers may send nothing for many minutes (those that do not stream, nothing until the end).
+            timeout=max(self._configuration.settings.app.request_timeout, LONG_THINKING_TIMEOUT)
+            if family.long_thinking
+            else None,
         )
+
+    def _update_deployment(
+        self, profile_id: str, deployment: str, change: Callable[[Deployment], Deployment], what: str
+    ) -> None:
+        """Apply `change` to a deployment of the profile (added when missing) and save at once, if it changed."""
+        profile = self._configuration.settings.profile(profile_id)
+        if profile is None:
+            return
+        known = next((d for d in profile.deployments if d.name == deployment), None)
+        changed = change(known or Deployment(deployment))
+        if changed == known:
+            return
+        if known is None:
+            deployments = (*profile.deployments, changed)
+        else:
+            deployments = tuple(changed if d is known else d for d in profile.deployments)
+        try:
+            self._configuration.put_profile(replace(profile, deployments=deployments))
+        except SettingsChangeError as error:
+            _log.info("%s of %s not remembered: %s", what, deployment, error)  # e.g. fixed by the organisation
+        except OSError as error:
+            _log.warning("%s of %s not saved: %s", what, deployment, error)
+
+    def record_refusal(self, profile_id: str, deployment: str, name: str) -> None:
+        """Remember in the profile (saved at once) that a deployment's model refused one of the app's choices."""
+        self._update_deployment(
+            profile_id,
+            deployment,
+            lambda d: d if name in d.refused else replace(d, refused=(*d.refused, name)),
+            "what the model refused",
+        )
+
+    def record_model(self, profile_id: str, deployment: str, reported: str) -> None:
+        """Remember the model an answer named (`gpt-4.1-2025-04-14`) for a deployment whose model is not known yet.
+
+        What Azure's listings said is kept; a `model` equal to the deployment's own name tells nothing and is ignored,
+        so a name is never taken from the alias.
+        """
+        name, version = split_model(reported)
+        if not name or reported.strip().lower() == deployment.strip().lower():
+            return
+
+        def learn(d: Deployment) -> Deployment:
+            if d.model_name is None:
+                return replace(d, model_name=name, model_version=d.model_version or version)
+            if d.model_version is None and version and normalise_model(d.model_name) == name.lower():
+                return replace(d, model_version=version)
+            return d
+
+        self._update_deployment(profile_id, deployment, learn, "the model")
+
+    def record_models(self, profile_id: str, found: Sequence[DiscoveredDeployment]) -> None:
+        """Fill in (saved at once) the real model of the profile's deployments from what discovery found."""
+        profile = self._configuration.settings.profile(profile_id)
+        if profile is None:
+            return
+        by_name = {d.name: d for d in found if d.model_name}
+        for known in profile.deployments:
+            seen = by_name.get(known.name)
+            if seen is not None:
+                self._update_deployment(profile_id, known.name, functools.partial(with_model, seen=seen), "the model")
 
     def record_api(self, profile_id: str, deployment: str, api: Literal["responses", "chat"]) -> None:
         """Remember in the profile (saved at once) which API a deployment answers."""
@@ -471,11 +547,18 @@ class Connections:
                 timeout=self._check_timeout,
             )
             if arm_result.deployments:
-                return arm_result
+                return self._recorded(profile, arm_result)
         plane = await list_from_data_plane(client, timeout=self._check_timeout)
         if plane.deployments or arm_result is None:
-            return plane
+            return self._recorded(profile, plane)
         return arm_result
+
+    def _recorded(self, profile: Profile, result: DiscoveryResult) -> DiscoveryResult:
+        """Record the real models of the profile's own deployments that discovery found on its resource."""
+        host = _resource(profile)
+        here = [d for d in result.deployments if _resource_of(d.endpoint) == host]
+        self.record_models(profile.id, here)
+        return result
 
     # ---- shutdown ----------------------------------------------------------------------------------------------
 
@@ -492,6 +575,23 @@ def _resource(profile: Profile) -> str:
         return normalize_endpoint(profile.endpoint).resource_host
     except EndpointError:
         return profile.endpoint
+
+
+def with_model(deployment: Deployment, *, seen: DiscoveredDeployment) -> Deployment:
+    """The deployment with the real model discovery found for it (what it knew is kept where discovery is silent)."""
+    return replace(
+        deployment,
+        model_name=seen.model_name or deployment.model_name,
+        model_version=seen.model_version or deployment.model_version,
+        model_format=seen.model_format or deployment.model_format,
+    )
+
+
+def _resource_of(endpoint: str) -> str:
+    try:
+        return normalize_endpoint(endpoint).resource_host
+    except EndpointError:
+        return endpoint
 
 
 def _accepted(report: ConnectionReport, auth_method: str) -> bool:

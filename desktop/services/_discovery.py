@@ -56,6 +56,7 @@ class DiscoveredDeployment:
     model_version: str | None
     account: str
     endpoint: str
+    model_format: str | None = None  # ARM's `properties.model.format`: "OpenAI", "Microsoft", "DeepSeek", ...
 
     @property
     def label(self) -> str:
@@ -221,7 +222,7 @@ def _deployments_of(account: dict[str, Any], endpoint: str, items: list[dict[str
         deployment = item.get("name")
         if not isinstance(deployment, str) or not deployment or not _is_chat_model(properties):
             continue
-        model_name, version = model.get("name"), model.get("version")
+        model_name, version, model_format = model.get("name"), model.get("version"), model.get("format")
         found.append(
             DiscoveredDeployment(
                 deployment,
@@ -229,6 +230,7 @@ def _deployments_of(account: dict[str, Any], endpoint: str, items: list[dict[str
                 version if isinstance(version, str) else None,
                 account_name,
                 endpoint,
+                model_format if isinstance(model_format, str) else None,
             )
         )
     return found

@@ -5,7 +5,8 @@ the model's name comes from the resource (ARM's `properties.model`, the data pla
 the `model` field of an answer. A model the table does not know gets `SAFE`: both APIs tried, the modern parameter
 names, no reasoning options; what it still refuses is learned from its 400 and remembered per deployment.
 
-Facts behind the rows (Azure OpenAI's model documentation, late 2025):
+Facts behind the rows (Azure OpenAI's "reasoning models" page, learn.microsoft.com/azure/ai-foundry/openai/how-to/
+reasoning, January 2026 version, and its "Not supported" list; error bodies as Azure sends them):
 - classic chat models (gpt-35-turbo, gpt-4, gpt-4o, gpt-4.1, the *-chat variants of gpt-5) take temperature and
   top_p, a `system` message, and no reasoning effort; gpt-35-turbo and gpt-4 answer only Chat Completions;
 - reasoning models (o-series, gpt-5) refuse temperature/top_p and `max_tokens` (they take `max_completion_tokens`),
@@ -13,7 +14,11 @@ Facts behind the rows (Azure OpenAI's model documentation, late 2025):
   from gpt-5 on, `none` only from gpt-5.1 on; o1-mini and o1-preview take no effort and no system/developer message;
 - reasoning summaries ("thinking") stream on the Responses API for o3, o4-mini, codex and gpt-5 models;
 - gpt-5-pro, o3-pro and the codex models answer only through the Responses API, and the pro models can think for
-  minutes before their first word.
+  minutes before their first word;
+- o1, o3-pro and gpt-5-pro do not stream ("Streaming: -"; Azure answers `stream: true` with 400 `unsupported_value`
+  "'stream' does not support true with this model"): their answer arrives whole. Azure recommends its background mode
+  for o3-pro "to avoid timeouts"; gpt-5-pro takes only the effort `high`; o3-pro has no reasoning summary;
+- every codex model reads images (the table's "Image input" row).
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Api = Literal["responses", "chat"]
+
+LONG_THINKING_TIMEOUT = 1800.0
+"""The least time, in seconds, a long-thinking model may take between two bytes of its answer (those that do not stream
+send nothing until the end)."""
 InstructionsRole = Literal["system", "developer", "user"]
 
 
@@ -38,6 +47,7 @@ class ModelFamily:
     - `summaries`: whether it can stream a reasoning summary on the Responses API.
     - `reads_files`: whether it reads images and PDF files sent as input.
     - `long_thinking`: whether it may think for minutes before the first word.
+    - `streams`: whether it streams its answer (False: the answer is asked for whole).
     """
 
     name: str
@@ -49,6 +59,7 @@ class ModelFamily:
     summaries: bool = False
     reads_files: bool = True
     long_thinking: bool = False
+    streams: bool = True
 
     @property
     def reasoning(self) -> bool:
@@ -74,7 +85,7 @@ O_EARLY = ModelFamily(
     instructions_role="user",
     reads_files=False,
 )
-O1 = ModelFamily("reasoning model", sampling=False, instructions_role="developer", efforts=_O_EFFORTS)
+O1 = ModelFamily("reasoning model", sampling=False, instructions_role="developer", efforts=_O_EFFORTS, streams=False)
 O_MINI = ModelFamily(
     "reasoning model", sampling=False, instructions_role="developer", efforts=_O_EFFORTS, reads_files=False
 )
@@ -94,7 +105,6 @@ CODEX = ModelFamily(
     instructions_role="developer",
     efforts=_O_EFFORTS,
     summaries=True,
-    reads_files=False,
 )
 PRO = ModelFamily(
     "long-thinking model",
@@ -104,6 +114,7 @@ PRO = ModelFamily(
     efforts=("high",),
     summaries=True,
     long_thinking=True,
+    streams=False,
 )
 O3_PRO = ModelFamily(
     "long-thinking model",
@@ -111,8 +122,8 @@ O3_PRO = ModelFamily(
     sampling=False,
     instructions_role="developer",
     efforts=_O_EFFORTS,
-    summaries=True,
     long_thinking=True,
+    streams=False,
 )
 
 # First match wins: more specific names before their prefixes (gpt-5-chat before gpt-5, o3-pro before o3).
@@ -139,6 +150,13 @@ _DATE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 def normalise_model(name: str | None) -> str:
     """A model name as the table knows it: lower case, without Azure's `-YYYY-MM-DD` version suffix."""
     return _DATE.sub("", (name or "").strip().lower())
+
+
+def split_model(reported: str | None) -> tuple[str, str | None]:
+    """A model name as an answer reports it (`gpt-4.1-2025-04-14`) split into name and version (`2025-04-14`)."""
+    text = (reported or "").strip()
+    found = _DATE.search(text)
+    return (text[: found.start()], found.group(0)[1:]) if found else (text, None)
 
 
 def family_for(model: str | None) -> ModelFamily:

@@ -177,8 +177,9 @@ RULES: tuple[Rule, ...] = (
     Rule("unreadable", _stream("malformed", received=False)),
     Rule("unreadable_rest", _stream("malformed", received=True)),
     Rule("connection_broke", _stream("connection_lost", received=False)),
+    Rule("no_answer_in_time", _stream("timeout", received=False)),
     Rule("ended_early", _stream("incomplete", received=False)),
-    Rule("cut_off", _stream("connection_lost", "incomplete", received=True)),
+    Rule("cut_off", _stream("connection_lost", "timeout", "incomplete", received=True)),
     Rule("unreadable", lambda f: f.kind == "reply"),
 )
 

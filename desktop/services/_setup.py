@@ -20,7 +20,7 @@ from desktop.config import (
     normalize_endpoint,
 )
 from desktop.services._conn_check import ConnectionReport, auth_step_title
-from desktop.services._connections import Connections
+from desktop.services._connections import Connections, with_model
 from desktop.services._discovery import DiscoveredDeployment, DiscoveryResult
 from desktop.services._key_vault import KeyLookup, KeyPlace, KeyVault
 
@@ -75,8 +75,15 @@ def found_deployments(profile: Profile, result: DiscoveryResult) -> list[Discove
 def with_found(profile: Profile, found: list[DiscoveredDeployment], chosen: str | None = None) -> Profile:
     """Every deployment found added to the profile (none dropped), and a default chosen when there is none."""
     known = {d.name for d in profile.deployments}
-    added = tuple(Deployment(d.name, d.model_name, d.model_version) for d in found if d.name not in known)
-    deployments = (*profile.deployments, *added)
+    by_name = {d.name: d for d in found}
+    added = tuple(
+        Deployment(d.name, d.model_name, d.model_version, model_format=d.model_format)
+        for d in found
+        if d.name not in known
+    )
+    # Deployments already listed learn their real model from what was found (their API and refusals are kept).
+    updated = tuple(with_model(d, seen=by_name[d.name]) if d.name in by_name else d for d in profile.deployments)
+    deployments = (*updated, *added)
     default = chosen or profile.default_deployment or (deployments[0].name if deployments else None)
     if default and all(d.name != default for d in deployments):
         deployments = (Deployment(default), *deployments)
@@ -99,17 +106,28 @@ def with_endpoint_deployment(profile: Profile) -> Profile:
 
 
 def keep_service_updates(edited: Profile, saved: Profile) -> Profile:
-    """Keep what the services wrote while a view was open: the sign-in record, the scope and each model's API."""
-    apis = {d.name: d.api for d in saved.deployments}
-    deployments = tuple(
-        replace(d, api=apis[d.name]) if d.api == "unknown" and d.name in apis else d for d in edited.deployments
-    )
+    """Keep what the services wrote while a view was open: the sign-in record, the scope, and each deployment's API,
+    real model and what that model refused."""
+    known = {d.name: d for d in saved.deployments}
+    deployments = tuple(_learned(d, known[d.name]) if d.name in known else d for d in edited.deployments)
     entra = replace(
         edited.entra,
         authentication_record=saved.entra.authentication_record,
         scope=edited.entra.scope or saved.entra.scope,
     )
     return replace(edited, entra=entra, deployments=deployments)
+
+
+def _learned(edited: Deployment, saved: Deployment) -> Deployment:
+    """A deployment as a view edited it, with what the services learned about it meanwhile (views never edit that)."""
+    return replace(
+        edited,
+        api=saved.api if edited.api == "unknown" else edited.api,
+        model_name=edited.model_name or saved.model_name,
+        model_version=edited.model_version or saved.model_version,
+        model_format=edited.model_format or saved.model_format,
+        refused=tuple(dict.fromkeys((*edited.refused, *saved.refused))),
+    )
 
 
 def _host(endpoint: str) -> str | None:

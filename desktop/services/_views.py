@@ -215,8 +215,8 @@ def message_view(msg: Message, error: Problem | None = None) -> MessageView:
     )
 
 
-def message_details(msg: Message) -> str:
-    """The 'Details' of an answer: what a support person asks for."""
+def message_details(msg: Message, adapted: str = "") -> str:
+    """The 'Details' of an answer: what a support person asks for (`adapted`: what its model refused, in words)."""
     lines = []
     if msg.deployment:
         lines.append(f"Deployment: {msg.deployment}")
@@ -230,6 +230,8 @@ def message_details(msg: Message) -> str:
         lines.append(f"Instructions: {msg.preset}")
     if msg.thinking_ms is not None:
         lines.append(f"Thought for: {thinking_words(msg.thinking_ms)}")
+    if adapted:
+        lines.append(adapted)
     if msg.usage is not None:
         u = msg.usage
         lines.append(f"Tokens: {u.input_tokens or 0} in, {u.output_tokens or 0} out, {u.total_tokens or 0} in total")

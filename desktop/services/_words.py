@@ -462,6 +462,16 @@ _ROWS = (
         "A Responses API stream ended with response.failed.",
     ),
     Wording(
+        "long_thinking",
+        "This model answers in one piece, after thinking",
+        "“{model}” may think for several minutes before it answers, and Azure does not stream its answer: it "
+        "arrives all at once (Azure serves such models for long tasks only in background mode). The app waits up to "
+        "{minutes} minutes for it; Stop works at any moment.",
+        ErrorAction.NONE,
+        Category.ANSWER,
+        "You send to a deployment whose model (gpt-5-pro, o3-pro) thinks for minutes and does not stream.",
+    ),
+    Wording(
         "answer_length",
         "The answer reached its length limit",
         "Choose Continue to get the rest.",

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 
-from ._config import RemoteAddressError, SimulatorConfig
+from ._config import DEFAULT_DEPLOYMENTS, MODEL_DEPLOYMENTS, RemoteAddressError, SimulatorConfig
 from ._server import Simulator
 
 
@@ -23,6 +23,11 @@ def _parse(argv: list[str] | None) -> SimulatorConfig:
     parser.add_argument("--tokens-per-second", type=float, default=0.0, help="pace of deltas (0 = unpaced)")
     parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds before the first delta")
     parser.add_argument("--deltas", type=int, default=None, help="make every answer exactly this many deltas")
+    parser.add_argument(
+        "--models",
+        action="store_true",
+        help="also serve one deployment per model family, under alias names (Sales-GPT is gpt-4.1, ...)",
+    )
     args = parser.parse_args(argv)
     return SimulatorConfig(
         host=args.host,
@@ -31,6 +36,7 @@ def _parse(argv: list[str] | None) -> SimulatorConfig:
         tokens_per_second=args.tokens_per_second,
         first_token_delay=args.first_token_delay,
         answer_deltas=args.deltas,
+        deployments=DEFAULT_DEPLOYMENTS + (MODEL_DEPLOYMENTS if args.models else ()),
     )
 
 

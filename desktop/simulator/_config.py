@@ -21,6 +21,15 @@ class Deployment:
     chat: bool = True
     reasoning: bool = False
     requests_per_minute: int | None = None
+    # How the model behind it behaves, as Azure answers for such a model (see MODEL_DEPLOYMENTS):
+    model_format: str = "OpenAI"  # ARM's properties.model.format
+    refuses: tuple[str, ...] = ()  # parameters answered 400 unsupported_parameter (reasoning models add theirs)
+    efforts: tuple[str, ...] | None = None  # reasoning-effort values accepted (None: any)
+    summaries: bool = True  # a reasoning model streams a summary of its thinking on the Responses API
+    streams: bool = True  # False: `stream: true` is answered 400 unsupported_value
+    roles: tuple[str, ...] = ("system", "developer")  # roles its instructions may take in Chat Completions
+    first_token_delay: float | None = None  # seconds of thinking before the first word (None: the config's)
+    keep_alive: float = 0.0  # while thinking, a `: keep-alive` SSE comment this often (0: none)
 
 
 DEFAULT_DEPLOYMENTS: tuple[Deployment, ...] = (
@@ -28,6 +37,53 @@ DEFAULT_DEPLOYMENTS: tuple[Deployment, ...] = (
     # Chat Completions only: /responses answers 400 OperationNotSupported, as Azure does for an unsupported operation.
     Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", responses=False),
     Deployment("o4-mini", "o4-mini", "2025-04-16", reasoning=True),
+)
+
+# Deployments named like an administrator would (aliases unrelated to the model), one per model family, for tests and
+# `python -m desktop.simulator --models`. Each refuses what Azure refuses for its model, so a request that guessed
+# the family from the name, or sent a parameter the model does not take, fails here as it would on Azure.
+MODEL_DEPLOYMENTS: tuple[Deployment, ...] = (
+    Deployment("Sales-GPT", "gpt-4.1", "2025-04-14"),
+    Deployment("legacy-chat", "gpt-35-turbo", "0125", responses=False),
+    Deployment("chat5", "gpt-5-chat", "2025-08-07"),
+    Deployment(
+        "team-o1", "o1", "2024-12-17", reasoning=True, efforts=("low", "medium", "high"), summaries=False, streams=False
+    ),
+    Deployment(
+        "early-o1", "o1-mini", "2024-09-12", responses=False, reasoning=True, efforts=(), summaries=False, roles=()
+    ),
+    Deployment(
+        "quick-reasoner", "o3-mini", "2025-01-31", reasoning=True, efforts=("low", "medium", "high"), summaries=False
+    ),
+    Deployment("thinker", "o4-mini", "2025-04-16", reasoning=True, efforts=("low", "medium", "high")),
+    Deployment("writer", "gpt-5", "2025-08-07", reasoning=True, efforts=("minimal", "low", "medium", "high")),
+    Deployment("writer-51", "gpt-5.1", "2025-11-13", reasoning=True, efforts=("none", "low", "medium", "high")),
+    Deployment("coder", "gpt-5-codex", "2025-09-15", chat=False, reasoning=True, efforts=("low", "medium", "high")),
+    Deployment("deep-thinker", "gpt-5-pro", "2025-10-06", chat=False, reasoning=True, efforts=("high",), streams=False),
+    Deployment(
+        "o3-pro-team",
+        "o3-pro",
+        "2025-06-10",
+        chat=False,
+        reasoning=True,
+        efforts=("low", "medium", "high"),
+        summaries=False,
+        streams=False,
+    ),
+    # A model this app does not know (not an OpenAI model): it refuses `temperature`, and answers only Chat.
+    Deployment(
+        "house-model", "Phi-4-mini-flash", "1", responses=False, model_format="Microsoft", refuses=("temperature",)
+    ),
+    # Thinks three minutes before its first word, with a keep-alive comment every 15 seconds meanwhile.
+    Deployment(
+        "slow-thinker",
+        "o3",
+        "2025-04-16",
+        reasoning=True,
+        efforts=("low", "medium", "high"),
+        first_token_delay=180.0,
+        keep_alive=15.0,
+    ),
 )
 
 # Well-known fake sign-in tokens for the simulated Entra flows. The API key, which anyone who can reach the port could
@@ -71,6 +127,7 @@ class SimulatorConfig:
     first_token_delay: float = 0.0
     tokens_per_second: float = 0.0
     thinking_per_delta: float = 0.0  # seconds before each delta of a reasoning summary (0: all at once)
+    time_scale: float = 1.0  # every wait of the simulator lasts this fraction of its seconds (tests: 0.01)
     answer_deltas: int | None = None
     region: str = "swedencentral"
     data_plane_deployments: bool = True

@@ -42,7 +42,9 @@ class Turn:
 
     @property
     def model(self) -> str:
-        """The model name Azure reports: model plus version."""
+        """The model name Azure reports: model plus version (other makers' models: their name alone)."""
+        if self.deployment.model_format != "OpenAI":
+            return self.deployment.model
         return f"{self.deployment.model}-{self.deployment.version}"
 
     @property

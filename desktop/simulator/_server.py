@@ -20,6 +20,7 @@ from . import _azure as azure
 from ._answers import all_text, choose_answer, count_tokens, last_user_text, parse_magic, split_deltas, stretch_deltas
 from ._config import Deployment, Fault, FaultKind, RemoteAddressError, RequestRecord, SimulatorConfig, is_loopback
 from ._events import Part, Turn, chat_body, chat_events, responses_body, responses_events
+from ._models import refusal
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class _Context:
     json: Any
     fault: Fault | None = None
     deltas: int | None = None
+    deployment: Deployment | None = None
 
 
 _CONTEXT = web.RequestKey("simulator_context", _Context)
@@ -263,7 +265,7 @@ class Simulator:
         if seconds <= 0:
             return True
         try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for(self._stopping.wait(), seconds * self.config.time_scale)
         except TimeoutError:
             return True
         return False
@@ -343,6 +345,7 @@ class Simulator:
         deployment = {d.name: d for d in self.config.deployments}.get(name)
         if deployment is None:
             return _json(404, azure.error_body("DeploymentNotFound", azure.DEPLOYMENT_NOT_FOUND_MESSAGE))
+        context.deployment = deployment
         messages_field = "input" if api == "responses" else "messages"
         if not body.get(messages_field):
             return _json(400, azure.missing_parameter_body(messages_field))
@@ -350,8 +353,8 @@ class Simulator:
             return _json(400, azure.unsupported_operation_body("responses", deployment.model))
         if api == "chat" and not deployment.chat:
             return _json(400, azure.unsupported_operation_body("chatCompletion", deployment.model))
-        if api == "chat" and deployment.reasoning and "max_tokens" in body:
-            return _json(400, azure.unsupported_parameter_body("max_tokens", "max_completion_tokens"))
+        if (refused := refusal(deployment, body, api)) is not None:
+            return _json(400, refused)
         if (invalid := _invalid_limit(body, api)) is not None:
             return invalid
         if (wait := self._rate_limited(deployment)) is not None:
@@ -367,6 +370,8 @@ class Simulator:
             events = responses_events(turn) if api == "responses" else chat_events(turn)
             return await self._pump(request, events, stream_fault)
         payload = responses_body(turn) if api == "responses" else chat_body(turn)
+        if deployment.first_token_delay and not await self._wait(deployment.first_token_delay):
+            return _drop(request)  # a whole answer arrives after the model thought
         if stream_fault is not None and stream_fault.kind in _MID_STREAM:
             return await self._partial_json(request, payload, stream_fault)
         return _json(200, payload)
@@ -399,7 +404,8 @@ class Simulator:
         prompt_tokens = count_tokens(all_text(conversation) + str(body.get("instructions") or ""))
         turn = Turn(deployment, body, pieces, prompt_tokens)
         if deployment.reasoning:
-            turn.reasoning = split_deltas(_REASONING_SUMMARY) if api == "responses" else []
+            summaries = api == "responses" and deployment.summaries
+            turn.reasoning = split_deltas(_REASONING_SUMMARY) if summaries else []
             turn.reasoning_tokens = 4 * len(split_deltas(_REASONING_SUMMARY))
         limit = (
             body.get("max_output_tokens")
@@ -448,7 +454,7 @@ class Simulator:
                     tps = self.config.tokens_per_second
                     if start is None:
                         await flush()
-                        if not await self._wait(self.config.first_token_delay):
+                        if not await self._think(request, response):
                             return _drop(request)
                         start = loop.time()
                     elif tps > 0 and (delay := start + count / tps - loop.time()) > 0:
@@ -470,6 +476,21 @@ class Simulator:
         except ConnectionError:
             pass  # the client went away (a cancelled stream): nothing left to send to
         return response
+
+    async def _think(self, request: web.Request, response: web.StreamResponse) -> bool:
+        """Wait the model's thinking time before its first word, writing keep-alive comments meanwhile if it does."""
+        deployment = request[_CONTEXT].deployment
+        delay = self.config.first_token_delay
+        every = 0.0
+        if deployment is not None:
+            delay = deployment.first_token_delay if deployment.first_token_delay is not None else delay
+            every = deployment.keep_alive
+        while every > 0 and delay > every:
+            if not await self._wait(every):
+                return False
+            await response.write(b": keep-alive\n\n")
+            delay -= every
+        return await self._wait(delay)
 
     async def _mid_stream_fault(
         self, request: web.Request, response: web.StreamResponse, fault: Fault
@@ -593,7 +614,7 @@ class Simulator:
                 "type": "Microsoft.CognitiveServices/accounts/deployments",
                 "sku": {"name": "GlobalStandard", "capacity": d.requests_per_minute or 50},
                 "properties": {
-                    "model": {"format": "OpenAI", "name": d.model, "version": d.version},
+                    "model": {"format": d.model_format, "name": d.model, "version": d.version},
                     "provisioningState": "Succeeded",
                     "capabilities": {"chatCompletion": str(d.chat).lower(), "responses": str(d.responses).lower()},
                 },

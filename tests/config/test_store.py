@@ -37,9 +37,12 @@ def sample_settings() -> Settings:
         endpoint="https://res.openai.azure.com/openai/v1/",
         auth_method="entra",
         entra=EntraOptions(tenant="contoso.onmicrosoft.com", cloud="public", authentication_record='{"a": 1}'),
-        deployments=(Deployment("gpt-4o", "gpt-4o", "2024-11-20", "responses"), Deployment("old", api="chat")),
+        deployments=(
+            Deployment("gpt-4o", "gpt-4o", "2024-11-20", "responses", "OpenAI"),
+            Deployment("old", api="chat", refused=("temperature", "effort:minimal")),
+        ),
         default_deployment="gpt-4o",
-        chat_defaults=ChatDefaults("Be brief.", 0.3, 2048, "low"),
+        chat_defaults=ChatDefaults("Be brief.", 0.3, 2048, "none"),
     )
     demo = Profile(id="demo", display_name="Demo", endpoint="http://127.0.0.1:1/openai/v1/", is_demo=True)
     app = AppSettings(

@@ -328,10 +328,12 @@ def test_reasoning_summary_streams_separately(
     store: HistoryStore, sim: Simulator, client: AzureOpenAIClient, arun: Any
 ) -> None:
     conv = store.create_conversation()
-    events = arun(collect(service(store, target_for(client, "o4-mini", reasoning_effort="low")).send(conv.id, "think")))
+    # The family comes from the real model (the deployment's name is an alias and is never read).
+    target = target_for(client, "o4-mini", reasoning_effort="low", model="o4-mini")
+    events = arun(collect(service(store, target).send(conv.id, "think")))
     assert any(isinstance(e, ReasoningDelta) for e in events)
     assert events[-1].outcome is Outcome.COMPLETE
-    assert sim.requests[-1].json["reasoning"]["effort"] == "low"
+    assert sim.requests[-1].json["reasoning"] == {"effort": "low", "summary": "auto"}
     answer = events[-1].answer
     assert answer.reasoning == "".join(e.text for e in events if isinstance(e, ReasoningDelta))
     started = next(e for e in events if isinstance(e, AnswerStarted))
@@ -353,7 +355,9 @@ def test_the_thinking_time_leaves_out_the_wait_before_a_retry(store: HistoryStor
     client = AzureOpenAIClient(base_url=sim.base_url, api_key=sim.api_key, sleep=sleep)
     try:
         conv = store.create_conversation()
-        events = arun(collect(service(store, target_for(client, "o4-mini"), clock=clock).send(conv.id, "think")))
+        events = arun(
+            collect(service(store, target_for(client, "o4-mini", model="o4-mini"), clock=clock).send(conv.id, "think"))
+        )
     finally:
         arun(client.aclose())
     assert any(isinstance(e, Retrying) for e in events)

@@ -68,7 +68,7 @@ def test_arm_with_entra(world: World, sim: Simulator, arun: Any) -> None:
         "o4-mini on sim-openai",
     ]
     assert result.deployments[1] == DiscoveredDeployment(
-        "gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "sim-openai", sim.base_url
+        "gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "sim-openai", sim.base_url, "OpenAI"
     )
     arm = [r for r in sim.requests if r.path.startswith("/subscriptions")]
     assert len(arm) == 3

@@ -19,6 +19,7 @@ from desktop.services._model_families import (
     SAFE,
     family_for,
     normalise_model,
+    split_model,
 )
 
 
@@ -95,3 +96,17 @@ def test_safe_family_sends_only_modern_names_and_no_reasoning() -> None:
     assert SAFE.apis == ("responses", "chat")
     assert SAFE.chat_max_tokens == "max_completion_tokens"
     assert SAFE.efforts == () and not SAFE.summaries
+
+
+def test_models_azure_does_not_stream_get_their_answer_whole() -> None:
+    # Azure's reasoning page: "Streaming: -" for o1, o3-pro and gpt-5-pro.
+    assert not (O1.streams or PRO.streams or O3_PRO.streams)
+    assert GPT5.streams and O_SUMMARY.streams and SAFE.streams
+    assert not O3_PRO.summaries and PRO.summaries  # o3-pro has no reasoning summary
+    assert CODEX.reads_files
+
+
+def test_an_answers_model_name_splits_into_name_and_version() -> None:
+    assert split_model("gpt-4.1-2025-04-14") == ("gpt-4.1", "2025-04-14")
+    assert split_model("Phi-4-mini-flash") == ("Phi-4-mini-flash", None)
+    assert split_model(None) == ("", None)

@@ -30,6 +30,7 @@ def test_every_wording_is_used_by_a_rule_or_by_the_chat() -> None:
         "nothing_to_answer",
         "nothing_to_send",
         "message_gone",
+        "long_thinking",
     }
     assert set(WORDS) == {rule.key for rule in RULES} | used_elsewhere
 
