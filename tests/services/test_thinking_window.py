@@ -48,11 +48,15 @@ class Harness:
             conv = store.get_conversation(conversation_id)
             assert conv is not None and conv.deployment is not None
             effort = conv.params.get("reasoning_effort")
+            profile = configuration.settings.profile("a")
             return TurnTarget(
                 client=client,
                 deployment=conv.deployment,
                 instructions=conv.instructions,
                 reasoning_effort=effort,
+                model=next(
+                    (d.model_name for d in profile.deployments if d.name == conv.deployment) if profile else (), None
+                ),
                 preset=preset_of(
                     conv.params,
                     conv.instructions,
@@ -190,7 +194,7 @@ def test_effort_and_preset_change_mid_conversation_and_go_with_the_next_turn(
     arun(harness.turn(lambda: c.send("first")))
     first = store.get_message(c.messages()[-1].id)
     assert first is not None and (first.reasoning_effort, first.preset) == (None, "Connection default")
-    assert "reasoning" not in sim.requests[-1].json
+    assert sim.requests[-1].json["reasoning"] == {"summary": "auto"}  # the thinking is asked for, no effort
     c.set_effort("high")
     c.set_preset("Concise")
     conv = store.get_conversation(c.current_id or 0)

@@ -186,7 +186,7 @@ def test_the_settings_bar_changes_the_effort_mid_conversation(app: Composition, 
     assert bar.effort.isEnabled()
 
     finish_turn(window, arun, lambda: window.send("first"))
-    assert "reasoning" not in sim.requests[-1].json
+    assert sim.requests[-1].json["reasoning"] == {"summary": "auto"}  # the thinking is asked for, no effort
     bar.effort.setFocus()
     for _ in range(3):  # Down three times: Default → Low → Medium → High
         in_loop(arun, lambda: QTest.keyClick(bar.effort, Qt.Key.Key_Down))
