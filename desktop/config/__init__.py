@@ -19,6 +19,7 @@ from desktop.config._model import (
     EntraOptions,
     Profile,
     ReasoningEffort,
+    SecurityContext,
     Settings,
     Theme,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "PolicyResult",
     "Profile",
     "ReasoningEffort",
+    "SecurityContext",
     "Settings",
     "SettingsChangeError",
     "SettingsSaveError",

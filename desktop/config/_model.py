@@ -38,12 +38,19 @@ class EntraOptions:
 
 @dataclass(frozen=True)
 class Deployment:
-    """A model deployment on the resource, and which API it is known to answer."""
+    """A model deployment on the resource, which API it is known to answer, and optionally its prices.
+
+    Prices are per million tokens in the profile's `currency`; None = not known (no cost is shown). Cached input
+    tokens cost `cached_input_price` when set, else `input_price`.
+    """
 
     name: str
     model_name: str | None = None
     model_version: str | None = None
     api: ApiSupport = "unknown"
+    input_price: float | None = None
+    cached_input_price: float | None = None
+    output_price: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class Profile:
     default_deployment: str | None = None
     chat_defaults: ChatDefaults = field(default_factory=ChatDefaults)
     is_demo: bool = False
+    currency: str = "USD"
     managed: bool = False
     locked: frozenset[str] = frozenset()
     blocked_reason: str | None = None
@@ -105,6 +113,18 @@ class AppSettings:
 
 
 @dataclass(frozen=True)
+class SecurityContext:
+    """What the administrator's policy asks to send as Azure's `user_security_context` with every request.
+
+    Microsoft Defender for Cloud uses it to attribute alerts: `application_name` names this app; with `end_user`,
+    the signed-in Entra user's object id and tenant id are sent too (only for connections that sign in with Entra).
+    """
+
+    application_name: str = "Azure OpenAI Chat"
+    end_user: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the user configured, possibly merged with the administrator's policy.
 
@@ -117,6 +137,7 @@ class Settings:
     allowed_auth_methods: tuple[AuthMethod, ...] = AUTH_METHODS
     demo_allowed: bool = True
     custom_profiles_allowed: bool = True
+    security_context: SecurityContext | None = None
 
     def profile(self, profile_id: str | None) -> Profile | None:
         """Return the profile with this id, or None."""

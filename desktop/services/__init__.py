@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         with_endpoint_deployment,
         with_found,
     )
+    from desktop.services._usage import TokenCounts, UsageService, UsageSummary, UsageTableRow
     from desktop.services._views import (
         PENDING_ANSWER,
         ConversationRow,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
         SidebarRowRemoved,
         TurnChanged,
         TurnEnded,
+        UsageChanged,
         WindowEvent,
     )
     from desktop.storage import MARK_END, MARK_START, Attachment, HistoryError, ImportReport, Outcome, Role
@@ -150,6 +152,11 @@ _HOME = {
     "TurnStarted": "desktop.services._chat",
     "TurnTarget": "desktop.services._chat",
     "UsageReport": "desktop.services._chat",
+    "UsageChanged": "desktop.services._window_events",
+    "TokenCounts": "desktop.services._usage",
+    "UsageService": "desktop.services._usage",
+    "UsageSummary": "desktop.services._usage",
+    "UsageTableRow": "desktop.services._usage",
     "UserError": "desktop.services._errors",
     "WindowEvent": "desktop.services._window_events",
     "category_words": "desktop.services._errors",
@@ -224,6 +231,7 @@ __all__ = [
     "SignInCancelledError",
     "SignInProblem",
     "TextDelta",
+    "TokenCounts",
     "TurnBusyError",
     "TurnChanged",
     "TurnEnded",
@@ -231,7 +239,11 @@ __all__ = [
     "TurnSetupError",
     "TurnStarted",
     "TurnTarget",
+    "UsageChanged",
     "UsageReport",
+    "UsageService",
+    "UsageSummary",
+    "UsageTableRow",
     "UserError",
     "WindowEvent",
     "category_words",

@@ -137,6 +137,7 @@ class TurnTarget:
     temperature: float | None = None
     max_output_tokens: int | None = None
     reasoning_effort: str | None = None
+    security_context: dict[str, str] | None = None  # Azure's user_security_context, when the policy asks for it
     remember_api: Callable[[Literal["responses", "chat"]], None] = field(default=lambda api: None)
 
 
@@ -513,7 +514,9 @@ class ChatService:
             return await target.client.responses.create(
                 model=target.deployment, stream=True, on_retry=on_retry, **params
             )
-        chat_params: dict[str, Any] = {"stream_options": {"include_usage": True}}
+        chat_params: dict[str, Any] = {"stream_options": {"include_usage": True}, "store": False}
+        if target.security_context:  # documented for Chat Completions only (not for the Responses API)
+            chat_params["user_security_context"] = target.security_context
         if target.max_output_tokens:
             chat_params["max_completion_tokens"] = target.max_output_tokens
         if target.reasoning_effort:
@@ -640,6 +643,7 @@ async def _responses_parts(stream: ResponseStream, answer: _Answer) -> AsyncGene
                     output_tokens=response.usage.output_tokens,
                     reasoning_tokens=response.usage.reasoning_tokens,
                     total_tokens=response.usage.total_tokens,
+                    cached_tokens=response.usage.cached_tokens,
                 )
             if kind == "response.incomplete":
                 reason = response.incomplete_details.reason if response.incomplete_details else None
@@ -679,6 +683,8 @@ async def _chat_parts(stream: ChatCompletionStream, answer: _Answer) -> AsyncGen
                 input_tokens=chunk.usage.prompt_tokens,
                 output_tokens=chunk.usage.completion_tokens,
                 total_tokens=chunk.usage.total_tokens,
+                reasoning_tokens=chunk.usage.reasoning_tokens,
+                cached_tokens=chunk.usage.cached_tokens,
             )
         for choice in chunk.choices:
             if choice.index != 0:

@@ -51,6 +51,7 @@ from desktop.services._window_events import (
     SidebarRowRemoved,
     TurnChanged,
     TurnEnded,
+    UsageChanged,
     WindowEvent,
 )
 from desktop.services._words import say
@@ -58,6 +59,7 @@ from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
     from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
+    from desktop.services._usage import UsageService
 
 __all__ = ["ChatWindowController"]
 
@@ -127,6 +129,16 @@ class ChatWindowController:
         self._pending_delete: int | None = None
         self._session_profile: str | None = None
         self._seen_active = configuration.settings.app.active_profile_id
+        self._usage: UsageService | None = None
+
+    @property
+    def usage(self) -> UsageService:
+        """Token usage and estimated costs (loaded when first needed: not before the window is painted)."""
+        if self._usage is None:
+            from desktop.services._usage import UsageService
+
+            self._usage = UsageService(self._store, self._configuration)
+        return self._usage
 
     def attach_chat(self, chat: ChatService) -> None:
         """Give the controller its chat service (built after the first paint); sends made before it wait for it."""
@@ -217,6 +229,7 @@ class ChatWindowController:
         instructions = conv.instructions if conv is not None else self._draft_instructions
         if instructions is None:
             instructions = profile.chat_defaults.instructions if profile else ""
+        usage, usage_tip = self._usage_line(conv.id if conv is not None else None)
         return Header(
             conversation_id=conv.id if conv else None,
             title=(conv.title if conv else "") or "New chat",
@@ -226,12 +239,27 @@ class ChatWindowController:
             deployments=choices,
             deployment=current,
             instructions=instructions,
+            usage=usage,
+            usage_tip=usage_tip,
         )
 
+    def _usage_line(self, conversation_id: int | None) -> tuple[str, str]:
+        if conversation_id is None:
+            return "", ""
+        try:
+            return self.usage.conversation_line(conversation_id)
+        except HistoryError as exc:  # a header without its total beats no header
+            _log.warning("conversation usage unavailable: %s", exc)
+            return "", ""
+
     def details(self, message_id: int) -> str:
-        """The Details of a message (deployment, model, tokens, request id), or '' when it is gone."""
+        """The Details of a message (deployment, model, tokens, cost, request id), or '' when it is gone."""
         msg = self._store.get_message(message_id)
-        return message_details(msg) if msg is not None else ""
+        if msg is None:
+            return ""
+        conv = self._store.get_conversation(msg.conversation_id)
+        extra = self.usage.answer_lines(msg, conv.profile_id if conv is not None else None)
+        return "\n".join([message_details(msg), *extra])
 
     def last_question(self) -> MessageView | None:
         """The open conversation's last message of the user (Up in an empty composer edits it)."""
@@ -773,6 +801,8 @@ class ChatWindowController:
             del self._turns[cid]
             self._publish(TurnChanged(cid, False, None))
         self._refresh_row(cid)
+        if cid == self.current_id:
+            self._publish(UsageChanged(cid, *self._usage_line(cid)))
         row = self._rows.get(cid)
         self._publish(TurnEnded(cid, outcome, row.title if row else ""))
 

@@ -121,6 +121,8 @@ class Header:
     deployments: tuple[DeploymentChoice, ...]
     deployment: str | None
     instructions: str
+    usage: str = ""  # the conversation's tokens (and estimated cost, with prices), quiet in the header
+    usage_tip: str = ""  # their breakdown
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,10 @@ def message_details(msg: Message) -> str:
         lines.append("API: " + {"responses": "Responses", "chat": "Chat Completions"}.get(msg.api, msg.api))
     if msg.usage is not None:
         u = msg.usage
-        lines.append(f"Tokens: {u.input_tokens or 0} in, {u.output_tokens or 0} out, {u.total_tokens or 0} in total")
+        cached = f" ({u.cached_tokens} cached)" if u.cached_tokens else ""
+        lines.append(
+            f"Tokens: {u.input_tokens or 0} in{cached}, {u.output_tokens or 0} out, {u.total_tokens or 0} in total"
+        )
         if u.reasoning_tokens:
             lines.append(f"Reasoning tokens: {u.reasoning_tokens}")
     if msg.duration_ms is not None:
