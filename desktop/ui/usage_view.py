@@ -126,7 +126,7 @@ class UsageChart(QWidget):
         for index, day in enumerate(summary.days):
             column = self.bar_rect(index)
             y = plot.bottom()
-            for model in reversed(summary.models):  # the biggest model at the bottom of each bar
+            for model in summary.models:  # the model with most tokens at the bottom of each bar
                 value = summary.per_day.get((day, model), 0)
                 if not value:
                     continue

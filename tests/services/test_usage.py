@@ -17,7 +17,7 @@ from desktop.config import Configuration, Deployment, Profile, SecurityContext, 
 from desktop.config._policy import parse_policy
 from desktop.services import ChatService, Finished, TurnTarget
 from desktop.services._connections import Connections, token_claims
-from desktop.services._usage import NOT_STORED_NOTE, TokenCounts, UsageService, answer_cost
+from desktop.services._usage import NOT_STORED_NOTE, TokenCounts, UsageService, answer_cost, money_text
 from desktop.simulator import Simulator
 from desktop.storage import HistoryStore, Usage
 from tests.services.conftest import collect, target_for
@@ -119,6 +119,14 @@ def test_cached_input_costs_the_input_price_unless_a_cached_price_is_set() -> No
     assert answer_cost(tokens, priced) == pytest.approx(2.0 + 0.5 + 8.0)
     assert answer_cost(tokens, Deployment("d", input_price=2.0)) is None  # no output price: no cost at all
     assert answer_cost(tokens, None) is None
+
+
+def test_amounts_read_as_estimates_with_their_currency() -> None:
+    assert money_text({}) == ""
+    assert money_text({"USD": 12345.678}) == "about USD 12,345.68"
+    assert money_text({"USD": 0.0054}) == "about USD 0.0054"  # a single answer's cost is not rounded to nothing
+    assert money_text({"USD": 0.0}) == "about USD 0.00"
+    assert money_text({"USD": 1.5, "EUR": 2.25}) == "about EUR 2.25 + USD 1.50"
 
 
 def test_conversation_total_shows_money_only_with_prices(
