@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,9 @@ def test_migration_keeps_data_and_leaves_a_verified_backup(db_path: Path, clock:
     assert messages[1].usage is not None
     assert messages[1].usage.total_tokens == 9
     assert messages[2].outcome is Outcome.INTERRUPTED
+    # v5 filled the usage log from the answers already stored (the one with usage, at the time it finished).
+    [logged] = store.usage_since(datetime(1970, 1, 1, tzinfo=UTC), bucket=timedelta(milliseconds=1))
+    assert (logged.when, logged.deployment, logged.answers) == (datetime.fromtimestamp((T0 + 3) / 1000, UTC), None, 1)
     assert [h.message_id for h in store.search("kumquat")] == [messages[0].id]  # FTS built from old rows
     store.add_user_message(conv.id, "new after migration")
     assert store.message_count(conv.id) == 4
