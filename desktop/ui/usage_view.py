@@ -34,10 +34,9 @@ def _tr(text: str) -> str:
 
 def _short(count: int) -> str:
     """'950', '12.3k', '4.1M': for axis labels."""
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f}M"
-    if count >= 1_000:
-        return f"{count / 1_000:.1f}k"
+    for size, unit in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            return f"{count / size:.1f}".removesuffix(".0") + unit
     return str(count)
 
 
@@ -134,10 +133,11 @@ class UsageChart(QWidget):
                 painter.setBrush(self.color_of(model))
                 painter.drawRect(QRectF(column.left(), y - height, column.width(), height))
                 y -= height
-        # Dates: the first day, every seventh, and today.
+        # Dates: today and every seventh day before it (the same weekday), so labels never crowd.
         painter.setPen(muted)
+        last = len(summary.days) - 1
         for index, day in enumerate(summary.days):
-            if index % 7 and index != len(summary.days) - 1:
+            if (last - index) % 7:
                 continue
             column = self.bar_rect(index)
             label = day.strftime("%d %b").lstrip("0")
@@ -190,6 +190,8 @@ class UsageDialog(QDialog):
         self.table.setAccessibleName(_tr("Tokens per day and model"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setDefault(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.totals_label)
         layout.addWidget(self.cost_label)
@@ -198,6 +200,7 @@ class UsageDialog(QDialog):
         layout.addWidget(self.note_label)
         layout.addWidget(buttons)
         self.refresh()
+        self.close_button.setFocus()
 
     def refresh(self) -> None:
         """Read the usage again and show it."""
