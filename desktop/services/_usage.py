@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from desktop.config import Configuration, Deployment
 from desktop.storage import HistoryStore, Message, Usage, UsageRow
@@ -218,19 +218,21 @@ class UsageService:
 
     # -- the Usage view ----------------------------------------------------------------------------------------------
 
-    def _local_day(self, when: datetime) -> date:
-        return when.astimezone(self._tz).date()
+    def _midnight(self, day: date) -> datetime:
+        """The start of a local day, as an aware time (DST included)."""
+        if self._tz is None:  # the system's zone: a naive time is read as local time
+            return datetime.combine(day, time.min).astimezone()
+        return datetime.combine(day, time.min, self._tz)
 
     def summary(self, days: int = 30) -> UsageSummary:
         """Tokens per day and model over the last `days` days (today included), with costs when priced."""
-        now = self._clock().astimezone(self._tz)
-        today = now.date()
+        today = self._clock().astimezone(self._tz).date()
         first = today - timedelta(days=days - 1)
         month_start = today.replace(day=1)
         since_day = min(first, month_start)
-        since = datetime.combine(since_day, datetime.min.time(), now.tzinfo) - timedelta(hours=1)
-        rows = [(self._local_day(r.when), r) for r in self._store.usage_since(since) if r.when is not None]
-        rows = [(day, r) for day, r in rows if since_day <= day <= today]
+        span = (today - since_day).days + 2  # every day from since_day to today, and the end of today
+        boundaries = [self._midnight(since_day + timedelta(days=i)) for i in range(span)]
+        rows = [(r.when.astimezone(self._tz).date(), r) for r in self._store.usage_per_period(boundaries) if r.when]
         in_period = [(day, r) for day, r in rows if day >= first]
         per_key: dict[tuple[date, str], list[UsageRow]] = {}
         for day, row in in_period:

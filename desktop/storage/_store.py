@@ -561,18 +561,22 @@ class HistoryStore:
 
     # -- usage ---------------------------------------------------------------------------------------------------
 
-    def usage_since(self, since: datetime, bucket: timedelta = timedelta(minutes=15)) -> list[UsageRow]:
-        """Tokens of every answer received from `since` on (deleted conversations and replaced answers included),
-        summed per `bucket` of time (the row's `when` is the bucket's start), connection, deployment and model.
+    def usage_per_period(self, boundaries: Sequence[datetime]) -> list[UsageRow]:
+        """Tokens of every answer received between the first and the last boundary (deleted conversations and
+        replaced answers included), summed per period [boundaries[i], boundaries[i + 1]), connection, deployment
+        and model; a row's `when` is its period's start.
 
-        Buckets let the caller count days in its own time zone without a row per answer.
+        Pass local midnights to count local days: the periods are the caller's, so time zones and DST are too.
+        Each period is one range of the time index, so the cost follows the answers counted, not the log's size.
         """
-        size = max(1, bucket // _ONE_MS)
+        starts = json.dumps([_ms(b) for b in boundaries])
         rows = self._db.execute(
-            "SELECT at / ? * ? AS bucket, profile_id, deployment, model, sum(input_tokens), sum(cached_tokens),"
-            " sum(output_tokens), sum(reasoning_tokens), count(*) FROM usage_log WHERE at >= ?"
-            " GROUP BY bucket, profile_id, deployment, model ORDER BY bucket",
-            (size, size, _ms(since)),
+            "SELECT b.value, u.profile_id, u.deployment, u.model, sum(u.input_tokens), sum(u.cached_tokens),"
+            " sum(u.output_tokens), sum(u.reasoning_tokens), count(*)"
+            " FROM json_each(?1) b JOIN usage_log u ON u.at >= b.value"
+            " AND u.at < (SELECT min(e.value) FROM json_each(?1) e WHERE e.value > b.value)"
+            " GROUP BY b.value, u.profile_id, u.deployment, u.model ORDER BY b.value",
+            (starts,),
         ).fetchall()
         return [UsageRow(_dt(r[0]), *r[1:]) for r in rows]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from desktop.services import ChatService, Finished, TurnTarget
 from desktop.services._connections import Connections, token_claims
 from desktop.services._usage import NOT_STORED_NOTE, TokenCounts, UsageService, answer_cost, money_text
 from desktop.simulator import Simulator
-from desktop.storage import HistoryStore, Usage
+from desktop.storage import HistoryStore, Outcome, Usage
 from tests.services.conftest import collect, target_for
 from tests.services.test_connections_fixtures import Sessions, World
 from tests.usage_seed import seed_history
@@ -69,7 +69,8 @@ def test_each_answer_records_input_cached_output_and_reasoning_tokens(
     assert (usage.reasoning_tokens or 0) > 0 if reasoning else usage.reasoning_tokens == 0
     assert usage.output_tokens is not None and usage.output_tokens > (usage.reasoning_tokens or 0)
     # The usage log (the Usage view's source) has both answers with the same counts.
-    logged = store.usage_since(datetime.now(UTC) - timedelta(hours=1))
+    now = datetime.now(UTC)
+    logged = store.usage_per_period([now - timedelta(hours=1), now + timedelta(hours=1)])
     assert sum(r.answers for r in logged) == 2
     assert sum(r.cached_tokens for r in logged) == usage.cached_tokens
     assert sum(r.input_tokens for r in logged) == first.answer.usage.input_tokens + usage.input_tokens
@@ -274,3 +275,21 @@ def test_usage_json_of_a_future_version_still_loads(tmp_path: Path) -> None:
     assert Usage.from_json({"input_tokens": 5, "cached_tokens": 2, "audio_tokens": 9, "output_tokens": "x"}) == Usage(
         input_tokens=5, cached_tokens=2
     )
+
+
+def test_days_are_the_users_local_days_also_at_half_hour_offsets(tmp_path: Path) -> None:
+    india = timezone(timedelta(hours=5, minutes=30))
+    when = [datetime(2026, 3, 9, 18, 45, tzinfo=UTC)]  # 00:15 on 10 March in India, still 9 March in UTC
+    store = HistoryStore(tmp_path / "history.sqlite3", clock=lambda: when[0])
+    store.open()
+    try:
+        conv = store.create_conversation(profile_id="work")
+        for moment in (datetime(2026, 3, 9, 18, 45, tzinfo=UTC), datetime(2026, 3, 9, 18, 15, tzinfo=UTC)):
+            when[0] = moment
+            answer = store.begin_answer(conv.id, deployment="gpt-4.1")
+            store.finish_answer(answer.id, Outcome.COMPLETE, "ok", usage=Usage(input_tokens=10, output_tokens=5))
+        now = datetime(2026, 3, 10, 9, 0, tzinfo=india)
+        summary = UsageService(store, _configuration(tmp_path), tz=india, clock=lambda: now).summary(30)
+        assert summary.per_day == {(date(2026, 3, 10), "gpt-4.1"): 15, (date(2026, 3, 9), "gpt-4.1"): 15}
+    finally:
+        store.close()
