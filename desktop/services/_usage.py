@@ -80,19 +80,17 @@ def answer_cost(tokens: TokenCounts, deployment: Deployment | None) -> float | N
     return paid / 1_000_000
 
 
-def _amount(value: float) -> str:
-    if value == 0:
-        return "0.00"
-    if value < 0.01:
-        return f"{value:.4f}"
-    return f"{value:,.2f}"
+def _decimals(values: Iterable[float]) -> int:
+    """Cents, or four decimals when some amount is below a cent (one answer often is): never 'about USD 0.00'."""
+    return 4 if any(0 < v < 0.01 for v in values) else 2
 
 
-def money_text(amounts: Money) -> str:
+def money_text(amounts: Money, decimals: int | None = None) -> str:
     """'about USD 1.23' (one amount per currency), or '' when there is nothing to show."""
     if not amounts:
         return ""
-    return "about " + " + ".join(f"{currency} {_amount(value)}" for currency, value in sorted(amounts.items()))
+    places = _decimals(amounts.values()) if decimals is None else decimals
+    return "about " + " + ".join(f"{currency} {value:,.{places}f}" for currency, value in sorted(amounts.items()))
 
 
 def _add(amounts: Money, currency: str, value: float) -> None:
@@ -192,7 +190,7 @@ class UsageService:
             deployment, currency = self._deployment(profile_id, message.deployment)
             cost = answer_cost(TokenCounts.of_usage(message.usage), deployment)
             if cost is not None:
-                lines.append(f"Estimated cost: {money_text({currency: cost})} (estimate from your prices)")
+                lines.append(f"Estimated cost: {money_text({currency: cost})} (from the prices in Settings)")
         if message.api is not None:
             lines.append(NOT_STORED_NOTE)
         return lines
@@ -243,18 +241,18 @@ class UsageService:
             by_model[model] = by_model.get(model, 0) + total
         models = tuple(sorted(by_model, key=lambda m: (-by_model[m], m)))
         priced = self.has_prices()
-        table = []
-        for (day, model), group in per_key.items():
-            amounts, _ = self._cost(group) if priced else ({}, 0)
-            table.append(
-                UsageTableRow(
-                    day,
-                    model,
-                    sum(r.answers for r in group),
-                    sum((TokenCounts.of_row(r) for r in group), TokenCounts()),
-                    money_text(amounts),
-                )
+        costs = {key: self._cost(group)[0] if priced else {} for key, group in per_key.items()}
+        places = _decimals(v for amounts in costs.values() for v in amounts.values())  # one precision for the column
+        table = [
+            UsageTableRow(
+                day,
+                model,
+                sum(r.answers for r in group),
+                sum((TokenCounts.of_row(r) for r in group), TokenCounts()),
+                money_text(costs[day, model], places),
             )
+            for (day, model), group in per_key.items()
+        ]
         table.sort(key=lambda row: (row.day, row.tokens.total), reverse=True)
         period_amounts, unpriced = self._cost(r for _, r in in_period) if priced else ({}, 0)
         month_amounts, _ = self._cost(r for day, r in rows if day >= month_start) if priced else ({}, 0)

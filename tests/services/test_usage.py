@@ -128,6 +128,7 @@ def test_amounts_read_as_estimates_with_their_currency() -> None:
     assert money_text({"USD": 0.0054}) == "about USD 0.0054"  # a single answer's cost is not rounded to nothing
     assert money_text({"USD": 0.0}) == "about USD 0.00"
     assert money_text({"USD": 1.5, "EUR": 2.25}) == "about EUR 2.25 + USD 1.50"
+    assert money_text({"USD": 0.03}, decimals=4) == "about USD 0.0300"  # a table column keeps one precision
 
 
 def test_conversation_total_shows_money_only_with_prices(
@@ -151,7 +152,7 @@ def test_conversation_total_shows_money_only_with_prices(
     assert text == f"{tokens.total:,} tokens · about EUR {cost:.4f}, estimated"
     assert "estimates" in tip
     lines = priced.answer_lines(answers[0], "work")
-    assert lines[0].startswith("Estimated cost: about EUR ") and lines[0].endswith("(estimate from your prices)")
+    assert lines[0].startswith("Estimated cost: about EUR ") and lines[0].endswith("(from the prices in Settings)")
     assert lines[1] == NOT_STORED_NOTE
 
 

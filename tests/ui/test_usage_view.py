@@ -137,7 +137,7 @@ def test_usage_view_shows_estimated_costs_once_prices_are_set(
         if row[1] == "gpt-4.1":
             day = [a for a in seeded if a.day.isoformat() == row[0] and a.deployment == "gpt-4.1"]
             cost = sum(a.input_tokens * 2.0 + a.output_tokens * 8.0 for a in day) / 1e6
-            assert row[-1] == money_text({"USD": cost})
+            assert row[-1] == money_text({"USD": cost}, decimals=4)  # some day costs less than a cent
         else:
             assert row[-1] == "no price"
 
