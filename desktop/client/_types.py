@@ -50,12 +50,13 @@ def _dicts(value: Any) -> list[JSON]:
 
 @dataclass(slots=True)
 class ResponseUsage:
-    """Token counts of a response; `reasoning_tokens` are included in `output_tokens`."""
+    """Token counts of a response; `reasoning_tokens` are part of `output_tokens`, `cached_tokens` of `input_tokens`."""
 
     input_tokens: int
     output_tokens: int
     total_tokens: int
     reasoning_tokens: int
+    cached_tokens: int = 0
 
 
 @dataclass(slots=True)
@@ -113,6 +114,7 @@ def parse_response(raw: JSON, request_id: str | None = None) -> Response:
             output_tokens=_int(usage_raw.get("output_tokens")),
             total_tokens=_int(usage_raw.get("total_tokens")),
             reasoning_tokens=_int(_dict(usage_raw.get("output_tokens_details")).get("reasoning_tokens")),
+            cached_tokens=_int(_dict(usage_raw.get("input_tokens_details")).get("cached_tokens")),
         )
     incomplete = raw.get("incomplete_details")
     error = raw.get("error")
@@ -168,11 +170,14 @@ class ResponseStreamEvent:
 
 @dataclass(slots=True)
 class CompletionUsage:
-    """Token counts of a chat completion."""
+    """Token counts of a chat completion; `cached_tokens` are part of `prompt_tokens`, `reasoning_tokens` of
+    `completion_tokens`."""
 
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 @dataclass(slots=True)
@@ -211,7 +216,11 @@ def _usage(value: Any) -> CompletionUsage | None:
     if not isinstance(value, dict):
         return None
     return CompletionUsage(
-        _int(value.get("prompt_tokens")), _int(value.get("completion_tokens")), _int(value.get("total_tokens"))
+        _int(value.get("prompt_tokens")),
+        _int(value.get("completion_tokens")),
+        _int(value.get("total_tokens")),
+        cached_tokens=_int(_dict(value.get("prompt_tokens_details")).get("cached_tokens")),
+        reasoning_tokens=_int(_dict(value.get("completion_tokens_details")).get("reasoning_tokens")),
     )
 
 

@@ -20,6 +20,7 @@ from desktop.config._model import (
     InstructionsPreset,
     Profile,
     ReasoningEffort,
+    SecurityContext,
     Settings,
     Theme,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "PolicyResult",
     "Profile",
     "ReasoningEffort",
+    "SecurityContext",
     "Settings",
     "SettingsChangeError",
     "SettingsSaveError",

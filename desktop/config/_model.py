@@ -44,6 +44,8 @@ class Deployment:
     come from Azure (ARM, the deployment listing) or from the `model` field of an answer, never from the alias.
     `refused` names the request parameters the model answered with a 400 `unsupported_parameter`/`unsupported_value`
     ("temperature", "max_tokens", "effort:minimal", ...): they are no longer sent to it.
+    Prices are per million tokens in the profile's `currency`; None = not known (no cost is shown). Cached input
+    tokens cost `cached_input_price` when set, else `input_price`.
     """
 
     name: str
@@ -52,6 +54,9 @@ class Deployment:
     api: ApiSupport = "unknown"
     model_format: str | None = None
     refused: tuple[str, ...] = ()
+    input_price: float | None = None
+    cached_input_price: float | None = None
+    output_price: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Profile:
     default_deployment: str | None = None
     chat_defaults: ChatDefaults = field(default_factory=ChatDefaults)
     is_demo: bool = False
+    currency: str = "USD"
     managed: bool = False
     locked: frozenset[str] = frozenset()
     blocked_reason: str | None = None
@@ -122,6 +128,18 @@ class AppSettings:
 
 
 @dataclass(frozen=True)
+class SecurityContext:
+    """What the administrator's policy asks to send as Azure's `user_security_context` with every request.
+
+    Microsoft Defender for Cloud uses it to attribute alerts: `application_name` names this app; with `end_user`,
+    the signed-in Entra user's object id and tenant id are sent too (only for connections that sign in with Entra).
+    """
+
+    application_name: str = "Azure OpenAI Chat"
+    end_user: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the user configured, possibly merged with the administrator's policy.
 
@@ -134,6 +152,7 @@ class Settings:
     allowed_auth_methods: tuple[AuthMethod, ...] = AUTH_METHODS
     demo_allowed: bool = True
     custom_profiles_allowed: bool = True
+    security_context: SecurityContext | None = None
 
     def profile(self, profile_id: str | None) -> Profile | None:
         """Return the profile with this id, or None."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from desktop.config._model import AUTH_METHODS, AppSettings, AuthMethod, Profile, Settings
+from desktop.config._model import AUTH_METHODS, AppSettings, AuthMethod, Profile, SecurityContext, Settings
 from desktop.config._schema import Problems, read_app, read_profile
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class Policy:
     disable_demo: bool = False
     lock_endpoint: bool = False
     app_values: Mapping[str, Any] = field(default_factory=dict)
+    security_context: SecurityContext | None = None
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,33 @@ def _read_policy_profile(item: Any, index: int, problems: Problems) -> Profile |
         return None
     locked = set(_MANAGED_LOCKS)
     if profile.deployments:
-        locked.add("deployments")
+        locked.add("deployments")  # with their prices, if the policy sets any
+    if "currency" in data:
+        locked.add("currency")
     return replace(profile, managed=True, is_demo=False, locked=frozenset(locked))
+
+
+def _read_security_context(value: Any, problems: Problems) -> SecurityContext | None:
+    """`user_security_context`: true (the defaults) or {"application_name": text, "end_user": true/false}."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return SecurityContext()
+    if not isinstance(value, Mapping):
+        problems.add("user_security_context", "must be true or a group of settings")
+        return None
+    default = SecurityContext()
+    name = value.get("application_name", default.application_name)
+    if not isinstance(name, str) or not name.strip():
+        problems.add("user_security_context.application_name", "must be text")
+        name = default.application_name
+    end_user = value.get("end_user", default.end_user)
+    if not isinstance(end_user, bool):
+        problems.add("user_security_context.end_user", "must be true or false")
+        end_user = default.end_user
+    for key in sorted(set(value) - {"application_name", "end_user"}):
+        problems.add(f"user_security_context.{key}", "is not a setting this version knows")
+    return SecurityContext(application_name=name.strip(), end_user=end_user)
 
 
 def parse_policy(data: object, source: Path) -> tuple[Policy, tuple[str, ...]]:
@@ -145,7 +171,12 @@ def parse_policy(data: object, source: Path) -> tuple[Policy, tuple[str, ...]]:
             problems.add(f"profiles[{index}]", "repeats the id of an earlier connection")
         elif profile is not None:
             profiles.append(profile)
-    policy = Policy(source=source, profiles=tuple(profiles), **_read_locks(locks, problems))
+    policy = Policy(
+        source=source,
+        profiles=tuple(profiles),
+        security_context=_read_security_context(data.get("user_security_context"), problems),
+        **_read_locks(locks, problems),
+    )
     notices: tuple[str, ...] = ()
     if problems.items:
         log.warning("Policy file %s has problems: %s", source, "; ".join(problems.items))
@@ -195,6 +226,7 @@ def _merge_managed(managed: Profile, user: Profile | None) -> Profile:
         entra=entra,
         deployments=managed.deployments if "deployments" in managed.locked else user.deployments,
         default_deployment=user.default_deployment or managed.default_deployment,
+        currency=managed.currency if "currency" in managed.locked else user.currency,
         chat_defaults=user.chat_defaults,
     )
 
@@ -219,4 +251,5 @@ def apply_policy(settings: Settings, policy: Policy | None) -> Settings:
         allowed_auth_methods=policy.allowed_auth_methods,
         demo_allowed=not policy.disable_demo,
         custom_profiles_allowed=not policy.lock_endpoint,
+        security_context=policy.security_context,
     )

@@ -197,6 +197,9 @@ def read_deployments(items: list[Any], where: str, problems: Problems) -> tuple[
                         )
                     )
                 ),
+                input_price=r.number("input_price", None, 0, 1_000_000),
+                cached_input_price=r.number("cached_input_price", None, 0, 1_000_000),
+                output_price=r.number("output_price", None, 0, 1_000_000),
             )
         )
     return tuple(result)
@@ -211,6 +214,12 @@ def read_chat_defaults(data: object, where: str, problems: Problems) -> ChatDefa
         max_output_tokens=r.number("max_output_tokens", None, 1, 10_000_000, integer=True),
         reasoning_effort=r.opt_choice("reasoning_effort", REASONING_EFFORTS),
     )
+
+
+def _currency(r: _Reader) -> str:
+    """A currency code or symbol to show next to prices (short text, "USD" when missing)."""
+    value = r.get("currency", "USD", lambda v: isinstance(v, str) and 0 < len(v.strip()) <= 8, "a currency like USD")
+    return value.strip()
 
 
 def read_profile(data: object, where: str, problems: Problems) -> Profile | None:
@@ -236,6 +245,7 @@ def read_profile(data: object, where: str, problems: Problems) -> Profile | None
         default_deployment=r.opt_text("default_deployment"),
         chat_defaults=read_chat_defaults(r.data.get("chat_defaults"), f"{where}.chat_defaults", problems),
         is_demo=r.flag("is_demo", False),
+        currency=_currency(r),
         managed=r.flag("managed", False),
     )
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         with_found,
     )
     from desktop.services._turn_settings import BUILT_IN_PRESETS, RESERVED_NAMES, Efforts
+    from desktop.services._usage import TokenCounts, UsageService, UsageSummary, UsageTableRow
     from desktop.services._views import (
         PENDING_ANSWER,
         ConversationRow,
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
         SidebarRowRemoved,
         TurnChanged,
         TurnEnded,
+        UsageChanged,
         WindowEvent,
     )
     from desktop.storage import MARK_END, MARK_START, Attachment, HistoryError, ImportReport, Outcome, Role
@@ -154,6 +156,11 @@ _HOME = {
     "TurnStarted": "desktop.services._chat",
     "TurnTarget": "desktop.services._chat",
     "UsageReport": "desktop.services._chat",
+    "UsageChanged": "desktop.services._window_events",
+    "TokenCounts": "desktop.services._usage",
+    "UsageService": "desktop.services._usage",
+    "UsageSummary": "desktop.services._usage",
+    "UsageTableRow": "desktop.services._usage",
     "UserError": "desktop.services._errors",
     "WindowEvent": "desktop.services._window_events",
     "category_words": "desktop.services._errors",
@@ -231,6 +238,7 @@ __all__ = [
     "SignInCancelledError",
     "SignInProblem",
     "TextDelta",
+    "TokenCounts",
     "TurnBusyError",
     "TurnChanged",
     "TurnEnded",
@@ -238,7 +246,11 @@ __all__ = [
     "TurnSetupError",
     "TurnStarted",
     "TurnTarget",
+    "UsageChanged",
     "UsageReport",
+    "UsageService",
+    "UsageSummary",
+    "UsageTableRow",
     "UserError",
     "WindowEvent",
     "category_words",

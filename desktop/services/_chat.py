@@ -144,6 +144,7 @@ class TurnTarget:
     max_output_tokens: int | None = None
     reasoning_effort: str | None = None
     preset: str | None = None  # the name of the instructions preset chosen for the conversation (saved with answers)
+    security_context: dict[str, str] | None = None  # Azure's user_security_context, when the policy asks for it
     remember_api: Callable[[Literal["responses", "chat"]], None] = field(default=lambda api: None)
     # The deployment's real model (never guessed from its alias; None = not known yet: the SAFE family), what that
     # model refused before (see _request_params), where to remember new refusals and the model an answer names, and
@@ -593,6 +594,9 @@ class ChatService:
                 return await target.client.responses.create(stream=True, **common, **params)
             return await target.client.responses.create(stream=False, **common, **params)
         messages = chat_messages(history, target.instructions, extra_user, role=choices.instructions_role)
+        extras["store"] = False
+        if target.security_context:  # documented for Chat Completions only (not for the Responses API)
+            extras["user_security_context"] = target.security_context
         if choices.stream:
             extras["stream_options"] = {"include_usage": True}
             return await target.client.chat.completions.create(messages=messages, stream=True, **common, **extras)
@@ -712,6 +716,7 @@ async def _responses_parts(stream: ResponseStream, answer: _Answer) -> AsyncGene
                     output_tokens=response.usage.output_tokens,
                     reasoning_tokens=response.usage.reasoning_tokens,
                     total_tokens=response.usage.total_tokens,
+                    cached_tokens=response.usage.cached_tokens,
                 )
             if kind == "response.incomplete":
                 reason = response.incomplete_details.reason if response.incomplete_details else None
@@ -751,6 +756,8 @@ async def _chat_parts(stream: ChatCompletionStream, answer: _Answer) -> AsyncGen
                 input_tokens=chunk.usage.prompt_tokens,
                 output_tokens=chunk.usage.completion_tokens,
                 total_tokens=chunk.usage.total_tokens,
+                reasoning_tokens=chunk.usage.reasoning_tokens,
+                cached_tokens=chunk.usage.cached_tokens,
             )
         for choice in chunk.choices:
             if choice.index != 0:

@@ -62,6 +62,7 @@ from desktop.services._window_events import (
     SidebarRowRemoved,
     TurnChanged,
     TurnEnded,
+    UsageChanged,
     WindowEvent,
 )
 from desktop.services._words import say
@@ -69,6 +70,7 @@ from desktop.storage import UNSET, Attachment, Conversation, HistoryError, Histo
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
     from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
+    from desktop.services._usage import UsageService
 
 __all__ = ["ChatWindowController"]
 
@@ -143,6 +145,16 @@ class ChatWindowController:
         self._session_profile: str | None = None
         self._seen_active = configuration.settings.app.active_profile_id
         self._told_long_thinking: set[str] = set()
+        self._usage: UsageService | None = None
+
+    @property
+    def usage(self) -> UsageService:
+        """Token usage and estimated costs (loaded when first needed: not before the window is painted)."""
+        if self._usage is None:
+            from desktop.services._usage import UsageService
+
+            self._usage = UsageService(self._store, self._configuration)
+        return self._usage
 
     def attach_chat(self, chat: ChatService) -> None:
         """Give the controller its chat service (built after the first paint); sends made before it wait for it."""
@@ -237,6 +249,7 @@ class ChatWindowController:
             instructions = profile.chat_defaults.instructions if profile and not no_instructions else ""
         efforts = efforts_for(profile, current)
         effort = params.get(EFFORT_KEY)
+        usage, usage_tip = self._usage_line(conv.id if conv is not None else None)
         return Header(
             conversation_id=conv.id if conv else None,
             title=(conv.title if conv else "") or "New chat",
@@ -250,15 +263,29 @@ class ChatWindowController:
             effort=effort if effort in efforts.values else None,
             presets=tuple(p.name for p in presets_for(profile, self._saved_presets)),
             preset=preset_of(params, instructions, profile, self._saved_presets),
+            usage=usage,
+            usage_tip=usage_tip,
         )
 
+    def _usage_line(self, conversation_id: int | None) -> tuple[str, str]:
+        if conversation_id is None:
+            return "", ""
+        try:
+            return self.usage.conversation_line(conversation_id)
+        except HistoryError as exc:  # a header without its total beats no header
+            _log.warning("conversation usage unavailable: %s", exc)
+            return "", ""
+
     def details(self, message_id: int) -> str:
-        """The Details of a message (deployment, model, what its model refused, tokens, request id), or ''."""
+        """The Details of a message (deployment, model, what its model refused, tokens, cost, request id), or ''."""
         msg = self._store.get_message(message_id)
         if msg is None:
             return ""
         deployment = self._deployment_of(msg.conversation_id, msg.deployment)
-        return message_details(msg, adapted_words(deployment.refused) if deployment is not None else "")
+        conv = self._store.get_conversation(msg.conversation_id)
+        extra = self.usage.answer_lines(msg, conv.profile_id if conv is not None else None)
+        adapted = adapted_words(deployment.refused) if deployment is not None else ""
+        return "\n".join([message_details(msg, adapted), *extra])
 
     def _deployment_of(self, conversation_id: int, name: str | None) -> Deployment | None:
         """What the profile knows of a conversation's deployment (its real model, what it refused), or None."""
@@ -888,6 +915,8 @@ class ChatWindowController:
             del self._turns[cid]
             self._publish(TurnChanged(cid, False, None))
         self._refresh_row(cid)
+        if cid == self.current_id:
+            self._publish(UsageChanged(cid, *self._usage_line(cid)))
         row = self._rows.get(cid)
         self._publish(TurnEnded(cid, outcome, row.title if row else ""))
 

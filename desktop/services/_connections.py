@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import json
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
@@ -74,6 +77,18 @@ class _Pooled:
 
 def _setup(title: str, explanation: str, action: ErrorAction = ErrorAction.OPEN_SETTINGS) -> TurnSetupError:
     return TurnSetupError(UserError(title, explanation, action))
+
+
+def token_claims(bearer: str) -> dict[str, Any]:
+    """The claims of a JWT access token (not verified: only read to say who is signed in), or {} if not one."""
+    parts = bearer.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def _number(value: object) -> float | None:
@@ -298,6 +313,7 @@ class Connections:
             else defaults.max_output_tokens,
             reasoning_effort=effort if isinstance(effort, str) and effort else defaults.reasoning_effort,
             preset=preset_of(params, instructions, profile, self._configuration.settings.app.instruction_presets),
+            security_context=await self._security_context(profile),
             remember_api=functools.partial(self.record_api, profile.id, deployment),
             model=model,
             refused=frozenset(known.refused if known is not None else ()),
@@ -369,6 +385,27 @@ class Connections:
             seen = by_name.get(known.name)
             if seen is not None:
                 self._update_deployment(profile_id, known.name, functools.partial(with_model, seen=seen), "the model")
+
+    async def _security_context(self, profile: Profile) -> dict[str, str] | None:
+        """Azure's `user_security_context` as the policy asks: the application's name and, for Entra sign-in, the
+        user's object id and tenant id from the access token's `oid` and `tid` claims."""
+        wanted = self._configuration.settings.security_context
+        if wanted is None:
+            return None
+        context = {"application_name": wanted.application_name}
+        if wanted.end_user and profile.auth_method == "entra":
+            _, session = await self._sign_in_session(profile.id)
+            try:
+                bearer = await token(session, self.scopes(profile)[0])
+            except EntraSignInError as error:  # the request itself fails with this, in plain words
+                _log.info("no user id for the security context: %s", error)
+                return context
+            claims = token_claims(bearer)
+            for claim, key in (("oid", "end_user_id"), ("tid", "end_user_tenant_id")):
+                value = claims.get(claim)
+                if isinstance(value, str) and value:
+                    context[key] = value
+        return context
 
     def record_api(self, profile_id: str, deployment: str, api: Literal["responses", "chat"]) -> None:
         """Remember in the profile (saved at once) which API a deployment answers."""

@@ -137,6 +137,8 @@ class Header:
     effort: str | None = None  # the one chosen for the conversation (None: the default)
     presets: tuple[str, ...] = ()  # the instructions presets' names
     preset: str = ""  # the one the conversation uses ("Custom" for instructions the user wrote)
+    usage: str = ""  # the conversation's tokens (and estimated cost, with prices), quiet in the header
+    usage_tip: str = ""  # their breakdown
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,10 @@ def message_details(msg: Message, adapted: str = "") -> str:
         lines.append(adapted)
     if msg.usage is not None:
         u = msg.usage
-        lines.append(f"Tokens: {u.input_tokens or 0} in, {u.output_tokens or 0} out, {u.total_tokens or 0} in total")
+        cached = f" ({u.cached_tokens} cached)" if u.cached_tokens else ""
+        lines.append(
+            f"Tokens: {u.input_tokens or 0} in{cached}, {u.output_tokens or 0} out, {u.total_tokens or 0} in total"
+        )
         if u.reasoning_tokens:
             lines.append(f"Reasoning tokens: {u.reasoning_tokens}")
     if msg.duration_ms is not None:

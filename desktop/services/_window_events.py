@@ -152,6 +152,15 @@ class Notice:
     undo: bool = False
 
 
+@dataclass(frozen=True)
+class UsageChanged:
+    """The open conversation's token total (and estimated cost) changed: `text` for its header, `tip` the breakdown."""
+
+    conversation_id: int
+    text: str
+    tip: str
+
+
 WindowEvent = (
     SidebarReset
     | SidebarRowChanged
@@ -169,4 +178,5 @@ WindowEvent = (
     | DraftSaved
     | DraftRefused
     | Notice
+    | UsageChanged
 )

@@ -31,6 +31,7 @@ class Turn:
     request: dict[str, Any]
     deltas: list[str]
     input_tokens: int
+    cached_tokens: int = 0  # the part of input_tokens served from the prompt cache
     reasoning: list[str] = field(default_factory=list)
     reasoning_tokens: int = 0
     cut: str | None = None  # "max_output_tokens" or "content_filter"
@@ -87,7 +88,7 @@ def _response(turn: Turn, status: str, output: list[dict[str, Any]]) -> dict[str
     usage = (
         {
             "input_tokens": turn.input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": turn.cached_tokens},
             "output_tokens": turn.output_tokens,
             "output_tokens_details": {"reasoning_tokens": turn.reasoning_tokens},
             "total_tokens": turn.input_tokens + turn.output_tokens,
@@ -197,7 +198,7 @@ def _chat_usage(turn: Turn) -> dict[str, Any]:
             "rejected_prediction_tokens": 0,
         },
         "prompt_tokens": turn.input_tokens,
-        "prompt_tokens_details": {"audio_tokens": 0, "cached_tokens": 0},
+        "prompt_tokens_details": {"audio_tokens": 0, "cached_tokens": turn.cached_tokens},
         "total_tokens": turn.input_tokens + turn.output_tokens,
     }
 

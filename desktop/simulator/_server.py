@@ -18,6 +18,7 @@ from aiohttp import web
 
 from . import _azure as azure
 from ._answers import all_text, choose_answer, count_tokens, last_user_text, parse_magic, split_deltas, stretch_deltas
+from ._cache import PromptCache
 from ._config import Deployment, Fault, FaultKind, RemoteAddressError, RequestRecord, SimulatorConfig, is_loopback
 from ._events import Part, Turn, chat_body, chat_events, responses_body, responses_events
 from ._models import refusal
@@ -82,6 +83,7 @@ class Simulator:
         self._lock = threading.Lock()  # tests push faults and answers from other threads (SimulatorThread)
         self._faults: collections.deque[Fault] = collections.deque()
         self._answers: collections.deque[str] = collections.deque()
+        self._prompts = PromptCache()
         self._windows: dict[str, collections.deque[float]] = {}
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -129,6 +131,7 @@ class Simulator:
         with self._lock:
             self._faults.clear()
             self._answers.clear()
+            self._prompts.clear()
             self.requests.clear()
         self._windows.clear()
 
@@ -401,8 +404,10 @@ class Simulator:
         count = deltas or self.config.answer_deltas
         if count is not None:
             pieces = stretch_deltas(pieces, count)
-        prompt_tokens = count_tokens(all_text(conversation) + str(body.get("instructions") or ""))
-        turn = Turn(deployment, body, pieces, prompt_tokens)
+        prompt = str(body.get("instructions") or "") + all_text(conversation)
+        with self._lock:
+            cached = self._prompts.cached_tokens(deployment.name, prompt)
+        turn = Turn(deployment, body, pieces, count_tokens(prompt), cached_tokens=cached)
         if deployment.reasoning:
             summaries = api == "responses" and deployment.summaries
             turn.reasoning = split_deltas(_REASONING_SUMMARY) if summaries else []

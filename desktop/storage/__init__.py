@@ -21,6 +21,7 @@ from desktop.storage._models import (
     Role,
     SearchHit,
     Usage,
+    UsageRow,
 )
 from desktop.storage._schema import CURRENT_VERSION as SCHEMA_VERSION
 from desktop.storage._search import MARK_END, MARK_START
@@ -51,5 +52,6 @@ __all__ = [
     "Role",
     "SearchHit",
     "Usage",
+    "UsageRow",
     "thinking_words",
 ]

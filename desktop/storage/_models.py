@@ -52,12 +52,41 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts reported by the service for one answer."""
+    """Token counts reported by the service for one answer.
+
+    `cached_tokens` are part of `input_tokens` (the prompt's start the service had seen recently), and
+    `reasoning_tokens` part of `output_tokens`.
+    """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
     total_tokens: int | None = None
+    cached_tokens: int | None = None
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> Usage:
+        """Rebuild from the stored JSON, ignoring fields this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known and (v is None or isinstance(v, int))})
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """Tokens of some answers, summed: per time bucket (`when`) or for a whole conversation (`when` None).
+
+    `profile_id` is the connection the answers came through; with `deployment` it finds the prices that apply.
+    """
+
+    when: datetime | None
+    profile_id: str | None
+    deployment: str | None
+    model: str | None
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    answers: int
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ V5: an answer's thinking (`messages.reasoning`, the model's reasoning summary, a
     from the request to the first words) and the settings it was sent with (`messages.settings`, JSON: the reasoning
     effort and the instructions preset's name). Search covers the thinking: the FTS index gets a `reasoning` column
     (rebuilt here from every existing row).
+V6: usage_log, one row of token counts per answer received (kept when its conversation is deleted or its answer
+    replaced, so the Usage view shows what was really used); filled here from the answers already stored.
 """
 
 from __future__ import annotations
@@ -141,7 +143,33 @@ END;
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
+V6 = """
+-- What each answer used, for the Usage view. Not tied to its conversation's life: deleting a conversation or
+-- replacing an answer does not undo the tokens it used (message_id becomes NULL then).
+CREATE TABLE usage_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    message_id INTEGER UNIQUE REFERENCES messages (id) ON DELETE SET NULL,
+    profile_id TEXT,
+    deployment TEXT,
+    model TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX usage_log_by_time ON usage_log (at);
+INSERT INTO usage_log (at, message_id, profile_id, deployment, model, input_tokens, cached_tokens, output_tokens,
+        reasoning_tokens)
+    SELECT coalesce(m.finished_at, m.created_at), m.id, c.profile_id, m.deployment, m.model,
+        coalesce(json_extract(m.usage, '$.input_tokens'), 0), coalesce(json_extract(m.usage, '$.cached_tokens'), 0),
+        coalesce(json_extract(m.usage, '$.output_tokens'), 0),
+        coalesce(json_extract(m.usage, '$.reasoning_tokens'), 0)
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    WHERE m.role = 'assistant' AND m.usage IS NOT NULL AND json_valid(m.usage);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6)
 """MIGRATIONS[i] takes a database from version i to version i + 1."""
 
 CURRENT_VERSION = len(MIGRATIONS)

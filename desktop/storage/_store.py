@@ -32,6 +32,7 @@ from desktop.storage._models import (
     Role,
     SearchHit,
     Usage,
+    UsageRow,
 )
 from desktop.storage._search import MARK_END, MARK_START, fts_query
 
@@ -103,7 +104,7 @@ def _message(row: sqlite3.Row, attachments: tuple[Attachment, ...]) -> Message:
         created_at=_dt(row["created_at"]),
         attachments=attachments,
         error=MessageError.from_json(json.loads(error)) if error else None,
-        usage=Usage(**json.loads(usage)) if usage else None,
+        usage=Usage.from_json(json.loads(usage)) if usage else None,
         model=row["model"],
         deployment=row["deployment"],
         api=row["api"],
@@ -553,6 +554,8 @@ class HistoryStore:
             )
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, row["conversation_id"]))
             db.execute("DELETE FROM answer_parts WHERE message_id = ?", (message_id,))
+            if usage is not None:
+                _log_usage(db, message_id, now, usage)
         return self._require_message(message_id)
 
     def get_message(self, message_id: int) -> Message | None:
@@ -585,6 +588,43 @@ class HistoryStore:
                 [(int(left_out), message_id) for message_id in message_ids],
             )
         return [self._require_message(message_id) for message_id in message_ids]
+
+    # -- usage ---------------------------------------------------------------------------------------------------
+
+    def usage_per_period(self, boundaries: Sequence[datetime]) -> list[UsageRow]:
+        """Tokens of every answer received between the first and the last boundary (deleted conversations and
+        replaced answers included), summed per period [boundaries[i], boundaries[i + 1]), connection, deployment
+        and model; a row's `when` is its period's start.
+
+        Pass local midnights to count local days: the periods are the caller's, so time zones and DST are too.
+        Each period is one range of the time index, so the cost follows the answers counted, not the log's size.
+        """
+        starts = json.dumps([_ms(b) for b in boundaries])
+        rows = self._db.execute(
+            "SELECT b.value, u.profile_id, u.deployment, u.model, sum(u.input_tokens), sum(u.cached_tokens),"
+            " sum(u.output_tokens), sum(u.reasoning_tokens), count(*)"
+            " FROM json_each(?1) b JOIN usage_log u ON u.at >= b.value"
+            " AND u.at < (SELECT min(e.value) FROM json_each(?1) e WHERE e.value > b.value)"
+            " GROUP BY b.value, u.profile_id, u.deployment, u.model ORDER BY b.value",
+            (starts,),
+        ).fetchall()
+        return [UsageRow(_dt(r[0]), *r[1:]) for r in rows]
+
+    def conversation_usage(self, conversation_id: int) -> list[UsageRow]:
+        """Tokens of the conversation's current answers, summed per deployment and model."""
+        rows = self._db.execute(
+            "SELECT c.profile_id, m.deployment, m.model,"
+            " sum(coalesce(json_extract(m.usage, '$.input_tokens'), 0)),"
+            " sum(coalesce(json_extract(m.usage, '$.cached_tokens'), 0)),"
+            " sum(coalesce(json_extract(m.usage, '$.output_tokens'), 0)),"
+            " sum(coalesce(json_extract(m.usage, '$.reasoning_tokens'), 0)), count(*)"
+            " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.conversation_id = ? AND m.superseded_by IS NULL AND m.role = 'assistant'"
+            " AND m.usage IS NOT NULL AND json_valid(m.usage)"
+            " GROUP BY m.deployment, m.model ORDER BY m.deployment, m.model",
+            (conversation_id,),
+        ).fetchall()
+        return [UsageRow(None, *r) for r in rows]
 
     # -- edits ---------------------------------------------------------------------------------------------------
 
@@ -733,6 +773,23 @@ class HistoryStore:
             removed.extend(sorted(backups.iterdir()))
             shutil.rmtree(backups)
         return removed
+
+
+def _log_usage(db: sqlite3.Connection, message_id: int, now: int, usage: Usage) -> None:
+    """Record what an answer used in the usage log (once per answer; inside finish_answer's transaction)."""
+    db.execute(
+        "INSERT OR REPLACE INTO usage_log (at, message_id, profile_id, deployment, model, input_tokens, cached_tokens,"
+        " output_tokens, reasoning_tokens) SELECT ?, m.id, c.profile_id, m.deployment, m.model, ?, ?, ?, ?"
+        " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
+        (
+            now,
+            usage.input_tokens or 0,
+            usage.cached_tokens or 0,
+            usage.output_tokens or 0,
+            usage.reasoning_tokens or 0,
+            message_id,
+        ),
+    )
 
 
 def _load_messages(

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -47,6 +47,7 @@ from desktop.services import (
     SidebarRowRemoved,
     TurnChanged,
     TurnEnded,
+    UsageChanged,
     WindowEvent,
 )
 from desktop.ui.chat_view import ChatView
@@ -114,6 +115,11 @@ class MainWindow(ViewActions, QMainWindow):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.title_label.setFont(font)
+        self.usage_label = QLabel(self)  # the conversation's tokens (and estimated cost), quiet, right of the title
+        self.usage_label.setObjectName("conversationUsage")
+        self.usage_label.setAccessibleName(_tr("Tokens used in this conversation"))
+        self.usage_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.usage_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.demo_banner = QLabel(
             _tr(
                 "Demo mode: answers come from a built-in simulator on this computer, not from Azure. "
@@ -137,6 +143,7 @@ class MainWindow(ViewActions, QMainWindow):
         layout.setSpacing(8)
         header = QHBoxLayout()
         header.addWidget(self.title_label, 1)
+        header.addWidget(self.usage_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addLayout(header)
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.pages, 1)
@@ -250,12 +257,16 @@ class MainWindow(ViewActions, QMainWindow):
             self.composer.clear_draft()
         elif isinstance(event, DraftRefused):
             self.composer.show_problem(event.reason)
+        elif isinstance(event, UsageChanged):
+            if event.conversation_id == self.header.conversation_id:
+                self._show_usage_line(event.text, event.tip)
         elif isinstance(event, Notice):
             self.toast.show_message(event.text, _tr("Undo") if event.undo else "", 8000 if event.undo else 5000)
 
     def _show_header(self, header: Header) -> None:
         self.header = header
         self.title_label.setText(header.title if header.conversation_id is not None else _tr("New chat"))
+        self._show_usage_line(header.usage, header.usage_tip)
         self.demo_banner.setVisible(header.demo)
         self.setWindowTitle(_tr("Azure OpenAI Chat") + (_tr(" — demo") if header.demo else ""))
         self.composer.set_deployments(header.deployments, header.deployment)
@@ -263,6 +274,11 @@ class MainWindow(ViewActions, QMainWindow):
         self.turn_settings.show_header(header)
         self.empty_state.show_header(header)
         self.sidebar.set_current(header.conversation_id)
+
+    def _show_usage_line(self, text: str, tip: str) -> None:
+        self.usage_label.setText(text)
+        self.usage_label.setToolTip(tip)
+        self.usage_label.setVisible(bool(text))
 
     def _show_turn(self, running: bool, wait: RetryWait | None) -> None:
         self.composer.set_streaming(running)

@@ -178,6 +178,39 @@ class ProfileEditor(QWidget):
         dep_layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
         dep_layout.addWidget(self.test_results)
 
+        # Prices (optional): per million tokens, for the selected model; used only for cost estimates
+        self.prices_box = QGroupBox(_tr("Prices, to estimate costs (optional)"), self)
+        self.prices_label = QLabel(self.prices_box)
+        self.prices_label.setWordWrap(True)
+        self.input_price_spin = self._price_spin(_tr("Input price per million tokens"))
+        self.cached_price_spin = self._price_spin(_tr("Cached input price per million tokens"))
+        self.output_price_spin = self._price_spin(_tr("Output price per million tokens"))
+        self.currency_edit = QLineEdit(self.prices_box)
+        self.currency_edit.setMaxLength(8)
+        self.currency_edit.setPlaceholderText("USD")
+        self.currency_edit.setMaximumWidth(90)
+        prices_form = QFormLayout()
+        prices_form.addRow(_tr("Input (per million tokens):"), self.input_price_spin)
+        prices_form.addRow(_tr("Cached input (per million tokens):"), self.cached_price_spin)
+        prices_form.addRow(_tr("Output (per million tokens):"), self.output_price_spin)
+        prices_form.addRow(_tr("Currency:"), labelled(self.currency_edit, _tr("Currency of the prices")))
+        self.prices_note = QLabel(
+            _tr(
+                "Used only for the estimated costs in Usage and in an answer's Details; without prices no cost is "
+                "shown. Cached input costs the input price unless you set a cached price."
+            ),
+            self.prices_box,
+        )
+        self.prices_note.setWordWrap(True)
+        prices_layout = QVBoxLayout(self.prices_box)
+        prices_layout.addWidget(self.prices_label)
+        prices_layout.addLayout(prices_form)
+        prices_layout.addWidget(self.prices_note)
+        self.deployments_list.currentItemChanged.connect(self._on_deployments_list_current_changed)
+        for spin in (self.input_price_spin, self.cached_price_spin, self.output_price_spin):
+            spin.valueChanged.connect(self._on_price_changed)
+        self._show_prices(None)
+
         # Chat defaults
         self.defaults_box = QGroupBox(_tr("New chats start with"), self)
         self.instructions_edit = QPlainTextEdit(self.defaults_box)
@@ -208,9 +241,58 @@ class ProfileEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.blocked_label)
         layout.addLayout(form)
-        for box in (self.key_box, self.entra_box, self.deployments_box, self.defaults_box):
+        for box in (self.key_box, self.entra_box, self.deployments_box, self.prices_box, self.defaults_box):
             layout.addWidget(box)
         layout.addStretch(1)
+
+    def _price_spin(self, name: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(self)
+        spin.setRange(-1.0, 1_000_000.0)  # the minimum reads "Not set"
+        spin.setDecimals(4)
+        spin.setSingleStep(0.1)
+        spin.setSpecialValueText(_tr("Not set"))
+        spin.setAccessibleName(name)
+        return spin
+
+    def _show_prices(self, deployment: Deployment | None) -> None:
+        """Show the prices of the selected model (the fields are off while none is selected)."""
+        locked = self._profile is not None and self._profile.is_locked("deployments")
+        if deployment is None:
+            self.prices_label.setText(_tr("Select a model above to set its prices."))
+        else:
+            self.prices_label.setText(_tr("Prices of “{name}”:").format(name=deployment.name))
+        for spin, value in (
+            (self.input_price_spin, deployment.input_price if deployment else None),
+            (self.cached_price_spin, deployment.cached_input_price if deployment else None),
+            (self.output_price_spin, deployment.output_price if deployment else None),
+        ):
+            spin.blockSignals(True)
+            spin.setValue(-1.0 if value is None else value)
+            spin.blockSignals(False)
+            lock(spin, locked)
+            spin.setEnabled(deployment is not None and not locked)
+
+    def _on_deployments_list_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        self._show_prices(current.data(Qt.ItemDataRole.UserRole) if current is not None else None)
+
+    def _on_price_changed(self) -> None:
+        if self.deployments_list.currentRow() < 0:
+            return
+        item = self.deployments_list.currentItem()
+
+        def price(spin: QDoubleSpinBox) -> float | None:
+            return None if spin.value() < 0 else round(spin.value(), 4)
+
+        deployment: Deployment = item.data(Qt.ItemDataRole.UserRole)
+        item.setData(
+            Qt.ItemDataRole.UserRole,
+            replace(
+                deployment,
+                input_price=price(self.input_price_spin),
+                cached_input_price=price(self.cached_price_spin),
+                output_price=price(self.output_price_spin),
+            ),
+        )
 
     def event(self, event: QEvent) -> bool:
         """Keep the minimum height at the wrapped content's height, so the scroll area scrolls instead of squeezing.
@@ -245,6 +327,7 @@ class ProfileEditor(QWidget):
         self.cloud_combo.setCurrentIndex(max(0, self.cloud_combo.findData(profile.entra.cloud)))
         self.client_id_edit.setText(profile.entra.client_id)
         self.set_deployments(profile.deployments, profile.default_deployment)
+        self.currency_edit.setText(profile.currency)
         self.find_status.clear()
         self.test_results.clear()
         defaults = profile.chat_defaults
@@ -260,6 +343,7 @@ class ProfileEditor(QWidget):
             "entra.cloud": (self.cloud_combo,),
             "entra.client_id": (self.client_id_edit,),
             "deployments": (self.find_button, self.remove_deployment_button, self.manual_edit),
+            "currency": (self.currency_edit,),
         }
         for name, widgets in locks.items():
             for widget in widgets:
@@ -279,6 +363,7 @@ class ProfileEditor(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, deployment)
             self.deployments_list.addItem(item)
         self._refill_default(default)
+        self._show_prices(None)
 
     def deployments(self) -> tuple[Deployment, ...]:
         """The deployments in the list."""
@@ -317,6 +402,7 @@ class ProfileEditor(QWidget):
                 ),
                 deployments=self.deployments(),
                 default_deployment=self.default_combo.currentText() or None,
+                currency=self.currency_edit.text().strip() or "USD",
                 chat_defaults=ChatDefaults(
                     instructions=self.instructions_edit.toPlainText().strip(),
                     temperature=None if temperature < 0 else round(temperature, 1),

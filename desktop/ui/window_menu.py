@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QCoreApplication, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 
 from desktop.ui.theme import SchemeChoice
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from desktop.services import ChatWindowController
     from desktop.ui.conversation_list import ConversationList
     from desktop.ui.main_window import MainWindow, WindowServices
     from desktop.ui.toast import Toast
+    from desktop.ui.usage_view import UsageDialog
 
 
 def _tr(text: str) -> str:
@@ -28,6 +31,7 @@ class ViewActions:
     controller: ChatWindowController
     sidebar: ConversationList
     toast: Toast
+    usage_dialog: UsageDialog | None = None
 
     def focus_search(self) -> None:
         """Put the cursor into the search field."""
@@ -63,6 +67,20 @@ class ViewActions:
         """Show or hide archived conversations."""
         self._show_archived = not getattr(self, "_show_archived", False)
         self.sidebar.set_show_archived(self._show_archived)
+
+    def show_usage(self) -> None:
+        """Open the Usage window: tokens per day and model over 30 days (and estimated costs with prices)."""
+        from desktop.services import HistoryError
+        from desktop.ui.usage_view import UsageDialog  # loaded on first use, never before the first paint
+
+        try:
+            dialog = UsageDialog(self.controller.usage, cast("QWidget", self))
+        except HistoryError as exc:
+            self.toast.show_message(str(exc))
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.usage_dialog = dialog
+        dialog.open()
 
     def _save_app(self, **changes: object) -> None:
         try:
@@ -128,6 +146,8 @@ def build_menus(window: MainWindow) -> None:
         act.triggered.connect(lambda _c=False, ch=choice: window.set_theme(ch))
         theme_menu.addAction(act)
     action("view", _tr("Show archived conversations"), window.toggle_archived)
+    menus["view"].addSeparator()
+    action("view", _tr("Usage…"), window.show_usage)
 
     action("help", _tr("About Azure OpenAI Chat"), window.about_requested.emit)
     log_dir = window.services.paths.log_dir

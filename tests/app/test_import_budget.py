@@ -28,6 +28,8 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.first_run",
     "desktop.ui.sign_in",
     "desktop.ui.about_dialog",
+    "desktop.ui.usage_view",
+    "desktop.services._usage",
     "httpx",
     "keyring",
     "azure",

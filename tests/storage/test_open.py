@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,11 @@ def test_migration_keeps_data_and_leaves_a_verified_backup(db_path: Path, clock:
     assert messages[1].usage is not None
     assert messages[1].usage.total_tokens == 9
     assert messages[2].outcome is Outcome.INTERRUPTED
+    # v5 filled the usage log from the answers already stored (the one with usage, at the time it finished).
+    finished = datetime.fromtimestamp((T0 + 3) / 1000, UTC)
+    [logged] = store.usage_per_period([finished, finished + timedelta(milliseconds=1)])
+    assert (logged.when, logged.deployment, logged.answers) == (finished, None, 1)
+    assert store.usage_per_period([finished + timedelta(milliseconds=1), finished + timedelta(days=1)]) == []
     assert [h.message_id for h in store.search("kumquat")] == [messages[0].id]  # FTS built from old rows
     store.add_user_message(conv.id, "new after migration")
     assert store.message_count(conv.id) == 4

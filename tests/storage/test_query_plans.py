@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from desktop.storage import Attachment, HistoryStore, Outcome
+from desktop.storage import Attachment, HistoryStore, Outcome, Usage
 from tests.storage.bigdb import populate
 
 
@@ -44,7 +45,11 @@ def test_no_full_scans_on_a_large_history(db_path: Path) -> None:
     q = store.add_user_message(big, "hello", [Attachment("image/png", b"x")])
     ans = store.begin_answer(big)
     store.checkpoint_answer(ans.id, "partial")
-    store.finish_answer(ans.id, Outcome.COMPLETE, "done")
+    store.finish_answer(ans.id, Outcome.COMPLETE, "done", usage=Usage(input_tokens=5, output_tokens=3, cached_tokens=1))
+    now = datetime.now(UTC)
+    days = [now - timedelta(days=30 - i) for i in range(31)]
+    assert sum(r.answers for r in store.usage_per_period(days)) == 1
+    assert store.conversation_usage(big)
     store.get_conversation(big)
     store.rename(big, "new title")
     edited = store.edit_user_message(q.id, "hello again")

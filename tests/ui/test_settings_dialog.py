@@ -332,6 +332,39 @@ async def test_typed_deployments_and_the_default(world: UiWorld, sim: Simulator,
 
 
 @in_loop
+async def test_prices_per_model_are_saved_and_only_for_the_selected_model(
+    world: UiWorld, sim: Simulator, qtbot: Any, arun: Any
+) -> None:
+    add_key_profile(world, sim)
+    dialog = world.dialog(qtbot)
+    editor = dialog.editor
+    for name in ("gpt-4.1", "gpt-4o-mini"):
+        editor.manual_edit.setText(name)
+        editor.add_deployment_button.click()
+    assert not editor.input_price_spin.isEnabled()  # no model selected yet
+    assert editor.prices_label.text() == "Select a model above to set its prices."
+    editor.deployments_list.setCurrentRow(0)
+    assert editor.prices_label.text() == "Prices of “gpt-4.1”:"
+    assert editor.input_price_spin.text() == "Not set"
+    editor.input_price_spin.setValue(2.0)
+    editor.output_price_spin.setValue(8.0)
+    editor.cached_price_spin.setValue(0.5)
+    editor.currency_edit.setText("EUR")
+    editor.deployments_list.setCurrentRow(1)
+    assert editor.input_price_spin.text() == "Not set"  # the other model keeps no price
+    editor.output_price_spin.setValue(0.6)
+    editor.deployments_list.setCurrentRow(0)
+    assert editor.input_price_spin.value() == 2.0  # switching back shows the first model's prices again
+    assert await dialog.save()
+    saved = world.fresh().settings.profile("p1")
+    assert saved is not None and saved.currency == "EUR"
+    assert saved.deployments == (
+        Deployment("gpt-4.1", input_price=2.0, cached_input_price=0.5, output_price=8.0),
+        Deployment("gpt-4o-mini", output_price=0.6),
+    )
+
+
+@in_loop
 async def test_remove_a_connection_on_save_deletes_its_key(
     world: UiWorld, sim: Simulator, qtbot: Any, arun: Any, memory_keyring: Any
 ) -> None:
@@ -406,6 +439,8 @@ async def test_policy_locks_are_greyed_with_a_tooltip(
         assert not widget.isEnabled()
         assert widget.toolTip() == "Set by your organisation"
     assert editor.instructions_edit.isEnabled()  # the user keeps the chat defaults
+    editor.deployments_list.setCurrentRow(0)  # the policy lists the deployments: their prices are its own too
+    assert not editor.input_price_spin.isEnabled() and editor.input_price_spin.toolTip() == "Set by your organisation"
     assert not dialog.remove_button.isEnabled()
     page = dialog.app_page
     assert not page.retries_spin.isEnabled() and page.retries_spin.toolTip() == "Set by your organisation"
