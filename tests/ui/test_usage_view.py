@@ -123,7 +123,7 @@ def test_usage_view_shows_estimated_costs_once_prices_are_set(
     configuration = app.configuration
     profile = configuration.settings.profile(WORK)
     assert profile is not None
-    priced = Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses", 2.0, None, 8.0)
+    priced = Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses", input_price=2.0, output_price=8.0)
     configuration.put_profile(replace(profile, deployments=(priced, *profile.deployments[1:])))
     dialog = open_usage(app, qtbot)
     assert headers(dialog)[-1] == "Estimated cost"
