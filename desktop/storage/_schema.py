@@ -134,7 +134,8 @@ CREATE TABLE attachments_v5 (
     UNIQUE (message_id, position)
 );
 INSERT INTO attachments_v5 (id, message_id, position, mime, name, file_id)
-    SELECT a.id, a.message_id, a.position, a.mime, a.name, f.id FROM attachments a JOIN files f ON f.sha256 = sha256(a.data);
+    SELECT a.id, a.message_id, a.position, a.mime, a.name, f.id
+    FROM attachments a JOIN files f ON f.sha256 = sha256(a.data);
 DROP TABLE attachments;
 ALTER TABLE attachments_v5 RENAME TO attachments;
 CREATE INDEX attachments_file ON attachments (file_id);

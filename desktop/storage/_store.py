@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from desktop.storage import _archive, _opening
-from desktop.storage._opening import sha256_hex
 from desktop.storage._models import (
     Api,
     ArchiveError,
@@ -34,6 +33,7 @@ from desktop.storage._models import (
     SearchHit,
     Usage,
 )
+from desktop.storage._opening import sha256_hex
 from desktop.storage._search import MARK_END, MARK_START, fts_query
 
 log = logging.getLogger(__name__)
