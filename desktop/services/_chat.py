@@ -27,6 +27,7 @@ from desktop.client import (
     RetryNotice,
     triggered_filter_categories,
 )
+from desktop.services._documents import sends_as_file, text_for_model
 from desktop.services._problems import classify, retry_reason, with_request_id
 from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, Problem, UserError
 from desktop.services._words import KEPT, say, wording
@@ -132,6 +133,7 @@ class TurnTarget:
     client: AzureOpenAIClient
     deployment: str
     api: ApiChoice = "unknown"
+    model: str | None = None  # the deployment's model, when known: decides whether PDFs go as files
     auth_method: str = "api_key"
     instructions: str = ""
     temperature: float | None = None
@@ -193,17 +195,31 @@ def _history(messages: Sequence[Message]) -> list[Message]:
     return kept
 
 
-def responses_input(history: Sequence[Message], extra_user: str | None = None) -> list[dict[str, Any]]:
-    """The Responses API `input` list for a history."""
+def _responses_part(attachment: Attachment, model: str | None) -> dict[str, Any]:
+    if attachment.mime.startswith("image/"):
+        return {"type": "input_image", "image_url": _data_url(attachment), "detail": "auto"}
+    if sends_as_file(attachment, "responses", model):
+        return {"type": "input_file", "filename": attachment.name, "file_data": _data_url(attachment)}
+    return {"type": "input_text", "text": text_for_model(attachment)}
+
+
+def _chat_part(attachment: Attachment) -> dict[str, Any]:
+    if attachment.mime.startswith("image/"):
+        return {"type": "image_url", "image_url": {"url": _data_url(attachment), "detail": "auto"}}
+    return {"type": "text", "text": text_for_model(attachment)}  # Chat Completions takes no PDF file on Azure
+
+
+def responses_input(
+    history: Sequence[Message], extra_user: str | None = None, *, model: str | None = None
+) -> list[dict[str, Any]]:
+    """The Responses API `input` list for a history; `model` decides whether PDFs go as files or as their text."""
     items: list[dict[str, Any]] = []
     for m in _history(history):
         if m.role is Role.USER:
-            parts: list[dict[str, Any]] = [{"type": "input_text", "text": m.text}]
-            parts += [
-                {"type": "input_image", "image_url": _data_url(a), "detail": "auto"}
-                for a in m.attachments
-                if a.mime.startswith("image/")
-            ]
+            parts: list[dict[str, Any]] = (
+                [{"type": "input_text", "text": m.text}] if m.text or not m.attachments else []
+            )
+            parts += [_responses_part(a, model) for a in m.attachments]
             items.append({"role": "user", "content": parts})
         else:
             items.append({"role": "assistant", "content": [{"type": "output_text", "text": m.text}]})
@@ -219,12 +235,8 @@ def chat_messages(history: Sequence[Message], instructions: str, extra_user: str
         out.append({"role": "system", "content": instructions})
     for m in _history(history):
         if m.role is Role.USER and m.attachments:
-            parts: list[dict[str, Any]] = [{"type": "text", "text": m.text}]
-            parts += [
-                {"type": "image_url", "image_url": {"url": _data_url(a), "detail": "auto"}}
-                for a in m.attachments
-                if a.mime.startswith("image/")
-            ]
+            parts: list[dict[str, Any]] = [{"type": "text", "text": m.text}] if m.text else []
+            parts += [_chat_part(a) for a in m.attachments]
             out.append({"role": "user", "content": parts})
         else:
             out.append({"role": m.role.value, "content": m.text})
@@ -501,7 +513,10 @@ class ChatService:
         on_retry: Callable[[RetryNotice], None],
     ) -> ResponseStream | ChatCompletionStream:
         if api == "responses":
-            params: dict[str, Any] = {"input": responses_input(history, extra_user), "store": False}
+            params: dict[str, Any] = {
+                "input": responses_input(history, extra_user, model=target.model or target.deployment),
+                "store": False,
+            }
             if target.instructions.strip():
                 params["instructions"] = target.instructions
             if target.max_output_tokens:

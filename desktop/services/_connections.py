@@ -281,6 +281,7 @@ class Connections:
             client=client,
             deployment=deployment,
             api=next((d.api for d in profile.deployments if d.name == deployment), "unknown"),
+            model=next((d.model_name for d in profile.deployments if d.name == deployment), None),
             auth_method=profile.auth_method,
             instructions=instructions or defaults.instructions,
             temperature=temperature if temperature is not None else defaults.temperature,

@@ -21,6 +21,7 @@ class Deployment:
     chat: bool = True
     reasoning: bool = False
     requests_per_minute: int | None = None
+    reads_files: bool = True  # a vision-capable model: takes PDFs as Responses `input_file`
 
 
 DEFAULT_DEPLOYMENTS: tuple[Deployment, ...] = (

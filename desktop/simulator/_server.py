@@ -20,6 +20,7 @@ from . import _azure as azure
 from ._answers import all_text, choose_answer, count_tokens, last_user_text, parse_magic, split_deltas, stretch_deltas
 from ._config import Deployment, Fault, FaultKind, RemoteAddressError, RequestRecord, SimulatorConfig, is_loopback
 from ._events import Part, Turn, chat_body, chat_events, responses_body, responses_events
+from ._files import file_problem
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +355,8 @@ class Simulator:
             return _json(400, azure.unsupported_parameter_body("max_tokens", "max_completion_tokens"))
         if (invalid := _invalid_limit(body, api)) is not None:
             return invalid
+        if (refused := file_problem(body, api, deployment.reads_files)) is not None:
+            return _json(400, refused)
         if (wait := self._rate_limited(deployment)) is not None:
             message = azure.rate_limit_message(self._operation(request), wait)
             headers = {"retry-after": str(wait), "retry-after-ms": str(wait * 1000)}
