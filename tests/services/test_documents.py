@@ -190,9 +190,11 @@ def test_a_password_protected_pdf_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("model", "reads"),
-    [("gpt-4o", True), ("gpt-4o-mini", True), ("gpt-4.1", True), ("gpt-5-mini", True), ("o3", True)]
-    + [("o4-mini", True), ("o1", True), ("o3-mini", False), ("o1-mini", False), ("gpt-35-turbo", False)]
-    + [("gpt-4o-audio-preview", False), (None, False), ("my-deployment", False)],
+    [
+        *[("gpt-4o", True), ("gpt-4o-mini", True), ("gpt-4.1", True), ("gpt-5-mini", True), ("o3", True)],
+        *[("o4-mini", True), ("o1", True), ("o3-mini", False), ("o1-mini", False), ("gpt-35-turbo", False)],
+        *[("gpt-4o-audio-preview", False), (None, False), ("my-deployment", False)],
+    ],
 )
 def test_which_models_read_files(model: str | None, reads: bool) -> None:
     assert model_reads_files(model) is reads
