@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.config import Configuration, Profile
+from desktop.services._documents import reads_files as deployment_reads_files
 from desktop.services._user_error import ErrorAction
 from desktop.services._views import (
     PENDING_ANSWER,
@@ -54,7 +55,16 @@ from desktop.services._window_events import (
     WindowEvent,
 )
 from desktop.services._words import say
-from desktop.storage import Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
+from desktop.storage import (
+    Attachment,
+    Conversation,
+    HistoryError,
+    HistoryStore,
+    ImportReport,
+    Message,
+    Outcome,
+    Role,
+)
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
     from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
@@ -226,7 +236,20 @@ class ChatWindowController:
             deployments=choices,
             deployment=current,
             instructions=instructions,
+            reads_files=self._reads_files(profile, current),
         )
+
+    @staticmethod
+    def _reads_files(profile: Profile | None, deployment: str | None) -> bool:
+        """Whether a deployment takes PDFs as files: its API (Responses unless known to be Chat) and its model (the
+        deployment's name stands for it when the model is not known)."""
+        known = next((d for d in profile.deployments if d.name == deployment), None) if profile else None
+        return deployment_reads_files(known.api if known else None, (known.model_name if known else None) or deployment)
+
+    def _views(self, messages: Sequence[Message]) -> list[MessageView]:
+        """Messages as the open conversation shows them (their documents' chips say how they are sent now)."""
+        reads = self.header().reads_files if any(m.attachments for m in messages) else False
+        return [message_view(m, reads_files=reads) for m in messages]
 
     def details(self, message_id: int) -> str:
         """The Details of a message (deployment, model, tokens, request id), or '' when it is gone."""
@@ -386,7 +409,7 @@ class ChatWindowController:
             has_older = len(stored) == PAGE and self._store.message_count(conversation_id) > PAGE
             self._open = conv
             self._oldest_position = stored[0].position if stored else None
-            self._messages = [message_view(m) for m in stored]
+            self._messages = self._views(stored)
             turn = self._turns.get(conversation_id)
             if turn is not None and turn.phase is not _Phase.WAITING:
                 self._messages = [m for m in self._messages if m.id != turn.answer_id]
@@ -408,7 +431,7 @@ class ChatWindowController:
             older = self._store.load_messages(conv.id, limit=PAGE, before_position=oldest)
             if older:
                 self._oldest_position = older[0].position
-            views = [message_view(m) for m in older]
+            views = self._views(older)
             self._messages[:0] = views
             self._publish(OlderShown(tuple(views), len(older) == PAGE))
 
@@ -501,7 +524,7 @@ class ChatWindowController:
         with self._history():
             for msg in self.chat.leave_out(message_id, left_out):
                 if self._index(msg.id) >= 0:
-                    self._replace(msg.id, message_view(msg))
+                    self._replace(msg.id, self._views([msg])[0])
 
     def shorten_answer_limit(self, message_id: int) -> None:
         """Halve the open conversation's answer limit (the request could never fit) and answer again."""
@@ -665,7 +688,7 @@ class ChatWindowController:
                     self._publish(MessageRemoved(gone.id))
                 del self._messages[index:]
             if event.user_message is not None:
-                self._add(message_view(event.user_message))
+                self._add(self._views([event.user_message])[0])
             self._add(_live(turn))
         self._refresh_row(turn.conversation_id)
 

@@ -16,11 +16,8 @@ table of the app exists, that function is the one place to point at it.
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import logging
-import mimetypes
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +37,7 @@ __all__ = [
     "AttachRefusedError",
     "Document",
     "check_message",
+    "document_suffixes",
     "file_note",
     "model_reads_files",
     "read_document",
@@ -108,6 +106,11 @@ class Document:
     def attachment(self) -> Attachment:
         """What is stored with the message (and sent)."""
         return Attachment(self.mime, self.data, self.name, self.text)
+
+
+def document_suffixes() -> list[str]:
+    """The file name endings of the documents the app reads (for the file dialog's filter)."""
+    return [".pdf", *_OFFICE, *_TEXT, *sorted(_SOURCE)]
 
 
 # ---- how it is sent ------------------------------------------------------------------------------------------------
@@ -213,6 +216,8 @@ def read_document(name: str, data: bytes) -> Document:
         raise AttachRefusedError("attach_unsupported", name=name)
     if len(text) > MAX_TEXT_CHARS:
         raise AttachRefusedError("attach_too_much_text", name=name, limit=f"{MAX_TEXT_CHARS:,}")
+    import mimetypes
+
     mime = _TEXT.get(suffix) or mimetypes.guess_type(name)[0] or "text/plain"
     return Document(name, mime if mime.startswith(("text/", "application/json")) else "text/plain", data, text)
 
@@ -249,6 +254,8 @@ def _decode(data: bytes, *, strict: bool) -> str | None:
 
 
 def _check_zip(name: str, data: bytes) -> None:
+    import zipfile
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -350,6 +357,8 @@ def _read_pptx(name: str, data: bytes) -> tuple[str, int]:
 
 def _rows(name: str, rows: Iterable[list[str]], text: _Text | None = None) -> str:
     """Table rows as CSV (what models read best), stopping once there is too much."""
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     budget = MAX_TEXT_CHARS - (text.length if text is not None else 0)

@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from desktop.services._documents import file_note, size_words
 from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, ErrorAction, Problem, category_words
 from desktop.services._words import say
 from desktop.storage import Conversation, Message, Outcome, Role
@@ -62,6 +63,15 @@ _FROM_ERROR = {
 
 
 @dataclass(frozen=True)
+class FileChip:
+    """An attached document as its chip shows it: name, size in words, and how it reaches the model."""
+
+    name: str
+    size: str
+    note: str
+
+
+@dataclass(frozen=True)
 class MessageView:
     """One message as the chat view shows it."""
 
@@ -77,6 +87,7 @@ class MessageView:
     created_at: datetime | None = None
     images: tuple[bytes, ...] = ()
     left_out: bool = False  # not sent with later turns (the user continued without it); shown marked
+    files: tuple[FileChip, ...] = ()  # attached documents (images are in `images`)
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,7 @@ class Header:
     deployments: tuple[DeploymentChoice, ...]
     deployment: str | None
     instructions: str
+    reads_files: bool = False  # the deployment takes PDFs as files (Responses API, a model that reads them)
 
 
 @dataclass(frozen=True)
@@ -149,10 +161,12 @@ def _stored_action(value: str | None) -> MessageAction | None:
         return MessageAction.RETRY
 
 
-def message_view(msg: Message, error: Problem | None = None) -> MessageView:
+def message_view(msg: Message, error: Problem | None = None, *, reads_files: bool = False) -> MessageView:
     """The view of a stored message: the words and the button stored with its failure (the same after a restart).
 
     `error` is accepted from the turn that just ended for callers that have it; the stored problem wins.
+    `reads_files`: whether the conversation's deployment takes PDFs as files; each turn sends the whole history, so
+    the chips' notes say how the attached documents are sent now.
     """
     title = text = ""
     action: MessageAction | None = None
@@ -194,6 +208,11 @@ def message_view(msg: Message, error: Problem | None = None) -> MessageView:
         created_at=msg.created_at,
         images=tuple(a.data for a in msg.attachments if a.mime.startswith("image/")),
         left_out=msg.left_out,
+        files=tuple(
+            FileChip(a.name, size_words(len(a.data)), file_note(a, reads_files))
+            for a in msg.attachments
+            if not a.mime.startswith("image/")
+        ),
     )
 
 

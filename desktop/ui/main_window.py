@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
@@ -29,6 +30,7 @@ from desktop.services import (
     Attachment,
     ChatWindowController,
     ConversationShown,
+    Document,
     DraftRefused,
     DraftSaved,
     Header,
@@ -254,6 +256,7 @@ class MainWindow(ViewActions, QMainWindow):
         self.demo_banner.setVisible(header.demo)
         self.setWindowTitle(_tr("Azure OpenAI Chat") + (_tr(" — demo") if header.demo else ""))
         self.composer.set_deployments(header.deployments, header.deployment)
+        self.composer.set_reads_files(header.reads_files)
         self.composer.set_instructions(header.instructions)
         self.empty_state.show_header(header)
         self.sidebar.set_current(header.conversation_id)
@@ -284,9 +287,12 @@ class MainWindow(ViewActions, QMainWindow):
         """Show a conversation (its last messages; older ones load on scroll)."""
         self.controller.open(conversation_id)
 
-    def send(self, text: str, images: list[ImageAttachment] | None = None) -> None:
-        """Send a message in the current conversation (creating it if needed)."""
-        self.controller.send(text, [Attachment(i.mime, i.data, i.name) for i in images or []])
+    def send(self, text: str, files: Sequence[ImageAttachment | Document] | None = None) -> None:
+        """Send a message in the current conversation (creating it if needed), with its images and documents."""
+        self.controller.send(
+            text,
+            [f.attachment() if isinstance(f, Document) else Attachment(f.mime, f.data, f.name) for f in files or []],
+        )
 
     def stop_current(self) -> None:
         """Stop the answer (or the wait before a retry) in the current conversation; what arrived is kept."""
@@ -312,8 +318,8 @@ class MainWindow(ViewActions, QMainWindow):
         if last is not None:
             self.edit_message(last.id)
 
-    def _on_composer_send_requested(self, text: str, images: list[ImageAttachment]) -> None:
-        self.send(text, images)
+    def _on_composer_send_requested(self, text: str, files: list[ImageAttachment | Document]) -> None:
+        self.send(text, files)
 
     def _on_empty_state_prompt_chosen(self, prompt: str) -> None:
         self.composer.set_text(prompt)
