@@ -216,6 +216,7 @@ class Composer(QWidget):
 
     send_requested = Signal(str, list)  # text, [ImageAttachment | Document]; the draft stays until clear_draft()
     stop_requested = Signal()
+    documents_settled = Signal()  # every attached document has been read (or refused): nothing is being read now
     edit_last_requested = Signal()  # Up in an empty message box
     deployment_changed = Signal(str)
     instructions_changed = Signal(str)
@@ -407,6 +408,11 @@ class Composer(QWidget):
             self._update()
 
     def _on_document_read(self, chip: object, outcome: object) -> None:
+        self._take_document(chip, outcome)
+        if not self.reading():
+            self.documents_settled.emit()
+
+    def _take_document(self, chip: object, outcome: object) -> None:
         if not isinstance(chip, FileChipWidget) or chip not in self._chips:
             return  # removed (or the draft sent) while it was being read
         if isinstance(outcome, AttachRefusedError):
