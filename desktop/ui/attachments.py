@@ -151,6 +151,7 @@ class ChipLayout:
     note_rect: QRectF | None
     note: str
     bottom: float
+    right: bool = False  # the user's message: chips and note aligned right
 
 
 def chip_note(files: Sequence[FileChip]) -> str:
@@ -165,13 +166,16 @@ def chip_note(files: Sequence[FileChip]) -> str:
 
 
 def layout_chips(
-    files: Sequence[FileChip], metrics: QFontMetrics, left: float, column: float, top: float, *, right: bool
+    files: Sequence[FileChip], font: QFont, left: float, column: float, top: float, *, right: bool
 ) -> ChipLayout:
     """Chips in rows across the column (right-aligned for the user's messages), then the note under them."""
-    line = metrics.height()
-    height = 2 * line + 2 * _CHIP_PAD - 2
+    metrics = QFontMetrics(font)
+    bold = QFont(font)
+    bold.setBold(True)
+    names = QFontMetrics(bold)  # names are drawn bold
+    height = 2 * metrics.height() + 2 * _CHIP_PAD - 2
     widths = [
-        min(_MAX_NAME_W, max(metrics.horizontalAdvance(f.name), metrics.horizontalAdvance(f.size))) + _ICON_W
+        min(_MAX_NAME_W, max(names.horizontalAdvance(f.name), metrics.horizontalAdvance(f.size))) + _ICON_W
         + 3 * _CHIP_PAD
         for f in files
     ]  # fmt: skip
@@ -199,7 +203,7 @@ def layout_chips(
         x = left + column - box.width() if right else left
         note_rect = QRectF(x, y - 2, box.width() + 1, box.height())
         y = note_rect.bottom() + _CHIP_GAP
-    return ChipLayout(chips, note_rect, note, y)
+    return ChipLayout(chips, note_rect, note, y, right)
 
 
 def paint_chips(painter: QPainter, layout: ChipLayout, font: QFont, colors: ColorSet) -> None:
@@ -230,4 +234,5 @@ def paint_chips(painter: QPainter, layout: ChipLayout, font: QFont, colors: Colo
     if layout.note_rect is not None:
         painter.setFont(font)
         painter.setPen(colors.qcolor("muted"))
-        painter.drawText(layout.note_rect, int(Qt.TextFlag.TextWordWrap), layout.note)
+        align = Qt.AlignmentFlag.AlignRight if layout.right else Qt.AlignmentFlag.AlignLeft
+        painter.drawText(layout.note_rect, int(Qt.TextFlag.TextWordWrap) | int(align), layout.note)

@@ -314,7 +314,7 @@ class _Delegate(QStyledItemDelegate):
             y += _THUMB_H + 6
         files = None
         if msg.files:
-            files = layout_chips(msg.files, metrics, left, column, y, right=msg.role == Role.USER)
+            files = layout_chips(msg.files, self._view.font(), left, column, y, right=msg.role == Role.USER)
             y = files.bottom
         if doc is not None:
             size = doc.size()
