@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import functools
 import logging
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.config import Configuration, Profile
+from desktop.services._documents import file_note
 from desktop.services._documents import reads_files as deployment_reads_files
 from desktop.services._user_error import ErrorAction
 from desktop.services._views import (
@@ -445,7 +447,15 @@ class ChatWindowController:
         else:
             with self._history():
                 self._open = self._store.update_conversation(self._open.id, deployment=name)
-        self._publish(HeaderChanged(self.header()))
+        header = self.header()
+        self._publish(HeaderChanged(header))
+        # The whole conversation goes to the new deployment: its documents' chips now say how they are sent there.
+        for view in [v for v in self._messages if v.files]:
+            files = tuple(
+                dataclasses.replace(f, note=file_note(Attachment(f.mime, b"", f.name), header.reads_files))
+                for f in view.files
+            )
+            self._replace(view.id, dataclasses.replace(view, files=files))
 
     def set_instructions(self, text: str) -> None:
         """Change the open conversation's instructions (a new chat keeps them until it is created)."""

@@ -69,6 +69,7 @@ class FileChip:
     name: str
     size: str
     note: str
+    mime: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def message_view(msg: Message, error: Problem | None = None, *, reads_files: boo
         images=tuple(a.data for a in msg.attachments if a.mime.startswith("image/")),
         left_out=msg.left_out,
         files=tuple(
-            FileChip(a.name, size_words(len(a.data)), file_note(a, reads_files))
+            FileChip(a.name, size_words(len(a.data)), file_note(a, reads_files), a.mime)
             for a in msg.attachments
             if not a.mime.startswith("image/")
         ),

@@ -68,13 +68,18 @@ def test_an_attached_pdf_shows_as_a_chip_and_goes_as_a_file(
     assert [part["type"] for part in user["content"]] == ["input_text", "input_file"]
 
     question = next(m for m in window.chat_view.messages() if m.role is Role.USER)
-    assert question.files == (FileChip("report.pdf", size, _AS_FILE),)
+    assert question.files == (FileChip("report.pdf", size, _AS_FILE, "application/pdf"),)
     view = window.chat_view
     row = next(i for i, m in enumerate(view.messages()) if m.id == question.id)
     rect = view.visualRect(view.model().index(row))
     geometry = view.itemDelegate().geometry(rect, question, None)  # type: ignore[attr-defined]
     [(box, _file)] = geometry.files.chips
     assert _painted(app, box.toRect()) > 200  # the chip's frame, mark, name and size are on the screen
+
+    # The next message goes to a Chat Completions deployment with the whole conversation: the chip says so now.
+    composer.deployments.setCurrentIndex(composer.deployments.findData("gpt-4o-mini"))
+    shown = next(m for m in window.chat_view.messages() if m.id == question.id)
+    assert shown.files[0].note == _AS_TEXT
 
 
 def test_a_chat_deployment_gets_the_text_and_the_chip_says_so(
