@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,15 @@ def size_words(size: int) -> str:
     return f"{size / _MB:.1f} MB"
 
 
+def _limit_words(limit: int) -> str:
+    return f"{limit // _MB} MB"
+
+
+def _over_words(size: int) -> str:
+    """A size over a limit, rounded up, so it never reads as equal to the limit (20.1 MB, not 20.0 MB)."""
+    return f"{math.ceil(size * 10 / _MB) / 10:.1f} MB"
+
+
 # ---- limits --------------------------------------------------------------------------------------------------------
 
 
@@ -169,7 +179,7 @@ def check_message(attached: Sequence[Document | Attachment], new: Document, *, d
         raise AttachRefusedError("attach_too_many_files", name=name, limit=MAX_FILES)
     documents = [a for a in attached if not a.mime.startswith("image/")]
     if sum(len(a.data) for a in documents) + len(new.data) > MAX_MESSAGE_BYTES:
-        raise AttachRefusedError("attach_message_too_large", name=name, limit=size_words(MAX_MESSAGE_BYTES))
+        raise AttachRefusedError("attach_message_too_large", name=name, limit=_limit_words(MAX_MESSAGE_BYTES))
     pages = sum(a.pages for a in documents if isinstance(a, Document))
     if pages + new.pages > MAX_MESSAGE_PAGES:
         raise AttachRefusedError("attach_message_too_many_pages", name=name, limit=MAX_MESSAGE_PAGES)
@@ -188,7 +198,7 @@ def read_file(path: Path) -> Document:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
             raise AttachRefusedError(
-                "attach_too_large", name=path.name, size=size_words(size), limit=size_words(MAX_DOCUMENT_BYTES)
+                "attach_too_large", name=path.name, size=_over_words(size), limit=_limit_words(MAX_DOCUMENT_BYTES)
             )
         data = path.read_bytes()
     except OSError as exc:
@@ -202,7 +212,7 @@ def read_document(name: str, data: bytes) -> Document:
     """Convert a document's bytes to text by its kind (blocking: run it in a worker). Raises AttachRefusedError."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise AttachRefusedError(
-            "attach_too_large", name=name, size=size_words(len(data)), limit=size_words(MAX_DOCUMENT_BYTES)
+            "attach_too_large", name=name, size=_over_words(len(data)), limit=_limit_words(MAX_DOCUMENT_BYTES)
         )
     suffix = Path(name).suffix.lower()
     if suffix == ".pdf" or data.startswith(b"%PDF-"):

@@ -144,6 +144,8 @@ class _Input(QPlainTextEdit):
 
 _ENCODED_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+# Other pictures take the image path too, so they get its sentence ("isn't a PNG, JPEG, GIF or WebP image").
+_OTHER_PICTURES = (".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif", ".svg", ".ico")
 ATTACH_SHORTCUT = "Ctrl+O"
 
 
@@ -386,7 +388,7 @@ class Composer(QWidget):
     def add_paths(self, paths: Sequence[Path]) -> None:
         """Attach files: images at once, documents as chips that are read in a worker thread."""
         for path in paths:
-            if path.suffix.lower() in _IMAGE_SUFFIXES:
+            if path.suffix.lower() in (*_IMAGE_SUFFIXES, *_OTHER_PICTURES):
                 self._add_file(path)
                 continue
             if len(self._images) + len(self._chips) >= MAX_ATTACHED_FILES:

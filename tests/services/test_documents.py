@@ -115,7 +115,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path)
     with pytest.raises(AttachRefusedError) as refused:
         read_file(big)
     assert refused.value.text == (
-        "“huge.pdf” is 20.0 MB; one file can be up to 20.0 MB. Attach a smaller file, or copy the part you need "
+        "“huge.pdf” is 20.1 MB; one file can be up to 20 MB. Attach a smaller file, or copy the part you need "
         "into the message."
     )
     assert refused.value.title == "This file is too large"
@@ -146,6 +146,18 @@ def test_too_many_files_and_too_much_text() -> None:
         read_document("log.txt", b"x" * 400_001)
     assert refused.value.text == _refusal("attach_too_much_text", name="log.txt", limit="400,000")
     assert "about 400,000 characters" in refused.value.text
+
+
+def test_the_documents_of_one_message_share_32_mb() -> None:
+    big = Document("a.pdf", PDF, b"%PDF" + b"\0" * (20 * 1024 * 1024 - 4), "text")
+    more = Document("b.pdf", PDF, b"%PDF" + b"\0" * (13 * 1024 * 1024), "text")
+    with pytest.raises(AttachRefusedError) as refused:
+        check_message([big], more, deployment_reads_files=True)
+    assert refused.value.text == (
+        "The files of one message can be 32 MB together; “b.pdf” does not fit. Send it with your next message."
+    )
+    image = Attachment("image/png", b"\0" * (19 * 1024 * 1024), "photo.png")
+    check_message([image], more, deployment_reads_files=True)  # images have their own limit (50 MB together)
 
 
 def test_damaged_locked_and_unknown_files_get_their_sentences(tmp_path: Path) -> None:
