@@ -320,6 +320,10 @@ class Composer(QWidget):
         """Allow images only for deployments that can read them."""
         self._vision = enabled
 
+    def set_icon_color(self, color: str) -> None:
+        """Draw the paperclip in the theme's colour (a themed system icon, when there is one, stays as it is)."""
+        self.attach_button.setIcon(paperclip_icon(color=color))
+
     def set_reads_files(self, enabled: bool) -> None:
         """Whether the deployment takes PDFs as files (a PDF without text is refused only where it would go as text);
         the chips' tooltips say how each file will be sent."""

@@ -196,6 +196,7 @@ class MainWindow(ViewActions, QMainWindow):
         self.composer.set_send_on_enter(settings.app.send_on_enter)
         self.sidebar.set_collapsed(settings.app.sidebar_collapsed)
         self.chat_view.set_colors(self.services.theme.colors())
+        self.composer.set_icon_color(self.services.theme.colors().muted)
 
     def settings_changed(self) -> None:
         """Called after settings were saved: apply without a restart (connections, theme and text size included)."""
@@ -362,6 +363,7 @@ class MainWindow(ViewActions, QMainWindow):
 
     def _on_theme_changed(self) -> None:
         self.chat_view.set_colors(self.services.theme.colors())
+        self.composer.set_icon_color(self.services.theme.colors().muted)
 
     # -- Qt overrides ----------------------------------------------------------------------------------------------
 
