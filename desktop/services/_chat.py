@@ -29,6 +29,7 @@ from desktop.client import (
     RetryNotice,
     triggered_filter_categories,
 )
+from desktop.services._documents import sends_as_file, text_for_model
 from desktop.services._model_families import ModelFamily, family_for
 from desktop.services._problems import classify, retry_reason, with_request_id
 from desktop.services._request_params import Choices, choices_for, refusal_of, request_extras
@@ -146,7 +147,8 @@ class TurnTarget:
     preset: str | None = None  # the name of the instructions preset chosen for the conversation (saved with answers)
     security_context: dict[str, str] | None = None  # Azure's user_security_context, when the policy asks for it
     remember_api: Callable[[Literal["responses", "chat"]], None] = field(default=lambda api: None)
-    # The deployment's real model (never guessed from its alias; None = not known yet: the SAFE family), what that
+    # The deployment's real model (never guessed from its alias; None = not known yet: the SAFE family, and PDFs go
+    # as their text), what that
     # model refused before (see _request_params), where to remember new refusals and the model an answer names, and
     # the read timeout between two bytes of the answer (None: the client's).
     model: str | None = None
@@ -214,17 +216,31 @@ def _history(messages: Sequence[Message]) -> list[Message]:
     return kept
 
 
-def responses_input(history: Sequence[Message], extra_user: str | None = None) -> list[dict[str, Any]]:
-    """The Responses API `input` list for a history."""
+def _responses_part(attachment: Attachment, model: str | None) -> dict[str, Any]:
+    if attachment.mime.startswith("image/"):
+        return {"type": "input_image", "image_url": _data_url(attachment), "detail": "auto"}
+    if sends_as_file(attachment, "responses", model):
+        return {"type": "input_file", "filename": attachment.name, "file_data": _data_url(attachment)}
+    return {"type": "input_text", "text": text_for_model(attachment)}
+
+
+def _chat_part(attachment: Attachment) -> dict[str, Any]:
+    if attachment.mime.startswith("image/"):
+        return {"type": "image_url", "image_url": {"url": _data_url(attachment), "detail": "auto"}}
+    return {"type": "text", "text": text_for_model(attachment)}  # Chat Completions takes no PDF file on Azure
+
+
+def responses_input(
+    history: Sequence[Message], extra_user: str | None = None, *, model: str | None = None
+) -> list[dict[str, Any]]:
+    """The Responses API `input` list for a history; `model` decides whether PDFs go as files or as their text."""
     items: list[dict[str, Any]] = []
     for m in _history(history):
         if m.role is Role.USER:
-            parts: list[dict[str, Any]] = [{"type": "input_text", "text": m.text}]
-            parts += [
-                {"type": "input_image", "image_url": _data_url(a), "detail": "auto"}
-                for a in m.attachments
-                if a.mime.startswith("image/")
-            ]
+            parts: list[dict[str, Any]] = (
+                [{"type": "input_text", "text": m.text}] if m.text or not m.attachments else []
+            )
+            parts += [_responses_part(a, model) for a in m.attachments]
             items.append({"role": "user", "content": parts})
         else:
             items.append({"role": "assistant", "content": [{"type": "output_text", "text": m.text}]})
@@ -242,12 +258,8 @@ def chat_messages(
         out.append({"role": role, "content": instructions})
     for m in _history(history):
         if m.role is Role.USER and m.attachments:
-            parts: list[dict[str, Any]] = [{"type": "text", "text": m.text}]
-            parts += [
-                {"type": "image_url", "image_url": {"url": _data_url(a), "detail": "auto"}}
-                for a in m.attachments
-                if a.mime.startswith("image/")
-            ]
+            parts: list[dict[str, Any]] = [{"type": "text", "text": m.text}] if m.text else []
+            parts += [_chat_part(a) for a in m.attachments]
             out.append({"role": "user", "content": parts})
         else:
             out.append({"role": m.role.value, "content": m.text})
@@ -587,7 +599,11 @@ class ChatService:
         extras = request_extras(choices, api)
         common: dict[str, Any] = {"model": target.deployment, "on_retry": on_retry, "timeout": target.timeout}
         if api == "responses":
-            params: dict[str, Any] = {"input": responses_input(history, extra_user), "store": False, **extras}
+            params: dict[str, Any] = {
+                "input": responses_input(history, extra_user, model=target.model),
+                "store": False,
+                **extras,
+            }
             if target.instructions.strip():
                 params["instructions"] = target.instructions
             if choices.stream:

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.config import Configuration, Deployment, InstructionsPreset, Profile
+from desktop.services._documents import file_note
+from desktop.services._documents import reads_files as deployment_reads_files
 from desktop.services._model_families import LONG_THINKING_TIMEOUT, family_for
 from desktop.services._request_params import adapted_words
 from desktop.services._turn_settings import (
@@ -66,7 +68,17 @@ from desktop.services._window_events import (
     WindowEvent,
 )
 from desktop.services._words import say
-from desktop.storage import UNSET, Attachment, Conversation, HistoryError, HistoryStore, ImportReport, Outcome, Role
+from desktop.storage import (
+    UNSET,
+    Attachment,
+    Conversation,
+    HistoryError,
+    HistoryStore,
+    ImportReport,
+    Message,
+    Outcome,
+    Role,
+)
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
     from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
@@ -265,6 +277,7 @@ class ChatWindowController:
             preset=preset_of(params, instructions, profile, self._saved_presets),
             usage=usage,
             usage_tip=usage_tip,
+            reads_files=self._reads_files(profile, current),
         )
 
     def _usage_line(self, conversation_id: int | None) -> tuple[str, str]:
@@ -275,6 +288,18 @@ class ChatWindowController:
         except HistoryError as exc:  # a header without its total beats no header
             _log.warning("conversation usage unavailable: %s", exc)
             return "", ""
+
+    @staticmethod
+    def _reads_files(profile: Profile | None, deployment: str | None) -> bool:
+        """Whether a deployment takes PDFs as files: its API (Responses unless known to be Chat) and its real model
+        (never guessed from the deployment's name: an unknown model gets the documents' text)."""
+        known = next((d for d in profile.deployments if d.name == deployment), None) if profile else None
+        return deployment_reads_files(known.api if known else None, known.model_name if known else None)
+
+    def _views(self, messages: Sequence[Message]) -> list[MessageView]:
+        """Messages as the open conversation shows them (their documents' chips say how they are sent now)."""
+        reads = self.header().reads_files if any(m.attachments for m in messages) else False
+        return [message_view(m, reads_files=reads) for m in messages]
 
     def details(self, message_id: int) -> str:
         """The Details of a message (deployment, model, what its model refused, tokens, cost, request id), or ''."""
@@ -464,7 +489,7 @@ class ChatWindowController:
             has_older = len(stored) == PAGE and self._store.message_count(conversation_id) > PAGE
             self._open = conv
             self._oldest_position = stored[0].position if stored else None
-            self._messages = [message_view(m) for m in stored]
+            self._messages = self._views(stored)
             turn = self._turns.get(conversation_id)
             if turn is not None and turn.phase is not _Phase.WAITING:
                 self._messages = [m for m in self._messages if m.id != turn.answer_id]
@@ -486,7 +511,7 @@ class ChatWindowController:
             older = self._store.load_messages(conv.id, limit=PAGE, before_position=oldest)
             if older:
                 self._oldest_position = older[0].position
-            views = [message_view(m) for m in older]
+            views = self._views(older)
             self._messages[:0] = views
             self._publish(OlderShown(tuple(views), len(older) == PAGE))
 
@@ -504,7 +529,15 @@ class ChatWindowController:
         else:
             with self._history():
                 self._open = self._store.update_conversation(self._open.id, deployment=name, params=params)
-        self._publish(HeaderChanged(self.header()))
+        header = self.header()
+        self._publish(HeaderChanged(header))
+        # The whole conversation goes to the new deployment: its documents' chips now say how they are sent there.
+        for view in [v for v in self._messages if v.files]:
+            files = tuple(
+                dataclasses.replace(f, note=file_note(Attachment(f.mime, b"", f.name), header.reads_files))
+                for f in view.files
+            )
+            self._replace(view.id, dataclasses.replace(view, files=files))
 
     def set_instructions(self, text: str) -> None:
         """Change the open conversation's instructions (a new chat keeps them until it is created)."""
@@ -623,7 +656,7 @@ class ChatWindowController:
         with self._history():
             for msg in self.chat.leave_out(message_id, left_out):
                 if self._index(msg.id) >= 0:
-                    self._replace(msg.id, message_view(msg))
+                    self._replace(msg.id, self._views([msg])[0])
 
     def shorten_answer_limit(self, message_id: int) -> None:
         """Halve the open conversation's answer limit (the request could never fit) and answer again."""
@@ -792,7 +825,7 @@ class ChatWindowController:
                     self._publish(MessageRemoved(gone.id))
                 del self._messages[index:]
             if event.user_message is not None:
-                self._add(message_view(event.user_message))
+                self._add(self._views([event.user_message])[0])
             self._add(_live(turn))
         self._refresh_row(turn.conversation_id)
 

@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from desktop.services._documents import file_note, size_words
 from desktop.services._turn_settings import NO_EFFORTS, Efforts
 from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, ErrorAction, Problem, category_words
 from desktop.services._words import say
@@ -64,6 +65,16 @@ _FROM_ERROR = {
 
 
 @dataclass(frozen=True)
+class FileChip:
+    """An attached document as its chip shows it: name, size in words, and how it reaches the model."""
+
+    name: str
+    size: str
+    note: str
+    mime: str = ""
+
+
+@dataclass(frozen=True)
 class MessageView:
     """One message as the chat view shows it."""
 
@@ -89,6 +100,8 @@ class MessageView:
         if self.thinking_ms is None:
             return "Thinking"  # the waiting line below says "Thinking… N s" meanwhile
         return f"Thought for {thinking_words(self.thinking_ms)}"
+
+    files: tuple[FileChip, ...] = ()  # attached documents (images are in `images`)
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ class Header:
     preset: str = ""  # the one the conversation uses ("Custom" for instructions the user wrote)
     usage: str = ""  # the conversation's tokens (and estimated cost, with prices), quiet in the header
     usage_tip: str = ""  # their breakdown
+    reads_files: bool = False  # the deployment takes PDFs as files (Responses API, a model that reads them)
 
 
 @dataclass(frozen=True)
@@ -167,10 +181,12 @@ def _stored_action(value: str | None) -> MessageAction | None:
         return MessageAction.RETRY
 
 
-def message_view(msg: Message, error: Problem | None = None) -> MessageView:
+def message_view(msg: Message, error: Problem | None = None, *, reads_files: bool = False) -> MessageView:
     """The view of a stored message: the words and the button stored with its failure (the same after a restart).
 
     `error` is accepted from the turn that just ended for callers that have it; the stored problem wins.
+    `reads_files`: whether the conversation's deployment takes PDFs as files; each turn sends the whole history, so
+    the chips' notes say how the attached documents are sent now.
     """
     title = text = ""
     action: MessageAction | None = None
@@ -214,6 +230,11 @@ def message_view(msg: Message, error: Problem | None = None) -> MessageView:
         left_out=msg.left_out,
         reasoning=msg.reasoning,
         thinking_ms=msg.thinking_ms,
+        files=tuple(
+            FileChip(a.name, size_words(len(a.data)), file_note(a, reads_files), a.mime)
+            for a in msg.attachments
+            if not a.mime.startswith("image/")
+        ),
     )
 
 

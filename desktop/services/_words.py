@@ -530,6 +530,100 @@ _ROWS = (
         Category.SETUP,
         "Edit a message that was deleted meanwhile.",
     ),
+    # ---- attaching a file (said under the message box; nothing is sent) ------------------------------------------
+    Wording(
+        "attach_too_large",
+        "This file is too large",
+        "“{name}” is {size}; one file can be up to {limit}. Attach a smaller file, or copy the part you need into "
+        "the message.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a document larger than 20 MB (checked before it is read).",
+    ),
+    Wording(
+        "attach_message_too_large",
+        "These files are too large together",
+        "The files of one message can be {limit} together; “{name}” does not fit. Send it with your next message.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a document that takes the message's documents over 32 MB together.",
+    ),
+    Wording(
+        "attach_too_many_files",
+        "Too many files",
+        "One message can carry {limit} files; “{name}” does not fit. Send it with your next message.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach an eleventh file to one message.",
+    ),
+    Wording(
+        "attach_too_many_pages",
+        "This document has too many pages",
+        "“{name}” has {pages} pages; one document can have up to {limit}. Attach only the pages you need.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a PDF with more than 100 pages, or a presentation with more than 100 slides.",
+    ),
+    Wording(
+        "attach_message_too_many_pages",
+        "Too many pages in one message",
+        "The documents of one message can have {limit} pages together; “{name}” does not fit. Send it with your "
+        "next message.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a document that takes the message's documents over 100 pages (or slides) together.",
+    ),
+    Wording(
+        "attach_too_much_text",
+        "Too much text to send",
+        "“{name}” holds more text than one message can send (about {limit} characters, some 150 pages). Attach "
+        "only the part you need.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a document whose text, alone or with the message's other documents, is over 400,000 characters.",
+    ),
+    Wording(
+        "attach_no_text",
+        "No text in this PDF",
+        "“{name}” has no text the app can read: it is probably a scan. Choose a deployment that reads PDF files "
+        "(such as gpt-4.1 or gpt-4o), or attach the pages as images.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a PDF without a text layer (a scan) while the deployment cannot read PDF files itself.",
+    ),
+    Wording(
+        "attach_password",
+        "This document is locked",
+        "“{name}” is protected by a password. Save a copy without the password and attach that.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a password-protected PDF.",
+    ),
+    Wording(
+        "attach_damaged",
+        "This file could not be read",
+        "“{name}” seems damaged, or is not what its name says. Open it, save it again, and attach the copy.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a PDF or Office file that its library cannot read (damaged, or a different format).",
+    ),
+    Wording(
+        "attach_unsupported",
+        "This kind of file cannot be attached",
+        "The app cannot read “{name}”. Attach PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), text, "
+        "Markdown, CSV, JSON or code files, or PNG, JPEG, GIF or WebP images.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a file of another kind (e.g. .doc, .zip, an executable).",
+    ),
+    Wording(
+        "attach_cannot_open",
+        "The file could not be opened",
+        "“{name}” could not be opened ({reason}). Check that it still exists and that you may read it.",
+        ErrorAction.NONE,
+        Category.LOCAL,
+        "Attach a file that is gone or that this account may not read.",
+    ),
 )
 
 WORDS: Mapping[str, Wording] = {row.key: row for row in _ROWS}

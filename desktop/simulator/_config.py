@@ -30,6 +30,7 @@ class Deployment:
     roles: tuple[str, ...] = ("system", "developer")  # roles its instructions may take in Chat Completions
     first_token_delay: float | None = None  # seconds of thinking before the first word (None: the config's)
     keep_alive: float = 0.0  # while thinking, a `: keep-alive` SSE comment this often (0: none)
+    reads_files: bool = True  # a vision-capable model: takes PDFs as Responses `input_file`
 
 
 DEFAULT_DEPLOYMENTS: tuple[Deployment, ...] = (

@@ -21,6 +21,7 @@ from ._answers import all_text, choose_answer, count_tokens, last_user_text, par
 from ._cache import PromptCache
 from ._config import Deployment, Fault, FaultKind, RemoteAddressError, RequestRecord, SimulatorConfig, is_loopback
 from ._events import Part, Turn, chat_body, chat_events, responses_body, responses_events
+from ._files import file_problem
 from ._models import refusal
 
 log = logging.getLogger(__name__)
@@ -360,6 +361,8 @@ class Simulator:
             return _json(400, refused)
         if (invalid := _invalid_limit(body, api)) is not None:
             return invalid
+        if (refused := file_problem(body, api, deployment.reads_files)) is not None:
+            return _json(400, refused)
         if (wait := self._rate_limited(deployment)) is not None:
             message = azure.rate_limit_message(self._operation(request), wait)
             headers = {"retry-after": str(wait), "retry-after-ms": str(wait * 1000)}

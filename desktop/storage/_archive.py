@@ -72,7 +72,8 @@ def _message_to_json(msg: Message) -> dict[str, Any]:
         "usage": dataclasses.asdict(msg.usage) if msg.usage else None,
         "error": dataclasses.asdict(msg.error) if msg.error else None,
         "attachments": [
-            {"mime": a.mime, "name": a.name, "data": base64.b64encode(a.data).decode("ascii")} for a in msg.attachments
+            {"mime": a.mime, "name": a.name, "data": base64.b64encode(a.data).decode("ascii"), "text": a.text}
+            for a in msg.attachments
         ],
     }
 
@@ -257,7 +258,8 @@ def _parse_attachment(data: object, where: str) -> Attachment:
         raw = base64.b64decode(r.text("data"), validate=True)
     except (binascii.Error, ValueError):
         raise ArchiveError(f"{where}.data: not valid base64") from None
-    return Attachment(mime=r.text("mime"), data=raw, name=r.text("name"))
+    # "text" (what was read from a document) came after version 1's first release: optional, as in older archives.
+    return Attachment(mime=r.text("mime"), data=raw, name=r.text("name"), text=r.opt_text("text") or "")
 
 
 _ROLE_TITLES = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}

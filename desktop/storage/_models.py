@@ -43,11 +43,16 @@ class OpenStatus(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Attachment:
-    """An image (or other file) sent with a message; thumbnails are the UI's job."""
+    """An image or a document sent with a message; thumbnails are the UI's job.
+
+    `text` is what was read from a document on this computer (searchable, sent to models that cannot read the file
+    itself); empty for images. Stored once per content, however many messages attach it.
+    """
 
     mime: str
     data: bytes
     name: str = ""
+    text: str = ""
 
 
 @dataclass(frozen=True)

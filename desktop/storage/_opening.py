@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import sqlite3
@@ -49,10 +50,17 @@ def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
     return conn
 
 
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of a file's bytes, in hex: the key it is stored under (once, however often it is attached)."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     """Apply the per-connection settings every store connection runs with."""
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Attached files are stored once by content: the v5 migration and the store key them by this digest.
+    conn.create_function("sha256", 1, sha256_hex, deterministic=True)
     # WAL: readers never block the writer and a checkpoint write is one small append.
     conn.execute("PRAGMA journal_mode = WAL")
     # NORMAL in WAL mode syncs only at checkpoints: a killed app loses nothing that was committed (the WAL is in

@@ -15,6 +15,9 @@ V5: an answer's thinking (`messages.reasoning`, the model's reasoning summary, a
     (rebuilt here from every existing row).
 V6: usage_log, one row of token counts per answer received (kept when its conversation is deleted or its answer
     replaced, so the Usage view shows what was really used); filled here from the answers already stored.
+V7: attached files are stored once by content (`files`, keyed by SHA-256; `attachments` rows point at them and a
+    file goes when its last attachment does), with the text read from documents in `files.text`, searchable through
+    its own full-text index (`files_fts`), apart from the messages' one. `sha256()` is the store's SQL function.
 """
 
 from __future__ import annotations
@@ -169,7 +172,50 @@ INSERT INTO usage_log (at, message_id, profile_id, deployment, model, input_toke
     WHERE m.role = 'assistant' AND m.usage IS NOT NULL AND json_valid(m.usage);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6)
+
+V7 = """
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    data BLOB NOT NULL,
+    text TEXT NOT NULL DEFAULT ''
+);
+INSERT OR IGNORE INTO files (sha256, data) SELECT sha256(data), data FROM attachments ORDER BY id;
+CREATE TABLE attachments_v5 (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    mime TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    file_id INTEGER NOT NULL REFERENCES files (id),
+    UNIQUE (message_id, position)
+);
+INSERT INTO attachments_v5 (id, message_id, position, mime, name, file_id)
+    SELECT a.id, a.message_id, a.position, a.mime, a.name, f.id
+    FROM attachments a JOIN files f ON f.sha256 = sha256(a.data);
+DROP TABLE attachments;
+ALTER TABLE attachments_v5 RENAME TO attachments;
+CREATE INDEX attachments_file ON attachments (file_id);
+-- A file is kept while any message (a current one, an edit's earlier revision, a deleted chat not yet purged) uses it.
+CREATE TRIGGER attachments_drop_file AFTER DELETE ON attachments BEGIN
+    DELETE FROM files WHERE id = old.file_id AND NOT EXISTS (SELECT 1 FROM attachments WHERE file_id = old.file_id);
+END;
+CREATE VIRTUAL TABLE files_fts USING fts5 (
+    text, content = 'files', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER files_fts_insert AFTER INSERT ON files BEGIN
+    INSERT INTO files_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER files_fts_delete AFTER DELETE ON files BEGIN
+    INSERT INTO files_fts (files_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER files_fts_update AFTER UPDATE OF text ON files BEGIN
+    INSERT INTO files_fts (files_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO files_fts (rowid, text) VALUES (new.id, new.text);
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7)
 """MIGRATIONS[i] takes a database from version i to version i + 1."""
 
 CURRENT_VERSION = len(MIGRATIONS)

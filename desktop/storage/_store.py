@@ -34,6 +34,7 @@ from desktop.storage._models import (
     Usage,
     UsageRow,
 )
+from desktop.storage._opening import sha256_hex
 from desktop.storage._search import MARK_END, MARK_START, fts_query
 
 log = logging.getLogger(__name__)
@@ -139,11 +140,11 @@ def _with_attachments(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> 
     if rows:
         ids = json.dumps([r["id"] for r in rows])
         for a in conn.execute(
-            "SELECT message_id, mime, name, data FROM attachments"
-            " WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, position",
+            "SELECT a.message_id, a.mime, a.name, f.data, f.text FROM attachments a JOIN files f ON f.id = a.file_id"
+            " WHERE a.message_id IN (SELECT value FROM json_each(?)) ORDER BY a.message_id, a.position",
             (ids,),
         ):
-            found.setdefault(a["message_id"], []).append(Attachment(a["mime"], bytes(a["data"]), a["name"]))
+            found.setdefault(a["message_id"], []).append(Attachment(a["mime"], bytes(a["data"]), a["name"], a["text"]))
     messages = [_message(r, tuple(found.get(r["id"], ()))) for r in rows]
     streaming = [m.id for m in messages if m.outcome is Outcome.STREAMING]
     if not streaming:
@@ -430,10 +431,7 @@ class HistoryStore:
                 (conversation_id, conversation_id, role.value, _clean(text), outcome.value, now, *extra.values()),
             ).lastrowid,
         )
-        db.executemany(
-            "INSERT INTO attachments (message_id, position, mime, name, data) VALUES (?, ?, ?, ?, ?)",
-            [(mid, i, a.mime, _clean(a.name), a.data) for i, a in enumerate(attachments)],
-        )
+        insert_attachments(db, mid, attachments)
         db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
         return mid
 
@@ -690,14 +688,20 @@ class HistoryStore:
         if match is None:
             return []
         try:
+            # Messages and the text read from their attached documents: two indexes, one ranked list.
             rows = self._db.execute(
-                "SELECT m.conversation_id, m.id, c.title, m.role, m.created_at,"
-                " snippet(messages_fts, -1, ?, ?, '…', 16) AS snippet"
+                "SELECT * FROM (SELECT m.conversation_id, m.id, c.title, m.role, m.created_at,"
+                " snippet(messages_fts, -1, ?, ?, '…', 16) AS snippet, rank"
                 " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
                 " JOIN conversations c ON c.id = m.conversation_id"
                 " WHERE messages_fts MATCH ? AND m.superseded_by IS NULL AND c.deleted_at IS NULL"
+                " UNION ALL SELECT m.conversation_id, m.id, c.title, m.role, m.created_at,"
+                " a.name || ': ' || snippet(files_fts, 0, ?, ?, '…', 16) AS snippet, rank"
+                " FROM files_fts JOIN attachments a ON a.file_id = files_fts.rowid"
+                " JOIN messages m ON m.id = a.message_id JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE files_fts MATCH ? AND m.superseded_by IS NULL AND c.deleted_at IS NULL)"
                 " ORDER BY rank LIMIT ?",
-                (MARK_START, MARK_END, match, limit),
+                (MARK_START, MARK_END, match, MARK_START, MARK_END, match, limit),
             ).fetchall()
         except sqlite3.OperationalError:
             # fts_query quotes everything, so this would be our bug; an empty result beats a crash mid-typing.
@@ -851,8 +855,21 @@ def _insert_imported(db: sqlite3.Connection, conv: Conversation, messages: Seque
                 _settings_json(m.reasoning_effort, m.preset),
             ),
         ).lastrowid
-        db.executemany(
-            "INSERT INTO attachments (message_id, position, mime, name, data) VALUES (?, ?, ?, ?, ?)",
-            [(mid, i, a.mime, _clean(a.name), a.data) for i, a in enumerate(m.attachments)],
-        )
+        insert_attachments(db, cast(int, mid), m.attachments)
     return cid
+
+
+def insert_attachments(db: sqlite3.Connection, message_id: int, attachments: Iterable[Attachment]) -> None:
+    """Attach files to a message; each file's bytes and text are stored once, keyed by their SHA-256."""
+    for position, a in enumerate(attachments):
+        digest = sha256_hex(a.data)
+        db.execute(
+            "INSERT INTO files (sha256, data, text) VALUES (?, ?, ?)"
+            " ON CONFLICT (sha256) DO UPDATE SET text = excluded.text WHERE files.text = '' AND excluded.text != ''",
+            (digest, a.data, _clean(a.text)),
+        )
+        db.execute(
+            "INSERT INTO attachments (message_id, position, mime, name, file_id)"
+            " SELECT ?, ?, ?, ?, id FROM files WHERE sha256 = ?",
+            (message_id, position, a.mime, _clean(a.name), digest),
+        )

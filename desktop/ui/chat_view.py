@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import MessageAction, MessageView, Outcome, RetryWait, Role
+from desktop.ui.attachments import ChipLayout, layout_chips, paint_chips
 from desktop.ui.markdown import (
     CodeBlock,
     LiveDocument,
@@ -182,6 +183,7 @@ class _Geometry:
     tools: list[tuple[str, str, QRectF]]
     code_copies: list[tuple[QRectF, str]]
     height: int
+    files: ChipLayout | None = None  # attached documents' chips
 
 
 class _Delegate(QStyledItemDelegate):
@@ -340,6 +342,10 @@ class _Delegate(QStyledItemDelegate):
                 words = self.thinking_document(msg, column)
                 thinking_rect = QRectF(left + _THINK_INDENT, y, column - _THINK_INDENT, words.size().height())
                 y = thinking_rect.bottom() + 12
+        files = None
+        if msg.files:
+            files = layout_chips(msg.files, self._view.font(), left, column, y, right=msg.role == Role.USER)
+            y = files.bottom
         if doc is not None:
             size = doc.size()
             doc_w, doc_h = size.width(), size.height()
@@ -411,6 +417,7 @@ class _Delegate(QStyledItemDelegate):
             tools,
             chips,
             math.ceil(y - rect.top() + 6),
+            files,
         )
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -448,6 +455,8 @@ class _Delegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for i, box in enumerate(geo.thumbs):
             self._paint_thumb(painter, msg, i, box, colors)
+        if geo.files is not None:
+            paint_chips(painter, geo.files, self._view.font(), colors)
         if geo.bubble is not None:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colors.qcolor("user_bubble"))

@@ -1,4 +1,4 @@
-"""The message composer: multi-line input, image attachments, deployment picker, instructions, Send/Stop."""
+"""The message composer: multi-line input, attached images and documents, deployment, instructions, Send/Stop."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -21,7 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import BUILT_IN_PRESETS, DeploymentChoice
+from desktop.services import (
+    BUILT_IN_PRESETS,
+    Attachment,
+    AttachRefusedError,
+    DeploymentChoice,
+    Document,
+    check_message,
+    document_suffixes,
+    file_note,
+)
+from desktop.ui.attachments import DocumentReader, FileChipWidget, paperclip_icon
 
 __all__ = [
     "MAX_IMAGES_BYTES",
@@ -36,6 +47,7 @@ __all__ = [
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGES_BYTES = 50 * 1024 * 1024  # all the images of one message together
 MAX_IMAGE_PIXELS = 50_000_000  # read from the file's header before anything is decoded (a PNG can hide gigapixels)
+MAX_ATTACHED_FILES = 10  # documents and images of one message (desktop.services._documents.MAX_FILES)
 MAX_PASTE_BYTES = 1024 * 1024  # pasted or dropped text, checked before it is converted: about 300 pages
 _MAX_LINES = 8
 _SIGNATURES = (
@@ -123,6 +135,10 @@ class _Input(QPlainTextEdit):
 
 
 _ENCODED_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+# Other pictures take the image path too, so they get its sentence ("isn't a PNG, JPEG, GIF or WebP image").
+_OTHER_PICTURES = (".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif", ".svg", ".ico")
+ATTACH_SHORTCUT = "Ctrl+O"
 
 
 def _has_image(source: QMimeData) -> bool:
@@ -192,8 +208,9 @@ class InstructionsDialog(QDialog):
 class Composer(QWidget):
     """Where the user writes; emits send/stop requests with plain data."""
 
-    send_requested = Signal(str, list)  # text, [ImageAttachment]; the text stays until clear_draft()
+    send_requested = Signal(str, list)  # text, [ImageAttachment | Document]; the draft stays until clear_draft()
     stop_requested = Signal()
+    documents_settled = Signal()  # every attached document has been read (or refused): nothing is being read now
     edit_last_requested = Signal()  # Up in an empty message box
     deployment_changed = Signal(str)
     instructions_changed = Signal(str)
@@ -201,8 +218,12 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._images: list[ImageAttachment] = []
+        self._chips: list[FileChipWidget] = []
         self._streaming = False
         self._vision = True
+        self._reads_files = False
+        self._reader = DocumentReader(self)
+        self._reader.finished.connect(self._on_document_read)
         self._instructions = ""
         self.input = _Input(self)
         self.input.setAccessibleName(_tr("Message"))
@@ -218,6 +239,20 @@ class Composer(QWidget):
         self._thumbs_layout.setContentsMargins(0, 0, 0, 0)
         self._thumbs_layout.addStretch(1)
         self.thumbs.hide()
+        self.files = QWidget(self)
+        self.files.setObjectName("attachedFiles")
+        self._files_layout = QHBoxLayout(self.files)
+        self._files_layout.setContentsMargins(0, 0, 0, 0)
+        self._files_layout.addStretch(1)
+        self.files.hide()
+        self.attach_button = QToolButton(self)
+        self.attach_button.setIcon(paperclip_icon())
+        self.attach_button.setAutoRaise(True)
+        self.attach_button.setToolTip(
+            _tr("Attach files: PDF, Word, Excel, PowerPoint, text or images (%1)").replace("%1", ATTACH_SHORTCUT)
+        )
+        self.attach_button.setAccessibleName(_tr("Attach files"))
+        self.attach_button.clicked.connect(self.choose_files)
         self.message = QLabel(self)
         self.message.setObjectName("inlineError")
         self.message.setWordWrap(True)
@@ -237,6 +272,7 @@ class Composer(QWidget):
         self.send_button.setAccessibleName(_tr("Send message"))
         self.send_button.clicked.connect(self._on_send_button_clicked)
         row = QHBoxLayout()
+        row.addWidget(self.attach_button)
         row.addWidget(self.deployments)
         row.addWidget(self.instructions_button)
         row.addStretch(1)
@@ -244,6 +280,7 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 10)
         layout.addWidget(self.thumbs)
+        layout.addWidget(self.files)
         layout.addWidget(self.message)
         layout.addWidget(self.input)
         layout.addLayout(row)
@@ -274,6 +311,18 @@ class Composer(QWidget):
     def set_vision_enabled(self, enabled: bool) -> None:
         """Allow images only for deployments that can read them."""
         self._vision = enabled
+
+    def set_icon_color(self, color: str) -> None:
+        """Draw the paperclip in the theme's colour (a themed system icon, when there is one, stays as it is)."""
+        self.attach_button.setIcon(paperclip_icon(color=color))
+
+    def set_reads_files(self, enabled: bool) -> None:
+        """Whether the deployment takes PDFs as files (a PDF without text is refused only where it would go as text);
+        the chips' tooltips say how each file will be sent."""
+        self._reads_files = enabled
+        for chip in self._chips:
+            if chip.document is not None:
+                chip.set_document(chip.document, file_note(chip.document.attachment(), enabled))
 
     def set_instructions(self, text: str) -> None:
         """Set the current instructions (shown in the editor)."""
@@ -309,6 +358,79 @@ class Composer(QWidget):
     def images(self) -> list[ImageAttachment]:
         """Return the attached images."""
         return list(self._images)
+
+    def documents(self) -> list[Document]:
+        """Return the attached documents that have been read (those still being read are not ready to send)."""
+        return [chip.document for chip in self._chips if chip.document is not None]
+
+    def file_chips(self) -> list[FileChipWidget]:
+        """The chips of the attached documents, in order."""
+        return list(self._chips)
+
+    def reading(self) -> bool:
+        """True while an attached document is still being read."""
+        return any(chip.pending for chip in self._chips)
+
+    # -- documents ---------------------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        """Open the file dialog (the paperclip, or Ctrl+O) to attach documents and images."""
+        patterns = " ".join(f"*{s}" for s in (*document_suffixes(), *_IMAGE_SUFFIXES))
+        dialog = QFileDialog(self, _tr("Attach files"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilters([_tr("Documents and images (%1)").replace("%1", patterns), _tr("All files (*)")])
+        dialog.filesSelected.connect(lambda names: self.add_paths([Path(n) for n in names]))
+        dialog.open()
+
+    def add_paths(self, paths: Sequence[Path]) -> None:
+        """Attach files: images at once, documents as chips that are read in a worker thread."""
+        for path in paths:
+            if path.suffix.lower() in (*_IMAGE_SUFFIXES, *_OTHER_PICTURES):
+                self._add_file(path)
+                continue
+            if len(self._images) + len(self._chips) >= MAX_ATTACHED_FILES:
+                self._refuse(AttachRefusedError("attach_too_many_files", name=path.name, limit=MAX_ATTACHED_FILES))
+                return
+            chip = FileChipWidget(path.name, self.files)
+            chip.remove_button.clicked.connect(lambda _checked=False, c=chip: self.remove_file(c))
+            self._chips.append(chip)
+            self._files_layout.insertWidget(self._files_layout.count() - 1, chip)
+            self._reader.read(chip, path)
+        self._update()
+
+    def remove_file(self, chip: FileChipWidget) -> None:
+        """Remove an attached document (one still being read is dropped when its reading ends)."""
+        if chip in self._chips:
+            self._chips.remove(chip)
+            self._files_layout.removeWidget(chip)
+            chip.deleteLater()
+            self._update()
+
+    def _on_document_read(self, chip: object, outcome: object) -> None:
+        self._take_document(chip, outcome)
+        if not self.reading():
+            self.documents_settled.emit()
+
+    def _take_document(self, chip: object, outcome: object) -> None:
+        if not isinstance(chip, FileChipWidget) or chip not in self._chips:
+            return  # removed (or the draft sent) while it was being read
+        if isinstance(outcome, AttachRefusedError):
+            self.remove_file(chip)
+            self._refuse(outcome)
+            return
+        assert isinstance(outcome, Document)
+        others: list[Document | Attachment] = [c.document for c in self._chips if c.document is not None]
+        others += [Attachment(i.mime, i.data, i.name) for i in self._images]
+        try:
+            check_message(others, outcome, deployment_reads_files=self._reads_files)
+        except AttachRefusedError as refused:
+            self.remove_file(chip)
+            self._refuse(refused)
+            return
+        chip.set_document(outcome, file_note(outcome.attachment(), self._reads_files))
+        self._update()
+
+    def _refuse(self, refused: AttachRefusedError) -> None:
+        self._reject(f"{refused.title}: {refused.text}")
 
     # -- images ------------------------------------------------------------------------------------------
     def add_image(self, data: bytes, name: str) -> bool:
@@ -348,11 +470,9 @@ class Composer(QWidget):
         self._update()
 
     def add_from_mime(self, mime: QMimeData) -> None:
-        """Attach images from a paste or a drop (files or raw image data)."""
+        """Attach files from a paste or a drop (documents, images, or raw image data)."""
         if mime.hasUrls():
-            for url in mime.urls():
-                if url.isLocalFile():
-                    self._add_file(Path(url.toLocalFile()))
+            self.add_paths([Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()])
             return
         if _has_image(mime):
             # Take the image as the clipboard encoded it when it can: its size is checked before anything decodes.
@@ -420,17 +540,20 @@ class Composer(QWidget):
         save (a full disk, a locked history) loses nothing.
         """
         text = self.input.toPlainText().strip()
-        if self._streaming or not (text or self._images):
+        documents = self.documents()
+        if self._streaming or self.reading() or not (text or self._images or documents):
             return False
         self.message.hide()
-        self.send_requested.emit(text, list(self._images))
+        self.send_requested.emit(text, [*self._images, *documents])
         return True
 
     def clear_draft(self) -> None:
-        """Empty the message box and drop the attached images (the message was saved)."""
+        """Empty the message box and drop the attached images and documents (the message was saved)."""
         self.input.clear()
         for image in list(self._images):
             self.remove_image(image)
+        for chip in list(self._chips):
+            self.remove_file(chip)
         self.message.hide()
 
     def show_problem(self, text: str) -> None:
@@ -456,6 +579,7 @@ class Composer(QWidget):
 
     def _update(self) -> None:
         self.thumbs.setVisible(bool(self._images))
+        self.files.setVisible(bool(self._chips))
         if self._streaming:
             self.send_button.setText(_tr("Stop"))
             self.send_button.setAccessibleName(_tr("Stop the answer"))
@@ -463,7 +587,8 @@ class Composer(QWidget):
         else:
             self.send_button.setText(_tr("Send"))
             self.send_button.setAccessibleName(_tr("Send message"))
-            self.send_button.setEnabled(bool(self.input.toPlainText().strip() or self._images))
+            content = self.input.toPlainText().strip() or self._images or self._chips
+            self.send_button.setEnabled(bool(content) and not self.reading())
         # Grow with the text up to a few lines, then scroll.
         lines = max(1, min(_MAX_LINES, self.input.document().size().toSize().height() or 1))
         metrics = self.input.fontMetrics()

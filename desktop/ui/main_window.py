@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
@@ -29,6 +30,7 @@ from desktop.services import (
     Attachment,
     ChatWindowController,
     ConversationShown,
+    Document,
     DraftRefused,
     DraftSaved,
     Header,
@@ -206,6 +208,7 @@ class MainWindow(ViewActions, QMainWindow):
         self.composer.set_send_on_enter(settings.app.send_on_enter)
         self.sidebar.set_collapsed(settings.app.sidebar_collapsed)
         self.chat_view.set_colors(self.services.theme.colors())
+        self.composer.set_icon_color(self.services.theme.colors().muted)
 
     def settings_changed(self) -> None:
         """Called after settings were saved: apply without a restart (connections, theme and text size included)."""
@@ -270,6 +273,7 @@ class MainWindow(ViewActions, QMainWindow):
         self.demo_banner.setVisible(header.demo)
         self.setWindowTitle(_tr("Azure OpenAI Chat") + (_tr(" — demo") if header.demo else ""))
         self.composer.set_deployments(header.deployments, header.deployment)
+        self.composer.set_reads_files(header.reads_files)
         self.composer.set_instructions(header.instructions)
         self.turn_settings.show_header(header)
         self.empty_state.show_header(header)
@@ -306,9 +310,12 @@ class MainWindow(ViewActions, QMainWindow):
         """Show a conversation (its last messages; older ones load on scroll)."""
         self.controller.open(conversation_id)
 
-    def send(self, text: str, images: list[ImageAttachment] | None = None) -> None:
-        """Send a message in the current conversation (creating it if needed)."""
-        self.controller.send(text, [Attachment(i.mime, i.data, i.name) for i in images or []])
+    def send(self, text: str, files: Sequence[ImageAttachment | Document] | None = None) -> None:
+        """Send a message in the current conversation (creating it if needed), with its images and documents."""
+        self.controller.send(
+            text,
+            [f.attachment() if isinstance(f, Document) else Attachment(f.mime, f.data, f.name) for f in files or []],
+        )
 
     def stop_current(self) -> None:
         """Stop the answer (or the wait before a retry) in the current conversation; what arrived is kept."""
@@ -334,8 +341,8 @@ class MainWindow(ViewActions, QMainWindow):
         if last is not None:
             self.edit_message(last.id)
 
-    def _on_composer_send_requested(self, text: str, images: list[ImageAttachment]) -> None:
-        self.send(text, images)
+    def _on_composer_send_requested(self, text: str, files: list[ImageAttachment | Document]) -> None:
+        self.send(text, files)
 
     def _on_empty_state_prompt_chosen(self, prompt: str) -> None:
         self.composer.set_text(prompt)
@@ -378,6 +385,7 @@ class MainWindow(ViewActions, QMainWindow):
 
     def _on_theme_changed(self) -> None:
         self.chat_view.set_colors(self.services.theme.colors())
+        self.composer.set_icon_color(self.services.theme.colors().muted)
 
     # -- Qt overrides ----------------------------------------------------------------------------------------------
 

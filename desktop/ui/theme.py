@@ -118,6 +118,8 @@ QLineEdit, QPlainTextEdit#composerInput {{ border: 1px solid {border}; border-ra
     background: {surface}; }}
 QLineEdit:focus, QPlainTextEdit#composerInput:focus {{ border: 1px solid {accent}; }}
 QLabel#inlineError {{ color: {error}; }}
+QFrame#fileChip {{ background: {surface}; border: 1px solid {border}; border-radius: 8px; }}
+QFrame#fileChip QLabel#chipMeta {{ color: {muted}; }}
 QFrame#toast {{ background: {text}; border-radius: 8px; }}
 QFrame#toast QLabel {{ color: {window}; }}
 QFrame#toast QPushButton {{ color: {link}; background: transparent; border: none; font-weight: 600; }}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 
+from desktop.ui.composer import ATTACH_SHORTCUT
 from desktop.ui.theme import SchemeChoice
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ def build_menus(window: MainWindow) -> None:
     action("chat", _tr("Stop answer"), window.stop_current, "Esc")
     action("chat", _tr("Search conversations"), window.focus_search, "Ctrl+K")
     action("chat", _tr("Focus message box"), window.composer.focus_input, "Ctrl+L")
+    action("chat", _tr("Attach files…"), window.composer.choose_files, ATTACH_SHORTCUT)
     action("chat", _tr("Go to the messages"), window.chat_view.focus_latest, "Ctrl+J")
     action("chat", _tr("Next conversation"), window.sidebar.select_next, "Ctrl+PgDown")
     action("chat", _tr("Previous conversation"), window.sidebar.select_previous, "Ctrl+PgUp")

@@ -2,7 +2,8 @@
 
 Usage: python -X importtime -m tests.app._first_paint_modules --profile-dir DIR --smoke-test
 Prints one line `MODULES-AT-FIRST-PAINT ["module", ...]` when the main window receives its first Paint event (before
-that paint is drawn, so nothing scheduled after the paint can be counted), then the app's own smoke-test line.
+that paint is drawn, so nothing scheduled after the paint can be counted), then the app's own smoke-test line, and
+when the app has quit, `MODULES-AT-EXIT [...]`: everything its start-up loaded.
 It imports nothing the app would not load before its window anyway (`desktop.app`, and `desktop.ui.first_paint`, whose
 watcher the app itself puts on the window before showing it): the list is what the app itself loaded.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from desktop.app import main
 
 MARKER = "MODULES-AT-FIRST-PAINT "
+EXIT_MARKER = "MODULES-AT-EXIT "
 
 
 def _snapshot_at_first_paint() -> None:
@@ -38,4 +40,6 @@ def _snapshot_at_first_paint() -> None:
 
 if __name__ == "__main__":
     _snapshot_at_first_paint()
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    print(EXIT_MARKER + json.dumps(sorted(sys.modules)), flush=True)
+    sys.exit(code)

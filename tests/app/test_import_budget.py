@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app._first_paint_modules import MARKER
+from tests.app._first_paint_modules import EXIT_MARKER, MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,8 @@ NOT_BEFORE_FIRST_PAINT = (
     "pygments",
     "aiohttp",
 )
+# The document libraries load when a file is attached (desktop/services/_documents.py), never at start-up.
+DOCUMENT_LIBRARIES = ("pypdf", "docx", "openpyxl", "pptx", "lxml", "PIL", "xlsxwriter", "et_xmlfile")
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s*(\S+)\s*$")
 
 
@@ -98,3 +100,15 @@ def test_nothing_heavy_is_imported_before_the_first_paint(
     assert not late, "imported before the first paint: " + ", ".join(
         f"{m} ({cumulative.get(m, 0) / 1000:.0f} ms)" for m in tops
     )
+
+
+@pytest.mark.slow
+def test_no_document_library_is_imported_by_a_whole_start_up(
+    first_paint: tuple[list[str], list[str], dict[str, int]],
+) -> None:
+    lines, _, _ = first_paint
+    at_exit = next((json.loads(line[len(EXIT_MARKER) :]) for line in lines if line.startswith(EXIT_MARKER)), None)
+    assert at_exit is not None, "the driver printed no modules when the app quit"
+    assert "desktop.services._chat" in at_exit  # the run went past the first paint to the chat's services
+    loaded = [m for m in at_exit if any(m == p or m.startswith(p + ".") for p in DOCUMENT_LIBRARIES)]
+    assert not loaded, "document libraries imported without any attachment: " + ", ".join(loaded[:10])

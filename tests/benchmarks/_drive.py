@@ -7,6 +7,8 @@ window that `desktop.app.main` hands to its `on_ready` hook.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -77,3 +79,21 @@ async def page_up(window: Window) -> bool:
 def scroll_to_end(window: Window) -> None:
     """Scroll the conversation to its last message."""
     window.chat_view.scrollToBottom()
+
+
+def attach_file(window: Window, path: Path, on_read: Callable[[], None]) -> None:
+    """Attach a file through the composer (as the paperclip does); `on_read` runs once it has been read."""
+    composer = window.composer
+
+    def settled() -> None:
+        composer.documents_settled.disconnect(settled)
+        on_read()
+
+    composer.documents_settled.connect(settled)
+    composer.add_paths([path])
+
+
+def clear_attachments(window: Window) -> None:
+    """Remove what the composer has attached."""
+    for chip in window.composer.file_chips():
+        window.composer.remove_file(chip)

@@ -27,6 +27,7 @@ BUDGET_ROWS = (
     ("stream_growth", "CPU per 1,000 tokens at 16,000 vs at 1,000", "<= x1.2 (constant)"),
     ("ttft", "time to first token added by the app, production path, 1,000-conversation sidebar", "<= 30 ms"),
     ("scroll", "scroll a 2,000-message conversation from end to top", "every frame <= 33 ms; memory added <= 50 MB"),
+    ("attach", "longest stall while a 50-page PDF is attached and read", "<= 50 ms"),
 )
 
 

@@ -3,8 +3,8 @@
 Usage: .venv/bin/python -m tests.benchmarks [--runs N] [--quick] [--only stream,startup,ui] [--write-results]
        [--installed PATH]
 (or .venv/bin/python tests/benchmarks/run.py ...). Never part of the normal test run (pytest's norecursedirs).
-`--only` also takes single UI cases: ui:stream, ui:open, ui:scroll, ui:ttft. To read the API key through a real
-Secret Service, as users do, run it through `bash tests/benchmarks/with_keyring.sh` (same arguments).
+`--only` also takes single UI cases: ui:stream, ui:open, ui:scroll, ui:ttft, ui:attach. To read the API key through
+a real Secret Service, as users do, run it through `bash tests/benchmarks/with_keyring.sh` (same arguments).
 """
 
 from __future__ import annotations

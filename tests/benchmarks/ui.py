@@ -19,6 +19,7 @@ from desktop.paths import AppPaths
 from tests.benchmarks._history import write_history
 from tests.benchmarks._report import Figure, median, p99
 from tests.benchmarks._simulator import SimulatorProcess
+from tests.documents import make_pdf
 
 TOKENS_PER_SECOND = 300.0
 FIRST_TOKEN_DELAY = 0.2
@@ -158,7 +159,27 @@ def _first_token(base: dict[str, Any], sidebar: int, runs: int) -> list[Figure]:
     ]  # fmt: skip
 
 
-CASES = ("stream", "open", "scroll", "ttft")
+def _attach(base: dict[str, Any], pages: int, runs: int) -> list[Figure]:
+    """Attach a PDF of `pages` full pages in the composer; the event loop's stalls while it is read, against idling."""
+    pdf = Path(base["profile"]) / f"{pages}-pages.pdf"
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    line = "Quarterly figures by region and product line, with notes on costs and the outlook for next year."
+    pdf.write_bytes(make_pdf(["\n".join(f"{n}. {line}" for n in range(48))] * pages))
+    result = _child({**base, "case": "attach", "pdf": str(pdf), "runs": runs, "idle_seconds": 1.0}, 600)
+    measured = result["runs"]
+    section = f"ui attach {pages}-page PDF"
+    worst = median([r["max"] for r in measured])
+    return [
+        Figure(section, "longest stall while it is read", worst, "ms", result["idle_max"], "idle window",
+               len(measured), "<= 50 ms", worst <= 50, "attach"),
+        Figure(section, "p99 stall while it is read", median([r["p99"] for r in measured]), "ms",
+               result["idle_p99"], "idle window", len(measured)),
+        Figure(section, "attach -> read (worker thread)", median([r["wall"] for r in measured]) * 1000, "ms",
+               runs=len(measured)),
+    ]  # fmt: skip
+
+
+CASES = ("stream", "open", "scroll", "ttft", "attach")
 
 
 def run(runs: int = 5, quick: bool = False, cases: tuple[str, ...] = CASES) -> list[Figure]:
@@ -176,6 +197,8 @@ def run(runs: int = 5, quick: bool = False, cases: tuple[str, ...] = CASES) -> l
             if "scroll" in cases:
                 figures += _scroll({**base, "profile": str(root / "scroll")}, 400 if quick else 2_000,
                                    min(runs, SCROLL_RUNS))  # fmt: skip
+            if "attach" in cases:
+                figures += _attach({**base, "profile": str(root / "attach")}, 50, runs)
             if "ttft" in cases:
                 figures += _first_token({**base, "profile": str(root / "ttft")}, 100 if quick else 1_000, runs)
     finally:

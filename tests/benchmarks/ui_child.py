@@ -265,7 +265,28 @@ async def first_token(window: Window, params: dict[str, Any]) -> dict[str, Any]:
     return {"app_ms": [(s - delay) * 1000 for s in app], "client_ms": [(s - delay) * 1000 for s in bare]}
 
 
+async def attach(window: Window, params: dict[str, Any]) -> dict[str, Any]:
+    """Stalls while a PDF of `pages` full pages is attached and read (in the composer's worker thread), against the
+    same probe idling; and how long the reading took."""
+    probe = LatenessProbe()
+    probe.start()
+    await asyncio.sleep(float(params["idle_seconds"]))  # a measurement window, not a wait for something to happen
+    idle = probe.stop()
+    runs = []
+    for _ in range(int(params["runs"])):
+        done = asyncio.Event()
+        wall = time.perf_counter()
+        probe.start()
+        _drive.attach_file(window, Path(params["pdf"]), done.set)
+        await asyncio.wait_for(done.wait(), 120)
+        late = probe.stop()
+        runs.append({"max": max(late, default=0.0), "p99": p99(late), "wall": time.perf_counter() - wall})
+        _drive.clear_attachments(window)
+    return {"idle_max": max(idle), "idle_p99": p99(idle), "runs": runs}
+
+
 CASES: dict[str, Callable[[Window, dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]] = {
+    "attach": attach,
     "smoothness": smoothness,
     "open": open_conversation,
     "scroll": scroll,

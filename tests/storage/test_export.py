@@ -21,6 +21,7 @@ from desktop.storage import (
     Outcome,
     Usage,
 )
+from desktop.storage._store import insert_attachments
 from tests.conftest import LogFailures
 from tests.storage.conftest import StepClock
 
@@ -156,11 +157,7 @@ def test_round_trip_property(tmp_path: Path, data: list[tuple[Any, ...]]) -> Non
                     json.dumps(cats),
                 ),
             ).lastrowid  # fmt: skip
-            for i, (mime, blob, name) in enumerate(atts):
-                source._db.execute(
-                    "INSERT INTO attachments (message_id, position, mime, name, data) VALUES (?, ?, ?, ?, ?)",
-                    (mid, i, mime, name, blob),
-                )
+            insert_attachments(source._db, mid, [Attachment(mime, blob, name) for mime, blob, name in atts])
     archive = folder / "archive.json"
     source.export_archive(archive)
     target.import_archive(archive)
