@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Literal, get_args
 
 from desktop.clouds import AZURE_CLI_CLIENT_ID, CloudName
@@ -52,6 +52,7 @@ class Deployment:
     model_name: str | None = None
     model_version: str | None = None
     api: ApiSupport = "unknown"
+    _: KW_ONLY  # what follows is named wherever a Deployment is made (fields were added by separate features)
     model_format: str | None = None
     refused: tuple[str, ...] = ()
     input_price: float | None = None

@@ -90,9 +90,15 @@ def shoot(out: Path, theme: str) -> None:
 
 # Example prices per million tokens (roughly Azure's global list prices in 2025), so the window shows its estimates.
 EXAMPLE_PRICED = (
-    Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses", 2.0, 0.5, 8.0),
-    Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat", 0.15, 0.075, 0.6),
-    Deployment("o4-mini", "o4-mini", "2025-04-16", "responses", 1.1, 0.275, 4.4),
+    Deployment(
+        "gpt-4.1", "gpt-4.1", "2025-04-14", "responses", input_price=2.0, cached_input_price=0.5, output_price=8.0
+    ),
+    Deployment(
+        "gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat", input_price=0.15, cached_input_price=0.075, output_price=0.6
+    ),
+    Deployment(
+        "o4-mini", "o4-mini", "2025-04-16", "responses", input_price=1.1, cached_input_price=0.275, output_price=4.4
+    ),
 )
 
 

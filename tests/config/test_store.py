@@ -38,7 +38,7 @@ def sample_settings() -> Settings:
         auth_method="entra",
         entra=EntraOptions(tenant="contoso.onmicrosoft.com", cloud="public", authentication_record='{"a": 1}'),
         deployments=(
-            Deployment("gpt-4o", "gpt-4o", "2024-11-20", "responses", "OpenAI"),
+            Deployment("gpt-4o", "gpt-4o", "2024-11-20", "responses", model_format="OpenAI"),
             Deployment("old", api="chat", refused=("temperature", "effort:minimal")),
         ),
         default_deployment="gpt-4o",
