@@ -128,6 +128,8 @@ O3_PRO = ModelFamily(
 
 # First match wins: more specific names before their prefixes (gpt-5-chat before gpt-5, o3-pro before o3).
 _TABLE: tuple[tuple[str, ModelFamily], ...] = (
+    # Audio, speech and realtime models: Chat Completions at most, and no files.
+    (r"gpt-[\w.-]*?(audio|realtime|transcribe|tts)", CLASSIC_CHAT_ONLY),
     (r"gpt-5(\.\d+)?-chat", CLASSIC),
     (r"gpt-5(\.\d+)?-pro", PRO),
     (r"(gpt-5(\.\d+)?-)?codex", CODEX),

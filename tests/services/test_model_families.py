@@ -110,3 +110,10 @@ def test_an_answers_model_name_splits_into_name_and_version() -> None:
     assert split_model("gpt-4.1-2025-04-14") == ("gpt-4.1", "2025-04-14")
     assert split_model("Phi-4-mini-flash") == ("Phi-4-mini-flash", None)
     assert split_model(None) == ("", None)
+
+
+@pytest.mark.parametrize(
+    "model", ["gpt-4o-audio-preview", "gpt-4o-realtime-preview", "gpt-4o-mini-tts", "gpt-realtime"]
+)
+def test_audio_and_realtime_models_read_no_files(model: str) -> None:
+    assert family_for(model) is CLASSIC_CHAT_ONLY and not CLASSIC_CHAT_ONLY.reads_files
