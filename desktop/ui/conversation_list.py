@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,11 +18,12 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QPoint,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent
+from PySide6.QtGui import QContextMenuEvent, QFont, QFontMetricsF, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -189,6 +191,13 @@ class _List(QListView):
         pos = self.viewport().mapToGlobal(self.visualRect(index).center()) if keyboard else event.globalPos()
         self.menu_requested.emit(index, pos)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            delegate = self.itemDelegate()
+            if isinstance(delegate, _RenameDelegate):
+                delegate.forget_sizes()
+        super().changeEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if self.state() != QAbstractItemView.State.EditingState:
             if event.key() == Qt.Key.Key_Delete:
@@ -222,7 +231,35 @@ class _SearchField(QLineEdit):
 
 
 class _RenameDelegate(QStyledItemDelegate):
-    """Gives the inline rename field the height it needs (the row's padding would squeeze it)."""
+    """Gives the inline rename field the height it needs (the row's padding would squeeze it), and sizes rows cheaply.
+
+    The list lays out every row again after each change (a send adds or moves a row), and the styled size of one row
+    (style sheet, padding, text shaping) cost about 40 µs: 40 ms per change with 1,000 conversations, on the GUI
+    thread. Rows of one kind (group header or conversation) have the same height, and in this list every row is as
+    wide as the view, so each kind is measured once (per style and font) and its height reused. The width left out
+    is the title's: a row's text is elided to the view's width when it is painted, never wider.
+    """
+
+    def __init__(self, parent: QListView) -> None:
+        super().__init__(parent)
+        self._sizes: dict[bool, QSize] = {}  # header? -> the styled size of a row of that kind, without its text
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        """The styled height of this kind of row; the width of its padding (the view gives every row its width)."""
+        model = index.model()
+        header = isinstance(model, _Model) and isinstance(model.rows[index.row()], str)
+        size = self._sizes.get(header)
+        if size is None:
+            full = super().sizeHint(option, index)
+            font = index.data(Qt.ItemDataRole.FontRole)
+            metrics = QFontMetricsF(font if isinstance(font, QFont) else option.font)
+            text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+            size = self._sizes[header] = QSize(full.width() - math.ceil(metrics.horizontalAdvance(text)), full.height())
+        return QSize(size)
+
+    def forget_sizes(self) -> None:
+        """Measure again (the style or the fonts changed)."""
+        self._sizes.clear()
 
     def updateEditorGeometry(
         self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex

@@ -168,3 +168,24 @@ def test_focus_search_selects_text(sidebar: ConversationList, qtbot: Any) -> Non
     sidebar.search.setText("abc")
     sidebar.focus_search()
     assert sidebar.search.selectedText() == "abc"
+
+
+def test_rows_take_the_styled_height_and_the_views_width(sidebar: ConversationList) -> None:
+    # Each kind of row is measured once: every row must still get the style's own height, and a long title must
+    # not widen the list past the sidebar (it is elided at the view's edge).
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    long_title = "A much longer title than the others, far wider than the sidebar can show in one line"
+    sidebar.set_items([*_items(), ConversationRow(12, long_title, NOW, streaming=True)])
+    delegate = sidebar.view.itemDelegate()
+    option = QStyleOptionViewItem()
+    sidebar.view.initViewItemOption(option)  # as the view sizes its rows: its font, style and style sheet
+    reference = QStyledItemDelegate(sidebar.view)
+    sidebar.view.doItemsLayout()
+    width = sidebar.view.viewport().width()
+    for _ in range(2):  # the second pass answers from what the first one measured
+        for row in range(sidebar.model.rowCount()):
+            index = sidebar.model.index(row)
+            assert delegate.sizeHint(option, index).height() == reference.sizeHint(option, index).height()
+            assert sidebar.view.visualRect(index).width() == width, index.data()
+    assert sidebar.view.horizontalScrollBar().maximum() == 0
