@@ -480,6 +480,10 @@ async def run_app(
     # Paint first, then build the rest (keys, client, sign-in, dialogs); a window that is never painted (minimised,
     # no compositor) must not hold that back for long.
     await asyncio.wait({watcher.painted}, timeout=PAINT_WAIT_S)
+    painted_ms = (time.time() - started) * 1000 if watcher.painted.done() else None
+    if args.smoke_test and painted_ms is not None:
+        # Said at the paint: what is built after it is not part of the first paint (nor of the memory read then).
+        print(f"first paint after {painted_ms:.0f} ms", flush=True)
     built.complete()
     built.tasks.start("learn stored keys", learn_stored_keys(built.keys, built.configuration))
     headless = bool(args.smoke_test or args.screenshot)
@@ -497,12 +501,11 @@ async def run_app(
             print("error: the main window was not painted within 60 s", file=sys.stderr)
             status = 1
         else:
-            elapsed_ms = (time.time() - started) * 1000
             if args.screenshot and not window.grab().save(str(args.screenshot), "PNG"):
                 print(f"error: could not write {args.screenshot}", file=sys.stderr)
                 status = 1
-            if args.smoke_test:
-                print(f"first paint after {elapsed_ms:.0f} ms", flush=True)
+            if args.smoke_test and painted_ms is None:  # painted later than PAINT_WAIT_S
+                print(f"first paint after {(time.time() - started) * 1000:.0f} ms", flush=True)
         window.close()
     await closed.wait()
     await built.aclose()
