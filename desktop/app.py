@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
         return 2
     _set_up_logging(paths.log_file, args)
     _log.info("%s %s starting (pid %d)", APP_DISPLAY_NAME, __version__, os.getpid())
+    from desktop.storage import check_history_early
+
+    check_history_early(paths.history_file, HISTORY_BUSY_MS)  # in a worker thread, while Qt loads
 
     from PySide6.QtWidgets import QApplication
 

@@ -21,6 +21,7 @@ from desktop.storage._models import (
     SearchHit,
     Usage,
 )
+from desktop.storage._opening import check_early as check_history_early
 from desktop.storage._schema import CURRENT_VERSION as SCHEMA_VERSION
 from desktop.storage._search import MARK_END, MARK_START
 from desktop.storage._store import UNSET, HistoryStore
@@ -50,4 +51,5 @@ __all__ = [
     "Role",
     "SearchHit",
     "Usage",
+    "check_history_early",
 ]
