@@ -488,6 +488,7 @@ async def run_app(
         # Said at the paint: what is built after it is not part of the first paint (nor of the memory read then).
         print(f"first paint after {painted_ms:.0f} ms", flush=True)
     built.complete()
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     built.tasks.start("learn stored keys", learn_stored_keys(built.keys, built.configuration))
     headless = bool(args.smoke_test or args.screenshot)
     if not headless and not args.demo:  # asked for the demo: no guided start over it
@@ -513,6 +514,16 @@ async def run_app(
     await closed.wait()
     await built.aclose()
     return status
+
+
+def _warm_up() -> None:
+    """In a worker thread after the first paint: load what the first request needs (see warm_up_network)."""
+    from desktop.services import warm_up_network
+
+    try:
+        warm_up_network()
+    except Exception as exc:  # only a head start: the first request loads it again and reports any problem
+        _log.info("warm-up skipped: %s: %s", type(exc).__name__, exc)
 
 
 def _tell_and_wait(text: str) -> None:

@@ -157,6 +157,7 @@ _HOME = {
     "describe_sign_in_problem": "desktop.auth",
     "make_title": "desktop.services._chat",
     "retry_reason": "desktop.services._errors",
+    "warm_up_network": "desktop.services._network",
 }
 
 
@@ -242,6 +243,7 @@ __all__ = [
     "make_title",
     "plural",
     "retry_reason",
+    "warm_up_network",
     "with_endpoint_deployment",
     "with_found",
 ]
