@@ -57,34 +57,36 @@ def group_conversations(
     items: Sequence[ConversationRow], now: datetime, *, show_archived: bool = False
 ) -> list[tuple[str, list[ConversationRow]]]:
     """Group conversations: Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then by month; newest first."""
-    today = now.date()
     groups: dict[str, list[ConversationRow]] = {}
     archived: list[ConversationRow] = []
     for item in sorted(items, key=lambda x: x.updated_at, reverse=True):
         if item.archived:
             archived.append(item)
             continue
-        local = _local(item.updated_at)
-        day = local.astimezone(now.tzinfo).date() if now.tzinfo else local.date()
-        age = (today - day).days
-        if item.pinned:
-            label = _tr("Pinned")
-        elif age <= 0:
-            label = _tr("Today")
-        elif age == 1:
-            label = _tr("Yesterday")
-        elif age <= 7:
-            label = _tr("Previous 7 days")
-        elif age <= 30:
-            label = _tr("Previous 30 days")
-        else:
-            label = local.strftime("%B %Y")
-        groups.setdefault(label, []).append(item)
+        groups.setdefault(group_label(item, now), []).append(item)
     pinned = _tr("Pinned")
     ordered = sorted(groups.items(), key=lambda kv: kv[0] != pinned)  # stable: other groups keep date order
     if show_archived and archived:
         ordered.append((_tr("Archived"), archived))
     return ordered
+
+
+def group_label(item: ConversationRow, now: datetime) -> str:
+    """The group a (not archived) conversation shows under."""
+    if item.pinned:
+        return _tr("Pinned")
+    local = _local(item.updated_at)
+    day = local.astimezone(now.tzinfo).date() if now.tzinfo else local.date()
+    age = (now.date() - day).days
+    if age <= 0:
+        return _tr("Today")
+    if age == 1:
+        return _tr("Yesterday")
+    if age <= 7:
+        return _tr("Previous 7 days")
+    if age <= 30:
+        return _tr("Previous 30 days")
+    return local.strftime("%B %Y")
 
 
 def _local(moment: datetime) -> datetime:
@@ -347,9 +349,43 @@ class ConversationList(QWidget):
             self.set_current(current)
 
     def upsert(self, item: ConversationRow) -> None:
-        """Add or update one conversation (no other row is read again)."""
+        """Add or update one conversation (no other row is read again).
+
+        A conversation that keeps its place (the usual case while a turn runs: it is already the newest) is changed
+        in place: regrouping and laying out 1,000 rows again cost ~20 ms at each send.
+        """
         self._items[item.id] = item
-        self.set_items(list(self._items.values()))
+        if not self._update_in_place(item):
+            self.set_items(list(self._items.values()))
+
+    def _update_in_place(self, item: ConversationRow) -> bool:
+        if item.archived:
+            return False
+        rows = self.model.rows
+        label = group_label(item, self._now())
+        row = self.model.row_of(item.id)
+        if row < 0:  # a new conversation: at the top of its group, if that group is shown already
+            top = next((i + 1 for i, r in enumerate(rows) if r == label), -1)
+            after = rows[top] if 0 < top < len(rows) else None
+            if top < 0 or (isinstance(after, ConversationRow) and after.updated_at > item.updated_at):
+                return False
+            self.model.beginInsertRows(QModelIndex(), top, top)
+            rows.insert(top, item)
+            self.model.endInsertRows()
+            return True
+        header = next((r for r in reversed(rows[:row]) if isinstance(r, str)), None)
+        if header != label:
+            return False
+        before = rows[row - 1] if row > 0 else None
+        after = rows[row + 1] if row + 1 < len(rows) else None
+        if isinstance(before, ConversationRow) and before.updated_at < item.updated_at:
+            return False
+        if isinstance(after, ConversationRow) and after.updated_at > item.updated_at:
+            return False
+        rows[row] = item
+        index = self.model.index(row)
+        self.model.dataChanged.emit(index, index)
+        return True
 
     def remove(self, conversation_id: int) -> None:
         """Remove one conversation."""

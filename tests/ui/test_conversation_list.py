@@ -189,3 +189,51 @@ def test_rows_take_the_styled_height_and_the_views_width(sidebar: ConversationLi
             assert delegate.sizeHint(option, index).height() == reference.sizeHint(option, index).height()
             assert sidebar.view.visualRect(index).width() == width, index.data()
     assert sidebar.view.horizontalScrollBar().maximum() == 0
+
+
+def test_upsert_changes_a_row_in_place_when_it_keeps_its_place(sidebar: ConversationList) -> None:
+    resets: list[bool] = []
+    sidebar.model.modelReset.connect(lambda: resets.append(True))
+    sidebar.set_current(1)
+    # The newest conversation gets newer and starts streaming: same place, changed in place (no reset).
+    sidebar.upsert(ConversationRow(1, "Today chat", NOW - timedelta(minutes=1), streaming=True))
+    assert resets == []
+    row = sidebar.model.row_of(1)
+    assert sidebar.model.index(row).data().startswith("Today chat  ")
+    assert sidebar.current_id() == 1
+    # An older conversation becoming the newest moves: the list is regrouped, the selection kept.
+    sidebar.upsert(ConversationRow(4, "Week chat", NOW))
+    assert resets == [True]
+    assert sidebar.model.row_of(4) < sidebar.model.row_of(1)
+    assert sidebar.current_id() == 1
+    # A renamed row in the middle of its group, and one whose group changes (pinned).
+    sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1)))
+    assert len(resets) == 1
+    sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1), pinned=True))
+    assert len(resets) == 2
+    titles = [sidebar.model.index(r).data() for r in range(sidebar.model.rowCount())]
+    assert titles == [
+        t
+        for label, items in group_conversations(list(sidebar._items.values()), NOW)
+        for t in [label, *(i.title + ("  ●" if i.streaming else "") for i in items)]
+    ]
+
+
+def test_upsert_inserts_a_new_conversation_at_the_top_of_its_shown_group(sidebar: ConversationList) -> None:
+    resets: list[bool] = []
+    sidebar.model.modelReset.connect(lambda: resets.append(True))
+    sidebar.set_current(3)
+    sidebar.upsert(ConversationRow(20, "Brand new", NOW))
+    assert resets == []
+    assert sidebar.model.index(sidebar.model.row_of(20) - 1).data() == "Today"
+    assert sidebar.current_id() == 3
+    # Its group ("Today") is not shown yet: the list is regrouped as a whole.
+    sidebar.set_items([ConversationRow(1, "Old", NOW - timedelta(days=3))])
+    sidebar.upsert(ConversationRow(21, "Newest", NOW))
+    assert len(resets) == 2
+    assert [sidebar.model.index(r).data() for r in range(sidebar.model.rowCount())] == [
+        "Today",
+        "Newest",
+        "Previous 7 days",
+        "Old",
+    ]
