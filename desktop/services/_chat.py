@@ -57,7 +57,7 @@ MAX_ANSWER_CHARS = 2_000_000
 # Once an answer's words flow, its stream is read at most this often: a read per word (300 a second from a fast
 # deployment) cost more CPU than showing the words, which the window does at most 20 times a second anyway. The
 # first words are never held back; later ones wait at most this long before the window's own batching.
-STREAM_READ_INTERVAL = 1 / 30
+STREAM_READ_INTERVAL = 1 / 20
 """An answer stops here (about 1,000 pages): kept, and marked "too long", so an endless stream cannot fill memory."""
 _CONTINUE_PROMPT = "Continue exactly where your previous answer stopped. Do not repeat anything."
 

@@ -40,6 +40,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPalette,
     QPen,
     QPixmap,
@@ -608,6 +609,7 @@ class ChatView(QListView):
         self._delegate = _Delegate(self)
         self._pending: dict[int, list[str]] = {}
         self._flush_ms = 0.0  # what the last flush cost
+        self._paint_ms = 0.0  # what the last paint of the view cost (a flush is followed by one)
         self._follow = True
         self._has_older = False
         self._loading_older = False
@@ -740,7 +742,7 @@ class ChatView(QListView):
         screen = self.screen()
         rate = screen.refreshRate() if screen is not None else 0.0
         frames = max(1, round(FLUSH_FRAMES * 1000.0 / (rate if rate >= 1 else _DEFAULT_REFRESH_HZ)))
-        return max(frames, min(FLUSH_LONGEST_MS, round(self._flush_ms / FLUSH_SHARE)))
+        return max(frames, min(FLUSH_LONGEST_MS, round((self._flush_ms + self._paint_ms) / FLUSH_SHARE)))
 
     def _text_of(self, message_id: int) -> str:
         row = self._model.row_of(message_id)
@@ -766,6 +768,12 @@ class ChatView(QListView):
                 self._delegate.sizeHintChanged.emit(self._model.index(row))
         if pending:
             self._flush_ms = (_perf() - started) * 1000
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint, noting what it cost (see flush_interval)."""
+        started = _perf()
+        super().paintEvent(event)
+        self._paint_ms = (_perf() - started) * 1000
 
     def render_count(self, message_id: int) -> int:
         """Return how many times a message's document was built (for tests and benchmarks)."""

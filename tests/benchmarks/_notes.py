@@ -43,9 +43,11 @@ WHY = {
         "(QAbstractTextDocumentLayout.draw in the chat view's paint, insertFragment/setMarkdown of the unfinished "
         "tail in markdown.LiveDocument), the rest is the HTTP stack per socket read (httpcore, h11, anyio, and "
         "qasync creating a QSocketNotifier per read because anyio pauses and resumes reading at every receive). "
-        "This run reads the stream at most every 1/30 s once words flow (3.7x fewer reads) and spaces flushes that "
-        "cost more (at most ~10% of a core for showing text, flushes at most 200 ms apart). A socket read per "
-        "frame without anyio's pause/resume (an httpcore network backend on asyncio streams) is the next step."
+        "This run reads the stream at most every 1/20 s once words flow (9x fewer socket reads) and spaces flushes "
+        "by what the last flush and paint cost (about 10% of a core for showing text, at most 200 ms apart). "
+        "What is left per word (h11 event, SSE and JSON parsing, the turn's async generators, the controller's "
+        "event) is constant; reads without anyio's pause/resume (an httpcore network backend on asyncio streams) "
+        "would be the next step."
     ),
     "stream_p99": (
         "The p99 stall is a flush of the live answer (re-rendering its unfinished tail: a long table or code block "
