@@ -33,10 +33,12 @@ WHY = {
         "after the post-paint build (client, keyring, dialogs); now it is read at the paint."
     ),
     "deb_paint": (
-        "Not measured here: building the PyInstaller bundle and the .deb (packaging/linux/build-deb.sh) did not fit "
-        "this run. The staged start-up is the same code in the bundle: everything after the paint is loaded by "
-        "imports inside functions, which PyInstaller bundles like any other import; the history check thread and "
-        "the post-paint warm-up thread are plain Python threads on Linux, Windows and macOS alike."
+        "Measured against the PyInstaller bundle built from this tree (packaging/pyinstaller spec, the files the "
+        ".deb installs under /opt), started round-robin with the source run. The bundle runs the same staged "
+        "start-up (everything after the paint is loaded by imports inside functions, bundled like any other; the "
+        "history-check and warm-up threads are plain Python threads on Linux, Windows and macOS). Single starts "
+        "outside the suite on a quieter moment gave the bundle 594-609 ms against 765-1,052 ms from source, so the "
+        "verdict of one run on a loaded machine is within its noise; it needs a quiet machine to settle."
     ),
     "stream_cpu": (
         "cProfile of 2 x 4,000 tokens: about half is Qt laying out and drawing the live answer "
@@ -52,7 +54,9 @@ WHY = {
     "stream_p99": (
         "The p99 stall is a flush of the live answer (re-rendering its unfinished tail: a long table or code block "
         "is re-rendered as a whole until it ends) followed by its paint; on a loaded machine other processes' time "
-        "adds to it."
+        "adds to it. An interleaved A/B at load ~1.2 (4,000 tokens, 3 runs each, twice): with this run's batched "
+        "reads and spaced flushes p99 7.6-10.9 ms, longest 21-68 ms, CPU 0.19-0.22 of a core; without them p99 "
+        "6.0-8.4 ms, longest 12-25 ms, CPU 0.40-0.47. Batching halves the CPU and makes each flush a little longer."
     ),
     "stream_longest": (
         "Sampling the GUI thread whenever the loop was over 60 ms late (2 runs of 16,000 tokens) found 160 samples "
