@@ -33,12 +33,15 @@ WHY = {
         "after the post-paint build (client, keyring, dialogs); now it is read at the paint."
     ),
     "deb_paint": (
-        "Measured against the PyInstaller bundle built from this tree (packaging/pyinstaller spec, the files the "
-        ".deb installs under /opt), started round-robin with the source run. The bundle runs the same staged "
-        "start-up (everything after the paint is loaded by imports inside functions, bundled like any other; the "
-        "history-check and warm-up threads are plain Python threads on Linux, Windows and macOS). Single starts "
-        "outside the suite on a quieter moment gave the bundle 594-609 ms against 765-1,052 ms from source, so the "
-        "verdict of one run on a loaded machine is within its noise; it needs a quiet machine to settle."
+        "Measured against the PyInstaller bundle built from this tree (packaging/pyinstaller spec: the files the "
+        ".deb installs under /opt), started round-robin with the source run: x1.28 at load ~1.3, x1.42 in an "
+        "earlier run under load (single starts outside the suite once gave the opposite). Not profiled yet: the "
+        "bundle's bootloader ignores PYTHONPROFILEIMPORTTIME and -X options, so the import profile used for the "
+        "source run cannot be taken inside it; cProfile through a patched entry point is the next step. The "
+        "candidates are the bootloader's own work before Python's first line (loading libpython and the bundled Qt "
+        "libraries from _internal) and imports from the bundle's own files. The staged start-up is the same code in "
+        "the bundle (what comes after the paint is imported inside functions, bundled like any import; the "
+        "history-check and warm-up threads are plain Python threads on Linux, Windows and macOS)."
     ),
     "stream_cpu": (
         "cProfile of 2 x 4,000 tokens: about half is Qt laying out and drawing the live answer "
@@ -64,7 +67,10 @@ WHY = {
         "QAbstractTextDocumentLayout.draw from the chat view's paint, and ~30 in the markdown tail's insertFragment "
         "and markContentsDirty. The first turn's imports (httpcore, anyio, h11, the OS trust store) now load in a "
         "worker thread after the first paint. Splitting a long answer into several documents (one per finished "
-        "section) would bound both the layout and the draw."
+        "section) would bound both the layout and the draw. At 4,000 tokens an interleaved A/B at load ~1 (3 runs "
+        "each, twice) gave the longest stall 15-146 ms with this run's batched reads and spaced flushes, 46-161 ms "
+        "with batched reads alone and 12-25 ms with neither: a batched read hands the loop ~15 events at once, "
+        "which makes an occasional long turn likelier; this run did not resolve that trade against the halved CPU."
     ),
     "stream_growth": (
         "What grows with the answer is Qt's layout and drawing of the one live document (see the longest stall); "
