@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator
@@ -26,6 +27,10 @@ RESPONSE_TERMINAL_EVENTS: Final = frozenset({"response.completed", "response.inc
 # After the terminal event we read the rest of the body so the connection can be reused, but a server that keeps
 # the body open must not hold the caller: past this many seconds the connection is simply closed.
 _DRAIN_GRACE = 1.0
+# A read of the body that returns within this many seconds found its bytes already received (see min_read_interval).
+_BUFFERED_READ = 0.002
+_clock = time.monotonic  # module-level, so tests can drive the spacing of reads with their own clock
+_sleep = asyncio.sleep
 
 
 class _Stream(ABC, Generic[T]):
@@ -36,6 +41,13 @@ class _Stream(ABC, Generic[T]):
         self._chunks: AsyncIterator[bytes] = decoded_chunks(response)  # decompressed in bounded steps
         self._decoder = SSEDecoder()
         self._pending: deque[ServerSentEvent] = deque()
+        # Seconds to let pass between two reads of the body (0: read as soon as the last events are used up). While
+        # an answer streams word by word, each read returns one or two small events, and the read itself (socket
+        # readiness, HTTP parsing) costs far more than its events; reading at most every few display frames lets the
+        # events that arrived meanwhile come in one read. A consumer that shows text sets it once the text flows.
+        self.min_read_interval = 0.0
+        self._last_read = 0.0
+        self._waited = False
         self._finished = False
         self._closed = False
         headers = response.headers
@@ -66,7 +78,15 @@ class _Stream(ABC, Generic[T]):
                         return item
                     continue
                 try:
+                    if self.min_read_interval > 0 and self._waited:
+                        wait = self._last_read + self.min_read_interval - _clock()
+                        if wait > 0:
+                            await _sleep(wait)
+                    started = _clock()
                     chunk = await self._chunks.__anext__()
+                    self._last_read = _clock()
+                    # Pieces already received come at once; only a read that waited for the network is spaced.
+                    self._waited = self._last_read - started > _BUFFERED_READ
                 except StopAsyncIteration:
                     clean = self._decoder.end()
                     raise self._error(

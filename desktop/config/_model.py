@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Literal, get_args
 
@@ -95,6 +94,8 @@ class Profile:
     @staticmethod
     def new_id() -> str:
         """Return a fresh random profile id."""
+        import uuid  # here, not at the top: uuid loads `platform`, which the first paint does not need
+
         return str(uuid.uuid4())
 
     def is_locked(self, field_name: str) -> bool:

@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import sys
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -28,7 +27,7 @@ _APP_LOCKABLE = frozenset(f.name for f in fields(AppSettings)) - {
     "first_run_done",
 }
 # A stable namespace so a policy connection without an id keeps the same id (and keyring entry) across starts.
-_POLICY_NAMESPACE = uuid.UUID("6f3c1a52-3d0e-4c8f-9a51-0b1f2a7d9e44")
+_POLICY_NAMESPACE = "6f3c1a52-3d0e-4c8f-9a51-0b1f2a7d9e44"  # a UUID; `uuid` loads only when an id is made
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,9 @@ def _read_policy_profile(item: Any, index: int, problems: Problems) -> Profile |
     data.pop("authentication_record", None)
     data.setdefault("display_name", data.get("name", ""))
     if not data.get("id"):
-        data["id"] = str(uuid.uuid5(_POLICY_NAMESPACE, f"{data.get('endpoint')}|{data['display_name']}"))
+        import uuid  # not at the top: uuid loads `platform`, which the first paint does not need
+
+        data["id"] = str(uuid.uuid5(uuid.UUID(_POLICY_NAMESPACE), f"{data.get('endpoint')}|{data['display_name']}"))
     data["id"] = str(data["id"])
     profile = read_profile(data, f"profiles[{index}]", problems)
     if profile is None:

@@ -186,6 +186,7 @@ _HOME = {
     "describe_sign_in_problem": "desktop.auth",
     "make_title": "desktop.services._chat",
     "retry_reason": "desktop.services._errors",
+    "warm_up_network": "desktop.services._network",
 }
 
 
@@ -287,6 +288,7 @@ __all__ = [
     "read_file",
     "retry_reason",
     "size_words",
+    "warm_up_network",
     "with_endpoint_deployment",
     "with_found",
 ]

@@ -23,6 +23,7 @@ from desktop.storage._models import (
     Usage,
     UsageRow,
 )
+from desktop.storage._opening import check_early as check_history_early
 from desktop.storage._schema import CURRENT_VERSION as SCHEMA_VERSION
 from desktop.storage._search import MARK_END, MARK_START
 from desktop.storage._store import UNSET, HistoryStore
@@ -53,5 +54,6 @@ __all__ = [
     "SearchHit",
     "Usage",
     "UsageRow",
+    "check_history_early",
     "thinking_words",
 ]

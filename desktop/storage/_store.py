@@ -10,7 +10,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -286,6 +285,8 @@ class HistoryStore:
         params: dict[str, Any] | None = None,
     ) -> Conversation:
         """Start a new, empty conversation."""
+        import uuid as uuidlib  # not at the top: uuid loads `platform`, which the first paint does not need
+
         _check_api(api)
         now = _ms(self._now())
         with self._write() as db:

@@ -40,6 +40,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPalette,
     QPen,
     QPixmap,
@@ -76,6 +77,11 @@ __all__ = ["ChatView"]
 
 FLUSH_FRAMES = 3  # streamed text shows at every third frame of the display: 20 updates a second at 60 Hz
 _DEFAULT_REFRESH_HZ = 60.0
+# A flush that took long (a long table or code block being written re-renders as a whole) spaces the next ones, so
+# showing streamed text keeps to about this share of a core; never further apart than FLUSH_LONGEST_MS.
+FLUSH_SHARE = 0.1
+FLUSH_LONGEST_MS = 200
+_perf = time.perf_counter  # module-level, so tests can set what a flush costs
 _MAX_COLUMN = 860
 _MARGIN = 16
 _PAD = 10
@@ -672,6 +678,8 @@ class ChatView(QListView):
         self._model = _Model(self)
         self._delegate = _Delegate(self)
         self._pending: dict[int, list[str]] = {}
+        self._flush_ms = 0.0  # what the last flush cost
+        self._paint_ms = 0.0  # what the last paint of the view cost (a flush is followed by one)
         self._follow = True
         self._has_older = False
         self._loading_older = False
@@ -803,7 +811,8 @@ class ChatView(QListView):
         """Milliseconds between two flushes of streamed text: FLUSH_FRAMES frames of the display showing the view."""
         screen = self.screen()
         rate = screen.refreshRate() if screen is not None else 0.0
-        return max(1, round(FLUSH_FRAMES * 1000.0 / (rate if rate >= 1 else _DEFAULT_REFRESH_HZ)))
+        frames = max(1, round(FLUSH_FRAMES * 1000.0 / (rate if rate >= 1 else _DEFAULT_REFRESH_HZ)))
+        return max(frames, min(FLUSH_LONGEST_MS, round((self._flush_ms + self._paint_ms) / FLUSH_SHARE)))
 
     def _text_of(self, message_id: int) -> str:
         row = self._model.row_of(message_id)
@@ -812,6 +821,7 @@ class ChatView(QListView):
     def flush(self) -> None:
         """Apply buffered deltas now."""
         self._flush_timer.stop()
+        started = _perf()
         pending, self._pending = self._pending, {}
         for message_id, parts in pending.items():
             row = self._model.row_of(message_id)
@@ -826,6 +836,14 @@ class ChatView(QListView):
             # now, so the paint that follows agrees and does not ask for a second re-layout.
             if self._delegate.refit(msg):
                 self._delegate.sizeHintChanged.emit(self._model.index(row))
+        if pending:
+            self._flush_ms = (_perf() - started) * 1000
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint, noting what it cost (see flush_interval)."""
+        started = _perf()
+        super().paintEvent(event)
+        self._paint_ms = (_perf() - started) * 1000
 
     def thinking_rects(self, message_id: int) -> tuple[QRect | None, QRect | None]:
         """Where a message's thinking header and its words (when shown) are in the viewport (for tests)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,11 +18,12 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QPoint,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent
+from PySide6.QtGui import QContextMenuEvent, QFont, QFontMetricsF, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -55,34 +57,36 @@ def group_conversations(
     items: Sequence[ConversationRow], now: datetime, *, show_archived: bool = False
 ) -> list[tuple[str, list[ConversationRow]]]:
     """Group conversations: Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then by month; newest first."""
-    today = now.date()
     groups: dict[str, list[ConversationRow]] = {}
     archived: list[ConversationRow] = []
     for item in sorted(items, key=lambda x: x.updated_at, reverse=True):
         if item.archived:
             archived.append(item)
             continue
-        local = _local(item.updated_at)
-        day = local.astimezone(now.tzinfo).date() if now.tzinfo else local.date()
-        age = (today - day).days
-        if item.pinned:
-            label = _tr("Pinned")
-        elif age <= 0:
-            label = _tr("Today")
-        elif age == 1:
-            label = _tr("Yesterday")
-        elif age <= 7:
-            label = _tr("Previous 7 days")
-        elif age <= 30:
-            label = _tr("Previous 30 days")
-        else:
-            label = local.strftime("%B %Y")
-        groups.setdefault(label, []).append(item)
+        groups.setdefault(group_label(item, now), []).append(item)
     pinned = _tr("Pinned")
     ordered = sorted(groups.items(), key=lambda kv: kv[0] != pinned)  # stable: other groups keep date order
     if show_archived and archived:
         ordered.append((_tr("Archived"), archived))
     return ordered
+
+
+def group_label(item: ConversationRow, now: datetime) -> str:
+    """The group a (not archived) conversation shows under."""
+    if item.pinned:
+        return _tr("Pinned")
+    local = _local(item.updated_at)
+    day = local.astimezone(now.tzinfo).date() if now.tzinfo else local.date()
+    age = (now.date() - day).days
+    if age <= 0:
+        return _tr("Today")
+    if age == 1:
+        return _tr("Yesterday")
+    if age <= 7:
+        return _tr("Previous 7 days")
+    if age <= 30:
+        return _tr("Previous 30 days")
+    return local.strftime("%B %Y")
 
 
 def _local(moment: datetime) -> datetime:
@@ -189,6 +193,13 @@ class _List(QListView):
         pos = self.viewport().mapToGlobal(self.visualRect(index).center()) if keyboard else event.globalPos()
         self.menu_requested.emit(index, pos)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            delegate = self.itemDelegate()
+            if isinstance(delegate, _RenameDelegate):
+                delegate.forget_sizes()
+        super().changeEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if self.state() != QAbstractItemView.State.EditingState:
             if event.key() == Qt.Key.Key_Delete:
@@ -222,7 +233,35 @@ class _SearchField(QLineEdit):
 
 
 class _RenameDelegate(QStyledItemDelegate):
-    """Gives the inline rename field the height it needs (the row's padding would squeeze it)."""
+    """Gives the inline rename field the height it needs (the row's padding would squeeze it), and sizes rows cheaply.
+
+    The list lays out every row again after each change (a send adds or moves a row), and the styled size of one row
+    (style sheet, padding, text shaping) cost about 40 µs: 40 ms per change with 1,000 conversations, on the GUI
+    thread. Rows of one kind (group header or conversation) have the same height, and in this list every row is as
+    wide as the view, so each kind is measured once (per style and font) and its height reused. The width left out
+    is the title's: a row's text is elided to the view's width when it is painted, never wider.
+    """
+
+    def __init__(self, parent: QListView) -> None:
+        super().__init__(parent)
+        self._sizes: dict[bool, QSize] = {}  # header? -> the styled size of a row of that kind, without its text
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        """The styled height of this kind of row; the width of its padding (the view gives every row its width)."""
+        model = index.model()
+        header = isinstance(model, _Model) and isinstance(model.rows[index.row()], str)
+        size = self._sizes.get(header)
+        if size is None:
+            full = super().sizeHint(option, index)
+            font = index.data(Qt.ItemDataRole.FontRole)
+            metrics = QFontMetricsF(font if isinstance(font, QFont) else option.font)
+            text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+            size = self._sizes[header] = QSize(full.width() - math.ceil(metrics.horizontalAdvance(text)), full.height())
+        return QSize(size)
+
+    def forget_sizes(self) -> None:
+        """Measure again (the style or the fonts changed)."""
+        self._sizes.clear()
 
     def updateEditorGeometry(
         self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -310,9 +349,43 @@ class ConversationList(QWidget):
             self.set_current(current)
 
     def upsert(self, item: ConversationRow) -> None:
-        """Add or update one conversation (no other row is read again)."""
+        """Add or update one conversation (no other row is read again).
+
+        A conversation that keeps its place (the usual case while a turn runs: it is already the newest) is changed
+        in place: regrouping and laying out 1,000 rows again cost ~20 ms at each send.
+        """
         self._items[item.id] = item
-        self.set_items(list(self._items.values()))
+        if not self._update_in_place(item):
+            self.set_items(list(self._items.values()))
+
+    def _update_in_place(self, item: ConversationRow) -> bool:
+        if item.archived:
+            return False
+        rows = self.model.rows
+        label = group_label(item, self._now())
+        row = self.model.row_of(item.id)
+        if row < 0:  # a new conversation: at the top of its group, if that group is shown already
+            top = next((i + 1 for i, r in enumerate(rows) if r == label), -1)
+            after = rows[top] if 0 < top < len(rows) else None
+            if top < 0 or (isinstance(after, ConversationRow) and after.updated_at > item.updated_at):
+                return False
+            self.model.beginInsertRows(QModelIndex(), top, top)
+            rows.insert(top, item)
+            self.model.endInsertRows()
+            return True
+        header = next((r for r in reversed(rows[:row]) if isinstance(r, str)), None)
+        if header != label:
+            return False
+        before = rows[row - 1] if row > 0 else None
+        after = rows[row + 1] if row + 1 < len(rows) else None
+        if isinstance(before, ConversationRow) and before.updated_at < item.updated_at:
+            return False
+        if isinstance(after, ConversationRow) and after.updated_at > item.updated_at:
+            return False
+        rows[row] = item
+        index = self.model.index(row)
+        self.model.dataChanged.emit(index, index)
+        return True
 
     def remove(self, conversation_id: int) -> None:
         """Remove one conversation."""

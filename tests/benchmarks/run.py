@@ -30,7 +30,9 @@ except ModuleNotFoundError as missing:  # stream.py's reference SDK comes with t
         "The benchmarks compare against the openai SDK, which the test set-up installs: "
         "run `bash packaging/dev/bootstrap.sh test` first."
     )
+from tests.benchmarks._notes import PROFILES, WHY
 from tests.benchmarks._report import (
+    BUDGET_ROWS,
     Figure,
     budget_markdown,
     budget_rows,
@@ -75,6 +77,7 @@ def write_results(figures: list[Figure], failures: list[str], command: str, seco
         "",
         budget_markdown(figures),
         "",
+        *_why_missed(figures),
         "## Every figure",
         "",
         markdown_table(figures),
@@ -82,6 +85,17 @@ def write_results(figures: list[Figure], failures: list[str], command: str, seco
     if failures:
         lines += ["", "## Sections that did not run", "", *(f"- {failure}" for failure in failures)]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _why_missed(figures: list[Figure]) -> list[str]:
+    """A section saying, for every budget row not met, where the time goes (tests/benchmarks/_notes.py)."""
+    rows = [(key, row) for (key, _, _), row in zip(BUDGET_ROWS, budget_rows(figures), strict=True) if row[-1] != "met"]
+    if not rows:
+        return []
+    lines = ["## Why a budget is still missed", ""]
+    for key, row in rows:
+        lines += [f"- **{row[0]}** ({row[-1]}): {WHY.get(key, 'no note yet')}"]
+    return [*lines, "", PROFILES, ""]
 
 
 def main(argv: list[str] | None = None) -> int:

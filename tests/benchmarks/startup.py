@@ -7,7 +7,6 @@ line arrives, the same way for both (`wait4`'s ru_maxrss is no use: Linux carrie
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.paths import AppPaths
+from tests.benchmarks._env import child_env
 from tests.benchmarks._history import write_history
 from tests.benchmarks._report import Figure, median
 
@@ -65,7 +65,7 @@ def _rss_mb(pid: int) -> float:
 
 def start_once(name: str, argv: list[str]) -> Start:
     """Run one process to its first paint and exit; raise with its stderr if it fails."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = child_env()
     with tempfile.TemporaryFile("w+") as errors:
         spawned = time.perf_counter()
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)

@@ -7,7 +7,6 @@ counted.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.paths import AppPaths
+from tests.benchmarks._env import child_env
 from tests.benchmarks._history import write_history
 from tests.benchmarks._report import Figure, median, p99
 from tests.benchmarks._simulator import SimulatorProcess
@@ -47,7 +47,7 @@ class _CrashError(RuntimeError):
 
 
 def _child_once(params: dict[str, Any], timeout: float) -> dict[str, Any]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, "-m", "tests.benchmarks.ui_child", json.dumps(params)],
         capture_output=True, text=True, timeout=timeout, env=env, cwd=Path(__file__).resolve().parents[2], check=False,

@@ -309,3 +309,51 @@ def test_cancellation_during_retry_sleep_does_not_retry(arun: Run, make_client: 
     arun(scenario())
     assert len(fake.requests) == 1
     assert fake.open_bodies == 0
+
+
+class _Body(httpx.AsyncByteStream):
+    """Pieces of a body; a piece marked `waits` comes from the network after `clock` advanced, the others were
+    already received (they come at once)."""
+
+    def __init__(self, pieces: list[tuple[bytes, bool]], clock: list[float]) -> None:
+        self._pieces, self._clock = pieces, clock
+
+    async def __aiter__(self) -> Any:
+        for piece, waits in self._pieces:
+            if waits:
+                self._clock[0] += 0.01
+            yield piece
+
+
+@pytest.mark.parametrize("interval", [0.0, 0.05])
+def test_a_paced_stream_reads_the_network_at_most_once_per_interval(
+    arun: Run, monkeypatch: pytest.MonkeyPatch, interval: float
+) -> None:
+    from desktop.client import _streaming
+
+    clock = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        clock[0] += seconds
+
+    monkeypatch.setattr(_streaming, "_clock", lambda: clock[0])
+    monkeypatch.setattr(_streaming, "_sleep", sleep)
+
+    def chunk(text: str) -> bytes:
+        return sse({"id": "c", "choices": [{"index": 0, "delta": {"content": text}}]}, event_names=False)
+
+    pieces = [(chunk("a"), True), (chunk("b"), False), (chunk("c"), False), (chunk("d"), True), (chunk("e"), True)]
+    body = _Body([*pieces, (b"data: [DONE]\n\n", False)], clock)
+
+    async def run() -> list[str]:
+        response = httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
+        stream = _streaming.ChatCompletionStream(response)
+        stream.min_read_interval = interval
+        return [c.choices[0].delta.content async for c in stream]
+
+    assert arun(run()) == ["a", "b", "c", "d", "e"]
+    # Unpaced: never waits. Paced: a read that follows one which waited for the network (a, d, e) waits for the rest
+    # of the interval; pieces already received (c after b, d after c) are read at once.
+    assert slept == ([] if not interval else [0.05, 0.05, 0.05])

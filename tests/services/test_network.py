@@ -125,3 +125,23 @@ def test_os_trust_store_context(
     # A CA the system trusts (here through SSL_CERT_FILE, as IT would install it in the OS store) is accepted.
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_files[0]))
     assert arun(get(os_ssl_context.__wrapped__())) == 200
+
+
+def test_warm_up_loads_what_the_first_request_needs() -> None:
+    # In a fresh interpreter: none of it is loaded by building the services, all of it after the warm-up.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from desktop.services import _network\n"
+        "names = _network._FIRST_REQUEST_MODULES\n"
+        "before = [n for n in names if n in sys.modules]\n"
+        "_network.warm_up_network()\n"
+        "after = [n for n in names if n in sys.modules]\n"
+        "print(before, after == list(names), _network.os_ssl_context.cache_info().currsize)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True, timeout=60)
+    assert out.stdout.split() == ["[]", "True", "1"]

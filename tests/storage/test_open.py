@@ -393,3 +393,34 @@ def test_v4_records_the_button_each_old_failure_showed_and_nothing_is_left_out(d
         assert not any(m.left_out for m in messages.values())
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("damaged", [False, True], ids=["healthy", "corrupt"])
+def test_a_check_started_early_gives_the_open_the_same_finding(
+    db_path: Path, clock: StepClock, damaged: bool, logfail: LogFailures
+) -> None:
+    # The app checks the file in a worker thread while Qt loads; the open then waits for that finding.
+    from desktop.storage import check_history_early
+
+    _valid_database(db_path, clock)
+    if damaged:
+        db_path.write_bytes(_scribble(db_path.read_bytes()))
+        logfail.allow("desktop.storage", "moved to")
+    check_history_early(db_path, 750)
+    store = HistoryStore(db_path, clock=clock)
+    report = store.open()
+    assert report.status is (OpenStatus.RECOVERED if damaged else OpenStatus.OK)
+    assert (report.moved_to is not None) is damaged
+    assert (store.list_conversations() == []) is damaged
+    store.close()
+
+
+def test_a_check_started_early_raises_at_the_open(db_path: Path, clock: StepClock) -> None:
+    from desktop.storage import check_history_early
+
+    _valid_database(db_path, clock)
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 7}")
+    check_history_early(db_path, 750)
+    with pytest.raises(HistoryTooNewError):
+        HistoryStore(db_path, clock=clock).open()

@@ -384,3 +384,20 @@ def test_streaming_work_per_flush_does_not_grow_with_the_answer(view: ChatView, 
     assert max(w[2] for w in long) == max(w[2] for w in short)
     delegate: Any = view.itemDelegate()
     assert len(delegate._live[2].doc.code) == 6 * 3  # three code blocks per copy, all found
+
+
+@pytest.mark.parametrize(("cost_ms", "spaced"), [(1.0, False), (15.0, True), (80.0, True)])
+def test_a_costly_flush_spaces_the_next_ones(
+    view: ChatView, monkeypatch: pytest.MonkeyPatch, cost_ms: float, spaced: bool
+) -> None:
+    from desktop.ui import chat_view
+
+    frames = view.flush_interval()
+    ticks = iter([0.0, cost_ms / 1000] * 4)
+    monkeypatch.setattr(chat_view, "_perf", lambda: next(ticks))
+    view.set_messages([MessageView(1, Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.append_delta(1, "First words")  # shown at once: this flush is the one measured
+    expected = min(chat_view.FLUSH_LONGEST_MS, round(cost_ms / chat_view.FLUSH_SHARE)) if spaced else frames
+    assert view.flush_interval() == max(frames, expected)
+    view.append_delta(1, " and more")
+    assert view._flush_timer.interval() == max(frames, expected)

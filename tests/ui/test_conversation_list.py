@@ -168,3 +168,72 @@ def test_focus_search_selects_text(sidebar: ConversationList, qtbot: Any) -> Non
     sidebar.search.setText("abc")
     sidebar.focus_search()
     assert sidebar.search.selectedText() == "abc"
+
+
+def test_rows_take_the_styled_height_and_the_views_width(sidebar: ConversationList) -> None:
+    # Each kind of row is measured once: every row must still get the style's own height, and a long title must
+    # not widen the list past the sidebar (it is elided at the view's edge).
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    long_title = "A much longer title than the others, far wider than the sidebar can show in one line"
+    sidebar.set_items([*_items(), ConversationRow(12, long_title, NOW, streaming=True)])
+    delegate = sidebar.view.itemDelegate()
+    option = QStyleOptionViewItem()
+    sidebar.view.initViewItemOption(option)  # as the view sizes its rows: its font, style and style sheet
+    reference = QStyledItemDelegate(sidebar.view)
+    sidebar.view.doItemsLayout()
+    width = sidebar.view.viewport().width()
+    for _ in range(2):  # the second pass answers from what the first one measured
+        for row in range(sidebar.model.rowCount()):
+            index = sidebar.model.index(row)
+            assert delegate.sizeHint(option, index).height() == reference.sizeHint(option, index).height()
+            assert sidebar.view.visualRect(index).width() == width, index.data()
+    assert sidebar.view.horizontalScrollBar().maximum() == 0
+
+
+def test_upsert_changes_a_row_in_place_when_it_keeps_its_place(sidebar: ConversationList) -> None:
+    resets: list[bool] = []
+    sidebar.model.modelReset.connect(lambda: resets.append(True))
+    sidebar.set_current(1)
+    # The newest conversation gets newer and starts streaming: same place, changed in place (no reset).
+    sidebar.upsert(ConversationRow(1, "Today chat", NOW - timedelta(minutes=1), streaming=True))
+    assert resets == []
+    row = sidebar.model.row_of(1)
+    assert sidebar.model.index(row).data().startswith("Today chat  ")
+    assert sidebar.current_id() == 1
+    # An older conversation becoming the newest moves: the list is regrouped, the selection kept.
+    sidebar.upsert(ConversationRow(4, "Week chat", NOW))
+    assert resets == [True]
+    assert sidebar.model.row_of(4) < sidebar.model.row_of(1)
+    assert sidebar.current_id() == 1
+    # A renamed row in the middle of its group, and one whose group changes (pinned).
+    sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1)))
+    assert len(resets) == 1
+    sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1), pinned=True))
+    assert len(resets) == 2
+    titles = [sidebar.model.index(r).data() for r in range(sidebar.model.rowCount())]
+    assert titles == [
+        t
+        for label, items in group_conversations(list(sidebar._items.values()), NOW)
+        for t in [label, *(i.title + ("  ●" if i.streaming else "") for i in items)]
+    ]
+
+
+def test_upsert_inserts_a_new_conversation_at_the_top_of_its_shown_group(sidebar: ConversationList) -> None:
+    resets: list[bool] = []
+    sidebar.model.modelReset.connect(lambda: resets.append(True))
+    sidebar.set_current(3)
+    sidebar.upsert(ConversationRow(20, "Brand new", NOW))
+    assert resets == []
+    assert sidebar.model.index(sidebar.model.row_of(20) - 1).data() == "Today"
+    assert sidebar.current_id() == 3
+    # Its group ("Today") is not shown yet: the list is regrouped as a whole.
+    sidebar.set_items([ConversationRow(1, "Old", NOW - timedelta(days=3))])
+    sidebar.upsert(ConversationRow(21, "Newest", NOW))
+    assert len(resets) == 2
+    assert [sidebar.model.index(r).data() for r in range(sidebar.model.rowCount())] == [
+        "Today",
+        "Newest",
+        "Previous 7 days",
+        "Old",
+    ]
