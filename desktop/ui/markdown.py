@@ -566,7 +566,8 @@ def _style_tables(doc: QTextDocument, colors: ColorSet) -> None:
                 if row == 0:
                     cell_fmt.setBackground(colors.qcolor("table_header_bg"))
                 cell.setFormat(cell_fmt)
-                _drop_leading_empty_block(frame.document(), cell.firstPosition(), cell.lastPosition())
+                # `doc`, not frame.document(): that call's wrapper would keep the document alive for good.
+                _drop_leading_empty_block(doc, cell.firstPosition(), cell.lastPosition())
                 if row == 0:
                     cursor = cell.firstCursorPosition()
                     cursor.setPosition(cell.lastPosition(), QTextCursor.MoveMode.KeepAnchor)

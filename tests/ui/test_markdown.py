@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -305,3 +307,14 @@ def test_live_document_update_after_appends(qapp: Any) -> None:
     assert live.text == "First paragraph.\n\nA different tail"
     assert _text_blocks(live.doc) == ["First paragraph.", "A different tail"]
     assert not live.update("Another answer")
+
+
+def test_a_dropped_document_with_a_table_is_freed(qapp: Any) -> None:
+    # Each table used to keep its document alive for good: scrolling a long conversation kept every answer with a
+    # table that it had ever shown, far beyond the chat view's cache of documents.
+    doc = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n", LIGHT_COLORS, QFont())
+    assert any(isinstance(frame, QTextTable) for frame in doc.rootFrame().childFrames())
+    freed = weakref.ref(doc)
+    del doc
+    gc.collect()
+    assert freed() is None
