@@ -87,7 +87,7 @@ _MARGIN = 16
 _PAD = 10
 _TOOLBAR_H = 26
 _THUMB_H = 64
-_CACHE_SIZE = 400
+_CACHE_SIZE = 100  # rendered messages kept: several screens either way (a rich answer lays out to ~35 KB)
 _FOLLOW_SLACK = 4
 _CHIP_REACH = 48
 
