@@ -683,6 +683,7 @@ class ChatView(QListView):
         self._follow = True
         self._has_older = False
         self._loading_older = False
+        self._measuring = False
         self._retry: RetryWait | None = None
         self.setModel(self._model)
         self.setItemDelegate(self._delegate)
@@ -1116,7 +1117,37 @@ class ChatView(QListView):
         bar.setValue(bar.maximum())
         self._jump.hide()
 
+    def _measure_shown(self) -> None:
+        """Give the rows coming into view their real heights before they are painted, keeping the lowest row that
+        was already measured where it was (the one being read as the user scrolls up): no jump, one re-layout."""
+        if self._measuring or self._follow:
+            return
+        self._measuring = True
+        try:
+            port = self.viewport().rect()
+            _, column = self._delegate.column(QRect(0, 0, port.width(), 0))
+            for _ in range(3):  # rows that shrink bring more into view
+                first, last = self.indexAt(port.topLeft()), self.indexAt(QPoint(0, port.bottom()))
+                if not first.isValid():
+                    return
+                rows = range(first.row(), (last.row() if last.isValid() else self._model.rowCount() - 1) + 1)
+                new = [r for r in rows if self._delegate.cached(self._model.items[r], column) is None]
+                if not new:
+                    return
+                kept = [r for r in rows if r not in new]
+                anchor = QPersistentModelIndex(self._model.index(kept[-1] if kept else rows[-1]))
+                offset = self.visualRect(anchor).top()
+                changed = [self._delegate.refit(self._model.items[r]) for r in new]  # each one: no short cut
+                if not any(changed):
+                    return
+                self.doItemsLayout()
+                bar = self.verticalScrollBar()
+                bar.setValue(bar.value() + self.visualRect(anchor).top() - offset)
+        finally:
+            self._measuring = False
+
     def _on_scrollbar_value_changed(self, value: int) -> None:
+        self._measure_shown()
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - _FOLLOW_SLACK
         self._jump.setVisible(not self._follow)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPersistentModelIndex, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QWidget
 
 from desktop.services import MessageAction, MessageView, Outcome, RetryWait, Role
 from desktop.ui.chat_view import ChatView
@@ -401,3 +401,27 @@ def test_a_costly_flush_spaces_the_next_ones(
     assert view.flush_interval() == max(frames, expected)
     view.append_delta(1, " and more")
     assert view._flush_timer.interval() == max(frames, expected)
+
+
+def test_rows_laid_out_as_they_show_do_not_move_what_was_on_screen(view: ChatView, qtbot: Any) -> None:
+    # Rows not shown yet have estimated heights; scrolling up shows them and gives them their real ones, which must
+    # not shift the message the user was reading by more than the scroll itself.
+    table = "| name | value |\n|---|---|\n" + "| a | 1 |\n" * 6
+    view.set_messages(
+        [
+            MessageView(i, Role.USER if i % 2 == 0 else Role.ASSISTANT, f"## Part {i}\n\n{table}\n```\ncode\n```")
+            for i in range(80)
+        ]
+    )
+    view.grab()
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    for _ in range(3):  # settle the rows on screen at their real heights
+        view.grab()
+        view.doItemsLayout()
+    reading = QPersistentModelIndex(view.indexAt(QPoint(10, view.viewport().height() - 5)))
+    top = view.visualRect(reading).top()
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)
+    view.grab()
+    view.doItemsLayout()
+    assert view.visualRect(reading).top() - top == bar.pageStep()
