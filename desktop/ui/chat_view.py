@@ -739,13 +739,16 @@ class ChatView(QListView):
         return self._model.items[row] if row >= 0 else None
 
     def append_message(self, message: MessageView) -> None:
-        """Add a message at the end (follows it when the user was at the end)."""
+        """Add a message at the end (follows it when the user was at the end; the user's own new message always
+        brings the end into view, as sending does in every chat app)."""
         if message.outcome == Outcome.STREAMING:
             warm_up(self._colors.pygments_style)  # before its first code block needs them
         if message.outcome == Outcome.STREAMING and not message.text:
             self._waiting_since[message.id] = self._clock()
             self._tick_timer.start()
         self._model.insert(len(self._model.items), [message])
+        if message.role == Role.USER and not self._follow:
+            self.scroll_to_latest()
 
     def _on_tick_timer_timeout(self) -> None:
         """Count the seconds of a request that has sent nothing back yet."""

@@ -127,6 +127,21 @@ def test_follows_end_unless_scrolled_up(view: ChatView, qtbot: Any) -> None:
     assert not view.jump_button().isVisible()
 
 
+def test_own_message_brings_the_end_into_view(view: ChatView) -> None:
+    """Sending while scrolled up shows what was sent (and the answer coming), not the old page being read."""
+    view.set_messages(_conversation(60))
+    bar = view.verticalScrollBar()
+    view.grab()
+    bar.setValue(bar.maximum() // 3)
+    assert not view.is_following()
+    view.append_message(MessageView(1000, Role.USER, "a new question"))
+    view.append_message(MessageView(1001, Role.ASSISTANT, "", Outcome.STREAMING))
+    view.grab()
+    assert view.is_following()
+    assert bar.value() == bar.maximum()
+    assert not view.jump_button().isVisible()
+
+
 def test_retry_countdown_and_retry_now(qtbot: Any) -> None:
     now = [100.0]
     view = ChatView(clock=lambda: now[0])
