@@ -224,8 +224,8 @@ _ROWS = (
     Wording(
         "rate_requests_wait",
         "Too many requests this minute",
-        "This deployment accepts a limited number of requests per minute, and that many were just sent. The app "
-        "tries again in {wait}.",
+        "This deployment accepts a limited number of requests per minute, and that many were just sent. Wait {wait}, "
+        "then try again.",
         ErrorAction.WAIT_AND_RETRY,
         Category.RATE_LIMIT,
         "429 for the requests-per-minute limit (“call rate limit”, or no requests left) with a wait of 60 s or less.",
@@ -234,7 +234,7 @@ _ROWS = (
         "rate_tokens_wait",
         "Too much text this minute",
         "This deployment accepts a limited number of tokens (pieces of words) per minute, and this request would go "
-        "over it. The app tries again in {wait}.",
+        "over it. Wait {wait}, then try again.",
         ErrorAction.WAIT_AND_RETRY,
         Category.RATE_LIMIT,
         "429 for the tokens-per-minute limit (“token rate limit”, or no tokens left) with a wait of 60 s or less.",
@@ -242,7 +242,7 @@ _ROWS = (
     Wording(
         "rate_wait",
         "Azure is busy (rate limit)",
-        "This deployment has reached its usage limit for the moment. The app tries again in {wait}.",
+        "This deployment has reached its usage limit for the moment. Wait {wait}, then try again.",
         ErrorAction.WAIT_AND_RETRY,
         Category.RATE_LIMIT,
         "429 of an unknown kind with a wait of 60 s or less.",

@@ -179,8 +179,8 @@ ROWS: list[tuple[str, BaseException, dict[str, Any], str, str, ErrorAction]] = [
         rate("call", 20, **{"x-ratelimit-remaining-requests": "0", "x-ratelimit-remaining-tokens": "9000"}),
         {},
         "Too many requests this minute",
-        "This deployment accepts a limited number of requests per minute, and that many were just sent. The app "
-        "tries again in 20 seconds.",
+        "This deployment accepts a limited number of requests per minute, and that many were just sent. Wait 20 "
+        "seconds, then try again.",
         ErrorAction.WAIT_AND_RETRY,
     ),
     (
@@ -189,7 +189,7 @@ ROWS: list[tuple[str, BaseException, dict[str, Any], str, str, ErrorAction]] = [
         {},
         "Too much text this minute",
         "This deployment accepts a limited number of tokens (pieces of words) per minute, and this request would go "
-        "over it. The app tries again in 45 seconds.",
+        "over it. Wait 45 seconds, then try again.",
         ErrorAction.WAIT_AND_RETRY,
     ),
     (
@@ -242,7 +242,7 @@ ROWS: list[tuple[str, BaseException, dict[str, Any], str, str, ErrorAction]] = [
         status(429, err("429", "Rate limit is exceeded."), {"retry-after": "10"}, 10),
         {},
         "Azure is busy (rate limit)",
-        "This deployment has reached its usage limit for the moment. The app tries again in 10 seconds.",
+        "This deployment has reached its usage limit for the moment. Wait 10 seconds, then try again.",
         ErrorAction.WAIT_AND_RETRY,
     ),
     (

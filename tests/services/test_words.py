@@ -38,7 +38,7 @@ def test_every_wording_is_used_by_a_rule_or_by_the_chat() -> None:
 
 def test_placeholders_are_filled_and_missing_ones_leave_no_braces() -> None:
     _title, text = say("rate_requests_wait", wait="20 seconds")
-    assert text.endswith("The app tries again in 20 seconds.")
+    assert text.endswith("Wait 20 seconds, then try again.")
     assert "{" not in say("deployment_not_found")[1]
 
 
