@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit
 
 from desktop.app import Composition, build_parser, compose
 from desktop.auth import KeyStore
-from desktop.config import Configuration, Deployment, Profile, SettingsStore
+from desktop.config import ChatDefaults, Configuration, Deployment, Profile, SettingsStore
 from desktop.messages import MessageBridge
 from desktop.paths import AppPaths
 from desktop.services import MessageAction, Outcome, Role
@@ -38,7 +38,21 @@ def sim(arun: Any) -> Iterator[Simulator]:
     arun(simulator.stop())
 
 
-def save_profile(paths: AppPaths, sim: Simulator, **app: Any) -> Configuration:
+WINDOW_DEPLOYMENTS = (
+    Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
+    Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat"),
+)
+
+
+def save_profile(
+    paths: AppPaths,
+    sim: Simulator,
+    *,
+    deployments: tuple[Deployment, ...] = WINDOW_DEPLOYMENTS,
+    chat_defaults: ChatDefaults | None = None,
+    **app: Any,
+) -> Configuration:
+    """Save the "Contoso" connection to the simulator (its first deployment the default) as the active one."""
     configuration = Configuration(SettingsStore(paths.config_dir))
     configuration.load()
     configuration.put_profile(
@@ -46,11 +60,9 @@ def save_profile(paths: AppPaths, sim: Simulator, **app: Any) -> Configuration:
             id=WORK,
             display_name="Contoso",
             endpoint=sim.base_url,
-            deployments=(
-                Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
-                Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat"),
-            ),
-            default_deployment="gpt-4.1",
+            deployments=deployments,
+            default_deployment=deployments[0].name,
+            **({"chat_defaults": chat_defaults} if chat_defaults is not None else {}),
         )
     )
     configuration.update_app(active_profile_id=WORK, first_run_done=True, **app)

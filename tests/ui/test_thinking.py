@@ -19,47 +19,31 @@ from PySide6.QtWidgets import QAbstractItemView
 
 from desktop.app import Composition
 from desktop.auth import KeyStore
-from desktop.config import ChatDefaults, Configuration, Deployment, Profile, SettingsStore
+from desktop.config import ChatDefaults, Deployment
 from desktop.paths import AppPaths
 from desktop.services import Outcome, SearchChanged, WindowEvent
 from desktop.simulator import Simulator
 from desktop.ui import MainWindow
-from tests.ui.test_main_window import build, finish_turn, in_loop, run_until
+from tests.ui import test_main_window as window_tests
+from tests.ui.test_main_window import WORK, build, finish_turn, in_loop, run_until, save_profile
 
-WORK = "work"
 SUMMARY_START = "**Planning the answer**"
-
-
-@pytest.fixture
-def sim(arun: Any) -> Iterator[Simulator]:
-    simulator = Simulator()
-    arun(simulator.start())
-    yield simulator
-    arun(simulator.stop())
-
-
-def save_profile(tmp_path: Path, sim: Simulator) -> None:
-    configuration = Configuration(SettingsStore(AppPaths.under(tmp_path).config_dir))
-    configuration.load()
-    configuration.put_profile(
-        Profile(
-            id=WORK,
-            display_name="Contoso",
-            endpoint=sim.base_url,
-            deployments=(
-                Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
-                Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
-            ),
-            default_deployment="o4-mini",
-            chat_defaults=ChatDefaults(instructions="You are a helpful assistant."),
-        )
-    )
-    configuration.update_app(active_profile_id=WORK, first_run_done=True, max_retries=0)
+DEPLOYMENTS = (
+    Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
+    Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
+)
+sim = window_tests.sim  # the window's simulator fixture, shared
 
 
 @pytest.fixture
 def app(qapp: Any, qtbot: Any, arun: Any, tmp_path: Path, sim: Simulator, memory_keyring: Any) -> Iterator[Composition]:
-    save_profile(tmp_path, sim)
+    save_profile(
+        AppPaths.under(tmp_path),
+        sim,
+        deployments=DEPLOYMENTS,
+        chat_defaults=ChatDefaults(instructions="You are a helpful assistant."),
+        max_retries=0,
+    )
     arun(KeyStore().aset(WORK, sim.api_key))
     built = build(qapp, qtbot, tmp_path)
     yield built
