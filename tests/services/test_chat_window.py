@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from desktop.services import (
     DraftSaved,
     MessageAction,
     MessageAdded,
+    MessageChanged,
+    MessageView,
     Notice,
     Outcome,
     SearchChanged,
@@ -42,12 +44,21 @@ async def drain() -> None:
 class Harness:
     """The controller plus what it published, and a sleep the test releases by hand."""
 
-    def __init__(self, store: HistoryStore, client: AzureOpenAIClient, configuration: Configuration) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        client: AzureOpenAIClient,
+        configuration: Configuration,
+        *,
+        resolve: Callable[[int], Awaitable[TurnTarget]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """`resolve` defaults to the shared client and the conversation's deployment; `clock` to the service's."""
         self.events: list[WindowEvent] = []
         self.sleeps: list[float] = []
         self.release = asyncio.Event()
 
-        async def resolve(conversation_id: int) -> TurnTarget:
+        async def to_client(conversation_id: int) -> TurnTarget:
             conv = store.get_conversation(conversation_id)
             return TurnTarget(
                 client=client,
@@ -60,11 +71,16 @@ class Harness:
             await self.release.wait()
             self.release.clear()
 
-        self.controller = ChatWindowController(store, configuration, ChatService(store, resolve), sleep=sleep)
+        service = ChatService(store, resolve or to_client, **({"clock": clock} if clock is not None else {}))
+        self.controller = ChatWindowController(store, configuration, service, sleep=sleep)
         self.controller.subscribe(self.events.append)
 
     def of(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
+
+    def views(self) -> list[MessageView]:
+        """Every message view published, in order (added or changed)."""
+        return [e.message for e in self.events if isinstance(e, MessageAdded | MessageChanged)]
 
     async def until(self, predicate: Any) -> None:
         await self.controller.settled(predicate)

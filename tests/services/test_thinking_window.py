@@ -8,23 +8,21 @@ from typing import Any
 
 import pytest
 
+from desktop.auth import KeyStore, SessionKeyStore
 from desktop.client import AzureOpenAIClient
 from desktop.config import ChatDefaults, Configuration, Deployment, InstructionsPreset, Profile, SettingsStore
 from desktop.services import (
-    ChatService,
-    ChatWindowController,
+    Connections,
     MessageAction,
-    MessageAdded,
     MessageChanged,
-    MessageView,
     Outcome,
     TurnEnded,
     TurnTarget,
-    WindowEvent,
 )
-from desktop.services._turn_settings import NO_INSTRUCTIONS, preset_of
+from desktop.services._turn_settings import NO_INSTRUCTIONS
 from desktop.simulator import Simulator
 from desktop.storage import HistoryStore
+from tests.services.test_chat_window import Harness
 
 
 class Clock:
@@ -38,56 +36,15 @@ class Clock:
         return self.now
 
 
-class Harness:
-    def __init__(
-        self, store: HistoryStore, client: AzureOpenAIClient, configuration: Configuration, clock: Clock
-    ) -> None:
-        self.events: list[WindowEvent] = []
-
-        async def resolve(conversation_id: int) -> TurnTarget:
-            conv = store.get_conversation(conversation_id)
-            assert conv is not None and conv.deployment is not None
-            effort = conv.params.get("reasoning_effort")
-            profile = configuration.settings.profile("a")
-            return TurnTarget(
-                client=client,
-                deployment=conv.deployment,
-                instructions=conv.instructions,
-                reasoning_effort=effort,
-                model=next(
-                    (d.model_name for d in profile.deployments if d.name == conv.deployment) if profile else (), None
-                ),
-                preset=preset_of(
-                    conv.params,
-                    conv.instructions,
-                    configuration.settings.profile("a"),
-                    configuration.settings.app.instruction_presets,
-                ),
-            )
-
-        service = ChatService(store, resolve, clock=clock)
-        self.controller = ChatWindowController(store, configuration, service)
-        self.controller.subscribe(self.events.append)
-
-    def views(self) -> list[MessageView]:
-        return [e.message for e in self.events if isinstance(e, MessageAdded | MessageChanged)]
-
-    async def turn(self, start: Any) -> TurnEnded:
-        before = sum(isinstance(e, TurnEnded) for e in self.events)
-        start()
-        await self.controller.settled(lambda: sum(isinstance(e, TurnEnded) for e in self.events) > before)
-        return next(e for e in reversed(self.events) if isinstance(e, TurnEnded))
-
-
 @pytest.fixture
-def configuration(tmp_path: Path) -> Configuration:
+def configuration(tmp_path: Path, sim: Simulator) -> Configuration:
     config = Configuration(SettingsStore(tmp_path / "config"))
     config.load()
     config.put_profile(
         Profile(
             id="a",
             display_name="Contoso",
-            endpoint="https://contoso.openai.azure.com/openai/v1/",
+            endpoint=sim.base_url,
             deployments=(
                 Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
                 Deployment("gpt-4.1", "gpt-4.1"),
@@ -104,12 +61,26 @@ def configuration(tmp_path: Path) -> Configuration:
 
 @pytest.fixture
 def harness(
-    store: HistoryStore, client: AzureOpenAIClient, configuration: Configuration, arun: Any
+    store: HistoryStore,
+    client: AzureOpenAIClient,
+    configuration: Configuration,
+    sim: Simulator,
+    arun: Any,
+    memory_keyring: Any,
 ) -> Iterator[Harness]:
-    h = Harness(store, client, configuration, Clock(step=0.75))
+    """The controller with the app's own target resolution (`Connections.target_for`): model, effort and preset."""
+    keys = KeyStore()
+    arun(keys.aset("a", sim.api_key))
+    connections = Connections(configuration, keys=keys, session_keys=SessionKeyStore())
+
+    async def resolve(conversation_id: int) -> TurnTarget:
+        return await connections.target_for(store.get_conversation(conversation_id))
+
+    h = Harness(store, client, configuration, resolve=resolve, clock=Clock(step=0.75))
     h.controller.start()
     yield h
     arun(h.controller.aclose())
+    arun(connections.aclose())
 
 
 def test_the_thinking_shows_open_while_the_model_thinks_then_closes_with_its_time(
