@@ -24,7 +24,7 @@ reasoning, January 2026 version, and its "Not supported" list; error bodies as A
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Api = Literal["responses", "chat"]
@@ -85,46 +85,16 @@ O_EARLY = ModelFamily(
     instructions_role="user",
     reads_files=False,
 )
-O1 = ModelFamily("reasoning model", sampling=False, instructions_role="developer", efforts=_O_EFFORTS, streams=False)
-O_MINI = ModelFamily(
-    "reasoning model", sampling=False, instructions_role="developer", efforts=_O_EFFORTS, reads_files=False
-)
-O_SUMMARY = ModelFamily(
-    "reasoning model", sampling=False, instructions_role="developer", efforts=_O_EFFORTS, summaries=True
-)
-GPT5 = ModelFamily(
-    "reasoning model", sampling=False, instructions_role="developer", efforts=_GPT5_EFFORTS, summaries=True
-)
-GPT51 = ModelFamily(
-    "reasoning model", sampling=False, instructions_role="developer", efforts=_GPT51_EFFORTS, summaries=True
-)
-CODEX = ModelFamily(
-    "coding model",
-    apis=("responses",),
-    sampling=False,
-    instructions_role="developer",
-    efforts=_O_EFFORTS,
-    summaries=True,
-)
-PRO = ModelFamily(
-    "long-thinking model",
-    apis=("responses",),
-    sampling=False,
-    instructions_role="developer",
-    efforts=("high",),
-    summaries=True,
-    long_thinking=True,
-    streams=False,
-)
-O3_PRO = ModelFamily(
-    "long-thinking model",
-    apis=("responses",),
-    sampling=False,
-    instructions_role="developer",
-    efforts=_O_EFFORTS,
-    long_thinking=True,
-    streams=False,
-)
+# Reasoning models: no sampling parameters, instructions as the developer role, an effort; the rows below vary that.
+_REASONING = ModelFamily("reasoning model", sampling=False, instructions_role="developer", efforts=_O_EFFORTS)
+O1 = replace(_REASONING, streams=False)
+O_MINI = replace(_REASONING, reads_files=False)
+O_SUMMARY = replace(_REASONING, summaries=True)
+GPT5 = replace(O_SUMMARY, efforts=_GPT5_EFFORTS)
+GPT51 = replace(O_SUMMARY, efforts=_GPT51_EFFORTS)
+CODEX = replace(O_SUMMARY, name="coding model", apis=("responses",))
+O3_PRO = replace(_REASONING, name="long-thinking model", apis=("responses",), long_thinking=True, streams=False)
+PRO = replace(O3_PRO, efforts=("high",), summaries=True)
 
 # First match wins: more specific names before their prefixes (gpt-5-chat before gpt-5, o3-pro before o3).
 _TABLE: tuple[tuple[str, ModelFamily], ...] = (
