@@ -273,7 +273,9 @@ class ConnectionSetup:
             return "This connection no longer exists."
         report = await self.connections.test_connection(profile_id, None)
         title = auth_step_title(profile.auth_method)
-        return next((step.message for step in report.steps if step.title == title and not step.ok), None)
+        message = next((step.message for step in report.steps if step.title == title and not step.ok), None)
+        # The set-up shows the address and key fields next to this message: no pointer to Settings.
+        return message.replace(" in Settings.", ".") if message is not None else None
 
     async def test_connection(self, profile_id: str, deployment: str | None = None) -> ConnectionReport:
         """Check the saved connection step by step (records which API each model answers and the scope)."""

@@ -206,6 +206,7 @@ async def test_keyboard_only_enter_moves_on_focus_shows_and_a_wrong_key_comes_ba
     # A rejected key: back on the key page, saying so, with the key field ready to paste again.
     assert dialog.page is Page.ADDRESS
     assert dialog.status_label.text().startswith("The API key was not accepted")
+    assert dialog.status_label.text().endswith("and paste the key again.")  # here, not "in Settings"
     assert dialog.key_edit.hasFocus()
     dialog.key_edit.selectAll()
     qtbot.keyClicks(dialog.key_edit, sim.api_key)
