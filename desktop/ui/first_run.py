@@ -34,11 +34,15 @@ if TYPE_CHECKING:
     from desktop.services import ConnectionSetup, DiscoveryResult
 
 #: Every control shows where the keyboard focus is: buttons get a highlight-coloured frame (the command-link buttons
-#: draw no focus of their own, and Fusion's push-button focus is too faint to see).
+#: draw no focus of their own, and Fusion's push-button focus is too faint to see). Push buttons have the same box
+#: (border + padding) in every state: layouts size them unfocused, so a wider focused box clipped their words.
 FOCUS_STYLE = (
     "QCommandLinkButton:focus { border: 2px solid palette(highlight); border-radius: 4px; }"
-    "QPushButton:focus { border: 2px solid palette(highlight); border-radius: 4px; padding: 4px 14px;"
-    " background: palette(button); }"
+    "QPushButton { border: 1px solid palette(mid); border-radius: 4px; padding: 5px 15px; background: palette(button); }"
+    "QPushButton:hover { background: palette(midlight); }"
+    "QPushButton:pressed { background: palette(mid); }"
+    "QPushButton:disabled { color: palette(mid); }"
+    "QPushButton:focus { border: 2px solid palette(highlight); padding: 4px 14px; }"
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QStyle, QStyleOptionButton, QWidget
 
 from desktop.auth import KeyStore
 from desktop.services import ConnectionSetup, KeyPlace
@@ -41,6 +41,15 @@ def guide(
     return dialog, finished, demo
 
 
+def _text_fits(button: QPushButton) -> bool:
+    """Whether the button's words fit inside its frame and padding as laid out now (focused or not)."""
+    QApplication.processEvents()
+    option = QStyleOptionButton()
+    button.initStyleOption(option)
+    contents = button.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, button)
+    return contents.width() >= button.fontMetrics().horizontalAdvance(button.text())
+
+
 @in_loop
 async def test_key_path_to_a_working_profile(
     world: UiWorld, sim: Simulator, qtbot: Any, arun: Any, memory_keyring: Any
@@ -67,6 +76,10 @@ async def test_key_path_to_a_working_profile(
     assert "✘" not in dialog.test_results.text()
     assert "this model answers through Chat Completions" in dialog.test_results.text()
     assert dialog.next_button.text() == "Start chatting"
+    assert dialog.next_button.hasFocus()
+    assert _text_fits(dialog.next_button)  # its focus frame does not clip the words ("tart chattin")
+    dialog.back_button.setFocus()
+    assert _text_fits(dialog.next_button) and _text_fits(dialog.back_button)
     await dialog.next()
     assert not dialog.isVisible()
     settings = world.fresh().settings
