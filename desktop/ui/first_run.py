@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 #: (border + padding) in every state: layouts size them unfocused, so a wider focused box clipped their words.
 FOCUS_STYLE = (
     "QCommandLinkButton:focus { border: 2px solid palette(highlight); border-radius: 4px; }"
-    "QPushButton { border: 1px solid palette(mid); border-radius: 4px; padding: 5px 15px; background: palette(button); }"
+    "QPushButton { border: 1px solid palette(mid); border-radius: 4px; padding: 5px 15px;"
+    " background: palette(button); }"
     "QPushButton:hover { background: palette(midlight); }"
     "QPushButton:pressed { background: palette(mid); }"
     "QPushButton:disabled { color: palette(mid); }"
