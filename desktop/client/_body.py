@@ -8,7 +8,7 @@ at a byte limit, so a hostile or broken gateway costs a bounded amount of memory
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Final
 
 import httpx
@@ -66,19 +66,27 @@ class _Inflater:
                 data = b""
 
 
-async def decoded_chunks(response: httpx.Response) -> AsyncGenerator[bytes, None]:
-    """The body's bytes, decompressed, in pieces of at most `STEP` bytes (raw chunks pass through unchanged)."""
+def decoded_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body's bytes, decompressed, in pieces of at most `STEP` bytes (raw chunks pass through unchanged).
+
+    An uncompressed body is httpx's own raw iterator (no layer of ours per chunk); an encoding we did not ask for
+    raises UnsupportedEncodingError when iteration starts.
+    """
     if response.is_stream_consumed:  # already read whole (and decompressed) by httpx, e.g. after a redirect check
-        content = response.content
-        for start in range(0, len(content), STEP):
-            yield content[start : start + STEP]
-        return
+        return _pieces(response.content)
     encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",") if e.strip()]
     encodings = [e for e in encodings if e != "identity"]
     if not encodings:
-        async for chunk in response.aiter_raw():
-            yield chunk
-        return
+        return response.aiter_raw()
+    return _inflated(response, encodings)
+
+
+async def _pieces(content: bytes) -> AsyncGenerator[bytes, None]:
+    for start in range(0, len(content), STEP):
+        yield content[start : start + STEP]
+
+
+async def _inflated(response: httpx.Response, encodings: list[str]) -> AsyncGenerator[bytes, None]:
     if len(encodings) > 1 or encodings[0] not in ("gzip", "x-gzip", "deflate"):
         raise UnsupportedEncodingError(", ".join(encodings))
     inflater = _Inflater(encodings[0])
@@ -102,5 +110,7 @@ async def read_limited(response: httpx.Response, limit: int) -> bytes:
                 raise BodyTooLargeError(limit)
             parts.append(piece)
     finally:
-        await chunks.aclose()
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
     return b"".join(parts)

@@ -78,11 +78,13 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:
-            # Fast path: nearly every line of both APIs is `data: {...}`.
+            # Fast paths: nearly every line of both APIs is `data: {...}`, the Responses API's with an `event: ` line.
             if line[:6] == b"data: ":
                 data.append(line[6:])
                 self._data_bytes += len(line)
                 self._check(self._data_bytes)
+            elif line[:7] == b"event: ":
+                self._event = line[7:].decode("utf-8", "replace")
             elif not line:
                 if data:
                     text = (data[0] if len(data) == 1 else b"\n".join(data)).decode("utf-8", "replace")
