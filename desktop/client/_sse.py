@@ -70,8 +70,11 @@ class SSEDecoder:
         else:
             head = chunk[:end]
         rest = chunk[end + 1 :]
-        self._check(len(rest))
-        self._partial = bytearray(rest)
+        if rest:
+            self._check(len(rest))
+            self._partial = bytearray(rest)
+        elif self._partial:
+            self._partial = bytearray()
         lines = head.split(b"\n")
         if len(head) > self._max_line:
             self._check(max(map(len, lines)))
