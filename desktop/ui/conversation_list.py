@@ -257,6 +257,23 @@ class _List(QListView):
         pos = self.viewport().mapToGlobal(self.visualRect(index).center()) if keyboard else event.globalPos()
         self.menu_requested.emit(index, pos)
 
+    def dataChanged(
+        self,
+        top_left: QModelIndex | QPersistentModelIndex,
+        bottom_right: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        """A row's new title or state repaints that row only.
+
+        QListView lays out all rows again and repaints the whole list after any change to a row's data (~4 ms with a
+        full sidebar, at each send: the new title, the "answering" mark). Here a row's size only changes with its size
+        or font, so other changes skip that and repaint the changed rows, as any item view does.
+        """
+        if roles and not {Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.FontRole} & set(roles):
+            QAbstractItemView.dataChanged(self, top_left, bottom_right, roles)
+        else:
+            super().dataChanged(top_left, bottom_right, roles)
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
             model = self.model()

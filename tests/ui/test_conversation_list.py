@@ -270,3 +270,30 @@ def test_upsert_inserts_a_new_conversation_at_the_top_of_its_shown_group(sidebar
         "Previous 7 days",
         "Old",
     ]
+
+
+def test_a_rows_new_title_repaints_that_row_only(sidebar: ConversationList, qtbot: Any) -> None:
+    from PySide6.QtCore import QEvent, QObject, QRect
+    from PySide6.QtGui import QPaintEvent
+
+    class Painted(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rects: list[QRect] = []
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if isinstance(event, QPaintEvent):
+                self.rects.append(event.rect())
+            return False
+
+    qtbot.waitExposed(sidebar)
+    sidebar.view.doItemsLayout()
+    painted = Painted()
+    sidebar.view.viewport().installEventFilter(painted)
+    sidebar.view.viewport().repaint()  # nothing left over from the first paint
+    painted.rects.clear()
+    sidebar.upsert(ConversationRow(1, "Today chat, renamed", NOW - timedelta(hours=1), streaming=True))
+    qtbot.waitUntil(lambda: bool(painted.rects))
+    row = sidebar.view.visualRect(sidebar.model.index(sidebar.model.row_of(1), 0))
+    assert painted.rects == [row]
+    assert sidebar.model.index(sidebar.model.row_of(1), 0).data() == "Today chat, renamed  ●"
