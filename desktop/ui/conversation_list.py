@@ -111,11 +111,11 @@ def snippet_html(snippet: str) -> str:
 class _Model(QStandardItemModel):
     """The rows (group headers as str, conversations) as Qt items the view reads without calling back into Python.
 
-    QListView lays out every row again after each insertion (a send adds a row) and asks the model for each row's
-    count, index, flags and size: through a Python model that was ~8 calls into Python per row, ~25 ms per send with
-    1,000 conversations, on the GUI thread before the request went out. Here every answer is stored in the items (the
-    size of each kind of row included, see `set_sizes`), so that layout runs in C++ (< 1 ms); `rows` mirrors them for
-    the list's own logic.
+    QListView lays out every row again after each insertion (a send adds a row) and asks for each row's size and,
+    several times, for the row count: through a Python model and delegate that was ~10 calls into Python per row,
+    ~25 ms per send with 1,000 conversations, on the GUI thread before the request went out. Here every answer is
+    stored in the items (the size of each kind of row included, see `set_sizes`), so that layout runs in C++
+    (< 1 ms); `rows` mirrors them for the list's own logic.
     """
 
     rename = Signal(object, str)

@@ -297,3 +297,16 @@ def test_a_rows_new_title_repaints_that_row_only(sidebar: ConversationList, qtbo
     row = sidebar.view.visualRect(sidebar.model.index(sidebar.model.row_of(1), 0))
     assert painted.rects == [row]
     assert sidebar.model.index(sidebar.model.row_of(1), 0).data() == "Today chat, renamed  ●"
+
+
+def test_rows_measured_before_the_list_is_shown_follow_a_later_style(qtbot: Any) -> None:
+    sidebar = ConversationList(now=lambda: NOW)
+    qtbot.addWidget(sidebar)
+    sidebar.set_items(_items())  # measured here, before any paint
+    sidebar.setStyleSheet("QListView { font-size: 21px; }")
+    sidebar.resize(280, 600)
+    sidebar.show()
+    qtbot.waitExposed(sidebar)
+    sidebar.view.doItemsLayout()
+    heights = [sidebar.view.visualRect(sidebar.model.index(r, 0)).height() for r in range(sidebar.model.rowCount())]
+    assert heights == _styled_heights(sidebar)
