@@ -45,6 +45,7 @@ __all__ = ["ConversationList", "group_conversations", "snippet_html"]
 SEARCH_DEBOUNCE_MS = 250
 _ID_ROLE = Qt.ItemDataRole.UserRole
 _HEADER_ROLE = Qt.ItemDataRole.UserRole + 1
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 
 
 def _tr(text: str) -> str:
@@ -158,6 +159,11 @@ class _Model(QStandardItemModel):
         self.rows.insert(row, value)
         self.insertRow(row, self._item(value))
 
+    def take(self, row: int, count: int) -> None:
+        """Remove `count` rows from `row` on."""
+        del self.rows[row : row + count]
+        self.removeRows(row, count)
+
     def replace(self, row: int, value: ConversationRow) -> None:
         """Show a conversation's new title, marks and state in its row."""
         self.rows[row] = value
@@ -175,7 +181,7 @@ class _Model(QStandardItemModel):
 
     def _item(self, value: ConversationRow) -> QStandardItem:
         item = QStandardItem()
-        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable)
+        item.setFlags(_ROW_FLAGS)
         size = self.sizes.get(False)
         if size is not None:
             item.setSizeHint(size)
@@ -418,7 +424,7 @@ class ConversationList(QWidget):
         in place: regrouping and laying out 1,000 rows again cost ~20 ms at each send.
         """
         self._items[item.id] = item
-        if not self._update_in_place(item):
+        if not self._update_in_place(item) and not self._move(item):
             self.set_items(list(self._items.values()))
 
     def _update_in_place(self, item: ConversationRow) -> bool:
@@ -444,6 +450,31 @@ class ConversationList(QWidget):
         if isinstance(after, ConversationRow) and after.updated_at > item.updated_at:
             return False
         self.model.replace(row, item)
+        return True
+
+    def _move(self, item: ConversationRow) -> bool:
+        """Move a shown conversation that became the newest of a shown group (an older chat answered again, pinned)
+        to the top of that group, its old group's header going with it when it was the last one there.
+
+        Regrouping 1,000 rows instead costs ~40 ms; other changes (a group not shown yet, archiving) still regroup.
+        """
+        rows = self.model.rows
+        row = self.model.row_of(item.id)
+        if row < 0 or item.archived:
+            return False
+        alone = row > 0 and isinstance(rows[row - 1], str) and (row + 1 == len(rows) or isinstance(rows[row + 1], str))
+        first, count = (row - 1, 2) if alone else (row, 1)
+        rest = rows[:first] + rows[first + count :]
+        label = group_label(item, self._now())
+        top = next((i + 1 for i, r in enumerate(rest) if r == label), -1)
+        after = rest[top] if 0 < top < len(rest) else None
+        if top < 0 or (isinstance(after, ConversationRow) and after.updated_at > item.updated_at):
+            return False
+        current = self.current_id()
+        self.model.take(first, count)
+        self.model.insert(top, item)
+        if current == item.id:
+            self.set_current(item.id)
         return True
 
     def remove(self, conversation_id: int) -> None:

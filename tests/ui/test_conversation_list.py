@@ -224,6 +224,19 @@ def test_renaming_a_streaming_conversation_edits_its_bare_title(sidebar: Convers
     assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "Busy one, answering"
 
 
+def _grouped_titles(sidebar: ConversationList) -> list[str]:
+    """What the list must show: every group's label, then its conversations' titles (with the answering mark)."""
+    return [
+        t
+        for label, items in group_conversations(list(sidebar._items.values()), NOW)
+        for t in [label, *(i.title + ("  ●" if i.streaming else "") for i in items)]
+    ]
+
+
+def _shown_titles(sidebar: ConversationList) -> list[str]:
+    return [sidebar.model.index(r, 0).data() for r in range(sidebar.model.rowCount())]
+
+
 def test_upsert_changes_a_row_in_place_when_it_keeps_its_place(sidebar: ConversationList) -> None:
     resets: list[bool] = []
     sidebar.model.modelReset.connect(lambda: resets.append(True))
@@ -234,22 +247,32 @@ def test_upsert_changes_a_row_in_place_when_it_keeps_its_place(sidebar: Conversa
     row = sidebar.model.row_of(1)
     assert sidebar.model.index(row, 0).data().startswith("Today chat  ")
     assert sidebar.current_id() == 1
-    # An older conversation becoming the newest moves: the list is regrouped, the selection kept.
-    sidebar.upsert(ConversationRow(4, "Week chat", NOW))
-    assert resets == [True]
-    assert sidebar.model.row_of(4) < sidebar.model.row_of(1)
-    assert sidebar.current_id() == 1
-    # A renamed row in the middle of its group, and one whose group changes (pinned).
+    # A renamed row in the middle of its group.
     sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1)))
-    assert len(resets) == 1
-    sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1), pinned=True))
-    assert len(resets) == 2
-    titles = [sidebar.model.index(r, 0).data() for r in range(sidebar.model.rowCount())]
-    assert titles == [
-        t
-        for label, items in group_conversations(list(sidebar._items.values()), NOW)
-        for t in [label, *(i.title + ("  ●" if i.streaming else "") for i in items)]
-    ]
+    assert resets == []
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+
+
+def test_upsert_moves_a_conversation_that_becomes_the_newest_of_a_shown_group(sidebar: ConversationList) -> None:
+    resets: list[bool] = []
+    sidebar.model.modelReset.connect(lambda: resets.append(True))
+    sidebar.set_current(1)
+    # An older conversation answered again moves to the top of Today; its group ("Previous 7 days") goes with it.
+    sidebar.upsert(ConversationRow(4, "Week chat", NOW))
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+    assert "Previous 7 days" not in _shown_titles(sidebar)
+    assert sidebar.current_id() == 1
+    # The selected one moves (pinned: to the top of Pinned) and stays selected.
+    sidebar.set_current(3)
+    sidebar.upsert(ConversationRow(3, "Yesterday chat", NOW - timedelta(days=1), pinned=True))
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+    assert sidebar.current_id() == 3
+    assert resets == []
+    # Its group is not shown ("Yesterday" went with its last conversation): the list is regrouped.
+    sidebar.upsert(ConversationRow(5, "Month chat", NOW - timedelta(days=1)))
+    assert resets == [True]
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+    assert sidebar.current_id() == 3
 
 
 def test_upsert_inserts_a_new_conversation_at_the_top_of_its_shown_group(sidebar: ConversationList) -> None:
