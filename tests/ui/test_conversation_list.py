@@ -95,7 +95,7 @@ def test_inline_rename_emits_and_rejects_empty(sidebar: ConversationList, qtbot:
     with qtbot.waitSignal(sidebar.rename_requested) as blocker:
         qtbot.keyClick(editor, Qt.Key.Key_Return)
     assert blocker.args == [4, "Renamed"]
-    index = sidebar.model.index(sidebar.model.row_of(4))
+    index = sidebar.model.index(sidebar.model.row_of(4), 0)
     with qtbot.assertNotEmitted(sidebar.rename_requested):
         assert not sidebar.model.setData(index, "   ")
     assert index.data() == "Renamed"
@@ -136,7 +136,7 @@ def test_keyboard_navigation_skips_headers(sidebar: ConversationList, qtbot: Any
 
 
 def test_headers_are_not_selectable_and_selection_survives_refresh(sidebar: ConversationList) -> None:
-    header = sidebar.model.index(0)
+    header = sidebar.model.index(0, 0)
     assert header.data() == "Pinned"
     assert not sidebar.model.flags(header) & Qt.ItemFlag.ItemIsSelectable
     sidebar.set_current(3)
@@ -146,7 +146,7 @@ def test_headers_are_not_selectable_and_selection_survives_refresh(sidebar: Conv
 
 def test_streaming_marker_and_accessible_text(sidebar: ConversationList) -> None:
     sidebar.set_items([ConversationRow(11, "Busy", NOW, pinned=True, streaming=True)])
-    index = sidebar.model.index(sidebar.model.row_of(11))
+    index = sidebar.model.index(sidebar.model.row_of(11), 0)
     assert index.data().startswith("Busy")
     assert index.data() != "Busy"
     assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "Busy, pinned, answering"
@@ -170,25 +170,71 @@ def test_focus_search_selects_text(sidebar: ConversationList, qtbot: Any) -> Non
     assert sidebar.search.selectedText() == "abc"
 
 
-def test_rows_take_the_styled_height_and_the_views_width(sidebar: ConversationList) -> None:
-    # Each kind of row is measured once: every row must still get the style's own height, and a long title must
-    # not widen the list past the sidebar (it is elided at the view's edge).
+def _styled_heights(sidebar: ConversationList) -> list[int]:
+    """Each row's height as the style gives it, measured on a copy of the row that has no stored size."""
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
-    long_title = "A much longer title than the others, far wider than the sidebar can show in one line"
-    sidebar.set_items([*_items(), ConversationRow(12, long_title, NOW, streaming=True)])
-    delegate = sidebar.view.itemDelegate()
     option = QStyleOptionViewItem()
     sidebar.view.initViewItemOption(option)  # as the view sizes its rows: its font, style and style sheet
-    reference = QStyledItemDelegate(sidebar.view)
-    sidebar.view.doItemsLayout()
-    width = sidebar.view.viewport().width()
-    for _ in range(2):  # the second pass answers from what the first one measured
+    reference, probe = QStyledItemDelegate(), QStandardItemModel(1, 1)
+    heights = []
+    for row in range(sidebar.model.rowCount()):
+        index = sidebar.model.index(row, 0)
+        item = QStandardItem(index.data())
+        font = index.data(Qt.ItemDataRole.FontRole)
+        if font is not None:
+            item.setFont(font)
+        probe.setItem(0, 0, item)
+        heights.append(reference.sizeHint(option, probe.index(0, 0)).height())
+    return heights
+
+
+def test_rows_take_the_styled_height_and_the_views_width(sidebar: ConversationList, qtbot: Any) -> None:
+    # Each kind of row is measured once (and again when the style changes): every row must still get the style's
+    # own height, and a long title must not widen the list past the sidebar (it is elided at the view's edge).
+    long_title = "A much longer title than the others, far wider than the sidebar can show in one line"
+    sidebar.set_items([*_items(), ConversationRow(12, long_title, NOW, streaming=True)])
+    sidebar.upsert(ConversationRow(13, "Inserted", NOW + timedelta(minutes=1)))  # a row added without a reset
+    for sheet in ("", "QListView { font-size: 21px; }"):
+        sidebar.setStyleSheet(sheet)
+        sidebar.view.doItemsLayout()
+        width = sidebar.view.viewport().width()
+        heights = [sidebar.view.visualRect(sidebar.model.index(r, 0)).height() for r in range(sidebar.model.rowCount())]
+        assert heights == _styled_heights(sidebar), sheet
         for row in range(sidebar.model.rowCount()):
-            index = sidebar.model.index(row)
-            assert delegate.sizeHint(option, index).height() == reference.sizeHint(option, index).height()
-            assert sidebar.view.visualRect(index).width() == width, index.data()
-    assert sidebar.view.horizontalScrollBar().maximum() == 0
+            assert sidebar.view.visualRect(sidebar.model.index(row, 0)).width() == width
+        assert sidebar.view.horizontalScrollBar().maximum() == 0
+    assert len(set(heights)) == 2  # the bigger text made both kinds taller, each by its own font
+
+
+def test_renaming_a_streaming_conversation_edits_its_bare_title(sidebar: ConversationList, qtbot: Any) -> None:
+    sidebar.upsert(ConversationRow(1, "Today chat", NOW - timedelta(minutes=1), streaming=True))
+    sidebar.rename(1)
+    editor = sidebar.view.findChild(QLineEdit)
+    assert editor is not None
+    assert editor.text() == "Today chat"  # not the shown "Today chat  ●"
+    editor.setText("Busy one")
+    with qtbot.waitSignal(sidebar.rename_requested) as blocker:
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert blocker.args == [1, "Busy one"]
+    index = sidebar.model.index(sidebar.model.row_of(1), 0)
+    assert index.data() == "Busy one  ●"
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == "Busy one"
+    assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "Busy one, answering"
+
+
+def _grouped_titles(sidebar: ConversationList) -> list[str]:
+    """What the list must show: every group's label, then its conversations' titles (with the answering mark)."""
+    return [
+        t
+        for label, items in group_conversations(list(sidebar._items.values()), NOW)
+        for t in [label, *(i.title + ("  ●" if i.streaming else "") for i in items)]
+    ]
+
+
+def _shown_titles(sidebar: ConversationList) -> list[str]:
+    return [sidebar.model.index(r, 0).data() for r in range(sidebar.model.rowCount())]
 
 
 def test_upsert_changes_a_row_in_place_when_it_keeps_its_place(sidebar: ConversationList) -> None:
@@ -199,24 +245,34 @@ def test_upsert_changes_a_row_in_place_when_it_keeps_its_place(sidebar: Conversa
     sidebar.upsert(ConversationRow(1, "Today chat", NOW - timedelta(minutes=1), streaming=True))
     assert resets == []
     row = sidebar.model.row_of(1)
-    assert sidebar.model.index(row).data().startswith("Today chat  ")
+    assert sidebar.model.index(row, 0).data().startswith("Today chat  ")
     assert sidebar.current_id() == 1
-    # An older conversation becoming the newest moves: the list is regrouped, the selection kept.
-    sidebar.upsert(ConversationRow(4, "Week chat", NOW))
-    assert resets == [True]
-    assert sidebar.model.row_of(4) < sidebar.model.row_of(1)
-    assert sidebar.current_id() == 1
-    # A renamed row in the middle of its group, and one whose group changes (pinned).
+    # A renamed row in the middle of its group.
     sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1)))
-    assert len(resets) == 1
-    sidebar.upsert(ConversationRow(3, "Yesterday, renamed", NOW - timedelta(days=1), pinned=True))
-    assert len(resets) == 2
-    titles = [sidebar.model.index(r).data() for r in range(sidebar.model.rowCount())]
-    assert titles == [
-        t
-        for label, items in group_conversations(list(sidebar._items.values()), NOW)
-        for t in [label, *(i.title + ("  ●" if i.streaming else "") for i in items)]
-    ]
+    assert resets == []
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+
+
+def test_upsert_moves_a_conversation_that_becomes_the_newest_of_a_shown_group(sidebar: ConversationList) -> None:
+    resets: list[bool] = []
+    sidebar.model.modelReset.connect(lambda: resets.append(True))
+    sidebar.set_current(1)
+    # An older conversation answered again moves to the top of Today; its group ("Previous 7 days") goes with it.
+    sidebar.upsert(ConversationRow(4, "Week chat", NOW))
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+    assert "Previous 7 days" not in _shown_titles(sidebar)
+    assert sidebar.current_id() == 1
+    # The selected one moves (pinned: to the top of Pinned) and stays selected.
+    sidebar.set_current(3)
+    sidebar.upsert(ConversationRow(3, "Yesterday chat", NOW - timedelta(days=1), pinned=True))
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+    assert sidebar.current_id() == 3
+    assert resets == []
+    # Its group is not shown ("Yesterday" went with its last conversation): the list is regrouped.
+    sidebar.upsert(ConversationRow(5, "Month chat", NOW - timedelta(days=1)))
+    assert resets == [True]
+    assert _shown_titles(sidebar) == _grouped_titles(sidebar)
+    assert sidebar.current_id() == 3
 
 
 def test_upsert_inserts_a_new_conversation_at_the_top_of_its_shown_group(sidebar: ConversationList) -> None:
@@ -225,15 +281,55 @@ def test_upsert_inserts_a_new_conversation_at_the_top_of_its_shown_group(sidebar
     sidebar.set_current(3)
     sidebar.upsert(ConversationRow(20, "Brand new", NOW))
     assert resets == []
-    assert sidebar.model.index(sidebar.model.row_of(20) - 1).data() == "Today"
+    assert sidebar.model.index(sidebar.model.row_of(20) - 1, 0).data() == "Today"
     assert sidebar.current_id() == 3
     # Its group ("Today") is not shown yet: the list is regrouped as a whole.
     sidebar.set_items([ConversationRow(1, "Old", NOW - timedelta(days=3))])
     sidebar.upsert(ConversationRow(21, "Newest", NOW))
     assert len(resets) == 2
-    assert [sidebar.model.index(r).data() for r in range(sidebar.model.rowCount())] == [
+    assert [sidebar.model.index(r, 0).data() for r in range(sidebar.model.rowCount())] == [
         "Today",
         "Newest",
         "Previous 7 days",
         "Old",
     ]
+
+
+def test_a_rows_new_title_repaints_that_row_only(sidebar: ConversationList, qtbot: Any) -> None:
+    from PySide6.QtCore import QEvent, QObject, QRect
+    from PySide6.QtGui import QPaintEvent
+
+    class Painted(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rects: list[QRect] = []
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if isinstance(event, QPaintEvent):
+                self.rects.append(event.rect())
+            return False
+
+    qtbot.waitExposed(sidebar)
+    sidebar.view.doItemsLayout()
+    painted = Painted()
+    sidebar.view.viewport().installEventFilter(painted)
+    sidebar.view.viewport().repaint()  # nothing left over from the first paint
+    painted.rects.clear()
+    sidebar.upsert(ConversationRow(1, "Today chat, renamed", NOW - timedelta(hours=1), streaming=True))
+    qtbot.waitUntil(lambda: bool(painted.rects))
+    row = sidebar.view.visualRect(sidebar.model.index(sidebar.model.row_of(1), 0))
+    assert painted.rects == [row]
+    assert sidebar.model.index(sidebar.model.row_of(1), 0).data() == "Today chat, renamed  ●"
+
+
+def test_rows_measured_before_the_list_is_shown_follow_a_later_style(qtbot: Any) -> None:
+    sidebar = ConversationList(now=lambda: NOW)
+    qtbot.addWidget(sidebar)
+    sidebar.set_items(_items())  # measured here, before any paint
+    sidebar.setStyleSheet("QListView { font-size: 21px; }")
+    sidebar.resize(280, 600)
+    sidebar.show()
+    qtbot.waitExposed(sidebar)
+    sidebar.view.doItemsLayout()
+    heights = [sidebar.view.visualRect(sidebar.model.index(r, 0)).height() for r in range(sidebar.model.rowCount())]
+    assert heights == _styled_heights(sidebar)

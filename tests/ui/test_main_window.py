@@ -599,3 +599,18 @@ def test_another_program_locking_the_history_mid_answer_ends_the_turn_with_a_sen
     title, text, _button = window.chat_view.banner_content(window.chat_view.messages()[-1])
     assert title == "The answer could not be saved"
     assert text
+
+
+def test_a_new_conversation_shows_at_the_top_of_today_selected(app: Composition, sim: Simulator, arun: Any) -> None:
+    window = app.window
+    older = [app.store.create_conversation(f"Older {n}").id for n in range(3)]
+    window.controller.start()  # the sidebar as a window opens with history in it
+    sim.push_answer("Nothing much.")
+    cid, _ = finish_turn(window, arun, lambda: window.send("What is new?"))
+    model = window.sidebar.model
+    shown = [model.index(row, 0).data() for row in range(model.rowCount())]
+    assert shown[:2] == ["Today", "What is new?"]
+    assert model.row_of(cid) == 1
+    assert [model.row_of(c) for c in reversed(older)] == [2, 3, 4]
+    assert window.sidebar.current_id() == cid
+    assert window.sidebar.view.currentIndex().row() == 1
