@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPersistentModelIndex, QPoint, Qt
+from PySide6.QtCore import QPersistentModelIndex, QPoint, QRectF, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QWidget
 
@@ -426,3 +426,48 @@ def test_rows_laid_out_as_they_show_do_not_move_what_was_on_screen(view: ChatVie
     view.grab()
     view.doItemsLayout()
     assert view.visualRect(reading).top() - top == bar.pageStep()
+
+
+def _drawn_clips(monkeypatch: Any) -> list[Any]:
+    """Record the clip of every document the chat view draws (an invalid clip makes Qt draw the whole document)."""
+    from desktop.ui import chat_view
+
+    clips: list[Any] = []
+    real = chat_view._draw_document
+
+    def recording(doc: Any, painter: Any, ctx: Any) -> None:
+        clips.append(QRectF(ctx.clip))
+        real(doc, painter, ctx)
+
+    monkeypatch.setattr(chat_view, "_draw_document", recording)
+    return clips
+
+
+@pytest.mark.parametrize("outcome", [Outcome.STREAMING, Outcome.COMPLETE])
+def test_an_answer_taller_than_a_list_row_draws_only_what_shows(
+    view: ChatView, monkeypatch: pytest.MonkeyPatch, outcome: Outcome
+) -> None:
+    # Qt's list view gives a row at most 32,767 px; a long answer is taller. Its row then ended above the viewport
+    # while its end showed, the clip came out empty, and Qt drew the whole answer at every paint (a quarter of a
+    # second at 16,000 tokens).
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(1500))
+    view.set_messages([MessageView(1, Role.USER, "Tell me a lot"), MessageView(2, Role.ASSISTANT, text, outcome)])
+    view.grab()
+    view.doItemsLayout()
+    view.scroll_to_latest()
+    assert _geometry(view, 2).doc_rect.height() > 40_000
+    clips = _drawn_clips(monkeypatch)
+    image = view.viewport().grab().toImage()
+    assert clips
+    port = view.viewport().rect()
+    for clip in clips:
+        assert clip.isValid()
+        assert clip.height() <= port.height()
+    # And the end of the answer shows: dark text in the lower half of the viewport.
+    dark = sum(
+        1
+        for y in range(port.height() // 2, port.height(), 2)
+        for x in range(0, port.width(), 2)
+        if image.pixelColor(x, y).lightness() < 128
+    )
+    assert dark > 50
