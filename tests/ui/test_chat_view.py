@@ -471,3 +471,51 @@ def test_an_answer_taller_than_a_list_row_draws_only_what_shows(
         if image.pixelColor(x, y).lightness() < 128
     )
     assert dark > 50
+
+
+def _layout_per_flush(view: ChatView, copies: int) -> list[tuple[int, int, int]]:
+    """Stream `copies` copies of a rich answer through the view, flushing and painting after every 60 characters;
+    return per flush: the layout passes Qt was asked for on the live answer, the characters they covered, and the
+    height of what was drawn of it."""
+    from desktop.simulator._answers import choose_answer
+    from desktop.ui import chat_view
+
+    piece = choose_answer("Show me markdown with a table") + "\n\n"
+    drawn: list[float] = []
+    real_draw = chat_view._draw_document
+
+    def recording(doc: Any, painter: Any, ctx: Any) -> None:
+        drawn.append(ctx.clip.height() if ctx.clip.isValid() else float("inf"))
+        real_draw(doc, painter, ctx)
+
+    chat_view._draw_document = recording  # type: ignore[assignment]
+    try:
+        view.set_messages([MessageView(1, Role.USER, "Show me"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)])
+        view.append_delta(2, piece[:60])
+        view.grab()
+        changes: list[int] = []
+        delegate: Any = view.itemDelegate()
+        delegate._live[2].doc.contentsChange.connect(lambda _start, _removed, added: changes.append(added))
+        work = []
+        for _ in range(copies):
+            for start in range(60, len(piece) + 60, 60):
+                seen, painted = len(changes), len(drawn)
+                view.append_delta(2, piece[start : start + 60] if start < len(piece) else piece[:60])
+                view.flush()
+                view.doItemsLayout()
+                view.viewport().repaint()
+                work.append((len(changes) - seen, sum(changes[seen:]), int(max(drawn[painted:], default=0))))
+    finally:
+        chat_view._draw_document = real_draw  # type: ignore[assignment]
+    return work
+
+
+def test_each_flush_lays_out_the_live_answer_once_whatever_its_length(view: ChatView) -> None:
+    short = _layout_per_flush(view, 2)
+    long = _layout_per_flush(view, 8)
+    per_copy = len(short) // 2
+    # One layout pass per flush, over the unfinished tail: the last copy of a 12-copy answer costs what the last
+    # copy of a 2-copy one does. And only what shows is drawn, never the whole answer.
+    assert {passes for passes, _, _ in long} <= {0, 1}  # none when only blank lines came
+    assert [w[:2] for w in long[-per_copy:]] == [w[:2] for w in short[-per_copy:]]
+    assert max(w[2] for w in long) <= view.viewport().height()
