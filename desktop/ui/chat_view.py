@@ -250,7 +250,19 @@ class _Delegate(QStyledItemDelegate):
         live = self._live.get(msg.id)
         if live is not None and msg.outcome == Outcome.STREAMING and self._live_shows.get(msg.id) is msg:
             return live.doc
+        if live is not None and msg.outcome != Outcome.STREAMING:
+            return self._ended_live(msg, live, column)
         return self._docs.get((msg.id, msg.text, self._doc_width(msg, column)))
+
+    def _ended_live(self, msg: MessageView, live: LiveDocument, column: float) -> QTextDocument | None:
+        """The live document of an answer that just ended, showing its final text: its row keeps its real height
+        until it is painted, instead of an estimate for one layout (the view jumped at the end of each answer)."""
+        shown = live.text
+        if not shown or live.doc.textWidth() != self._doc_width(msg, column) or not msg.text.startswith(shown):
+            return None
+        live.append(msg.text[len(shown) :])  # the last words, if they came with the end
+        self._live_shows[msg.id] = msg
+        return live.doc
 
     def document(self, msg: MessageView, column: float) -> QTextDocument:
         width = self._doc_width(msg, column)

@@ -519,3 +519,35 @@ def test_each_flush_lays_out_the_live_answer_once_whatever_its_length(view: Chat
     assert {passes for passes, _, _ in long} <= {0, 1}  # none when only blank lines came
     assert [w[:2] for w in long[-per_copy:]] == [w[:2] for w in short[-per_copy:]]
     assert max(w[2] for w in long) <= view.viewport().height()
+
+
+def test_an_answer_that_ends_keeps_its_height_until_it_is_painted(view: ChatView) -> None:
+    # When an answer ended, its row was given an estimated height for one layout (its finished document was not
+    # known yet), and the view following the end jumped by the difference before the next paint put it back.
+    import dataclasses
+
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(40))
+    view.set_messages([MessageView(1, Role.USER, "Q"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)])
+    for start in range(0, len(text), 200):
+        view.append_delta(2, text[start : start + 200])
+        view.flush()
+        view.doItemsLayout()
+        view.viewport().repaint()
+    streamed = view.message(2)
+    assert streamed is not None
+    shown = view.itemDelegate()._live[2].doc  # type: ignore[attr-defined]
+    view.append_delta(2, " The last words.")  # not flushed yet: the final text is authoritative
+    view.update_message(dataclasses.replace(streamed, text=text + " The last words.", outcome=Outcome.COMPLETE))
+    bar = view.verticalScrollBar()
+    view.doItemsLayout()
+    ended = bar.maximum()
+    view.viewport().repaint()
+    view.doItemsLayout()
+    assert bar.maximum() == ended
+    assert bar.value() == bar.maximum()
+    # The streamed document became the finished row's, with the last words: not rendered again.
+    delegate: Any = view.itemDelegate()
+    final = view.message(2)
+    assert final is not None
+    assert delegate.document(final, delegate.column(view.viewport().rect())[1]) is shown
+    assert shown.toPlainText().endswith("The last words.")
