@@ -90,6 +90,7 @@ _THUMB_H = 64
 _CACHE_SIZE = 100  # rendered messages kept: several screens either way (a rich answer lays out to ~35 KB)
 _FOLLOW_SLACK = 4
 _CHIP_REACH = 48
+_ROW_LIMIT = 32767  # the tallest row Qt's list view gives a delegate (its items keep their size in 16 bits)
 
 
 _ACTION_LABELS = {
@@ -249,7 +250,19 @@ class _Delegate(QStyledItemDelegate):
         live = self._live.get(msg.id)
         if live is not None and msg.outcome == Outcome.STREAMING and self._live_shows.get(msg.id) is msg:
             return live.doc
+        if live is not None and msg.outcome != Outcome.STREAMING:
+            return self._ended_live(msg, live, column)
         return self._docs.get((msg.id, msg.text, self._doc_width(msg, column)))
+
+    def _ended_live(self, msg: MessageView, live: LiveDocument, column: float) -> QTextDocument | None:
+        """The live document of an answer that just ended, showing its final text: its row keeps its real height
+        until it is painted, instead of an estimate for one layout (the view jumped at the end of each answer)."""
+        shown = live.text
+        if not shown or live.doc.textWidth() != self._doc_width(msg, column) or not msg.text.startswith(shown):
+            return None
+        live.append(msg.text[len(shown) :])  # the last words, if they came with the end
+        self._live_shows[msg.id] = msg
+        return live.doc
 
     def document(self, msg: MessageView, column: float) -> QTextDocument:
         width = self._doc_width(msg, column)
@@ -448,7 +461,7 @@ class _Delegate(QStyledItemDelegate):
         _, column = self.column(rect)
         doc = self.document(msg, column)
         # Only what shows is drawn: a long answer's lines above and below the viewport cost nothing.
-        visible = QRectF(rect).intersected(QRectF(self._view.viewport().rect()))
+        visible = _row_extent(rect, doc).intersected(QRectF(self._view.viewport().rect()))
         if painter.hasClipping():
             visible = visible.intersected(painter.clipBoundingRect())
         geo = self.geometry(rect, msg, doc, copies=visible)
@@ -472,7 +485,7 @@ class _Delegate(QStyledItemDelegate):
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.clip = visible.translated(-geo.doc_rect.topLeft())
         ctx.palette.setColor(QPalette.ColorRole.Text, colors.qcolor("user_text" if geo.bubble else "text"))
-        doc.documentLayout().draw(painter, ctx)
+        _draw_document(doc, painter, ctx)
         painter.translate(-geo.doc_rect.topLeft())
         self._paint_banner(painter, msg, geo, colors)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
@@ -511,7 +524,7 @@ class _Delegate(QStyledItemDelegate):
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.clip = visible.translated(-box.topLeft())
         ctx.palette.setColor(QPalette.ColorRole.Text, colors.qcolor("muted"))
-        words.documentLayout().draw(painter, ctx)
+        _draw_document(words, painter, ctx)
         painter.translate(-box.topLeft())
 
     def _paint_chip(
@@ -653,6 +666,22 @@ def _meeting(doc: QTextDocument, blocks: Sequence[CodeBlock], area: QRectF) -> S
     first = bisect.bisect_left(blocks, area.top(), key=bottom)
     last = bisect.bisect_right(blocks, area.bottom(), lo=first, key=top)
     return blocks[first:last]
+
+
+def _row_extent(rect: QRect, doc: QTextDocument) -> QRectF:
+    """The part of the view a row really covers. Qt's list view gives a row at most _ROW_LIMIT pixels, and a long
+    answer is taller: its rectangle then ends above the answer's end, which is still painted from the row's top."""
+    extent = QRectF(rect)
+    if rect.height() >= _ROW_LIMIT:
+        extent.setHeight(max(extent.height(), doc.size().height() + _ROW_LIMIT))
+    return extent
+
+
+def _draw_document(doc: QTextDocument, painter: QPainter, ctx: QAbstractTextDocumentLayout.PaintContext) -> None:
+    """Draw the part of `doc` inside ctx.clip; nothing when the clip is empty (Qt draws all of a document given an
+    empty clip: a quarter of a second for a long answer)."""
+    if ctx.clip.isValid():
+        doc.documentLayout().draw(painter, ctx)
 
 
 def _open_link(url: QUrl) -> None:

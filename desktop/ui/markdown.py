@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -386,23 +388,28 @@ class LiveDocument:
         cursor.setPosition(rewritten)
         keep = cursor.block()
         formats = keep.blockFormat(), keep.charFormat()
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        # Removing the old tail leaves its block with the tail's format (Qt keeps the later block's): undo that.
-        cursor.setBlockFormat(formats[0])
-        cursor.setBlockCharFormat(formats[1])
-        first = self.doc.findBlock(rewritten).blockNumber()
-        if cut:
-            self._append(cursor, rest[:cut])
-            self._done_length += cut
-            self._tail_start = cursor.position()
-        self._tail = rest[cut:]
-        if self._tail.strip():
-            self._append(cursor, self._tail)
+        first = keep.blockNumber()
+        # Looked up before editing: Qt brings its frames up to date only at the end of the edit block below.
+        after_frame = keep.previous().isValid() and QTextCursor(keep.previous()).currentFrame() != self.doc.rootFrame()
+        with _edit_block(self.doc):
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            # Removing the old tail leaves its block with the tail's format (Qt keeps the later block's): undo that.
+            cursor.setBlockFormat(formats[0])
+            cursor.setBlockCharFormat(formats[1])
+            if cut:
+                after_frame = self._append(cursor, rest[:cut], after_frame)
+                self._done_length += cut
+                self._tail_start = cursor.position()
+            self._tail = rest[cut:]
+            if self._tail.strip():
+                self._append(cursor, self._tail, after_frame)
         self.rendered += len(rest)
         # Qt's layout loses the rewritten blocks when the whole document was laid out empty and then rebuilt (a
-        # one-paragraph answer then paints nothing until a resize): lay out again what was rewritten, and only that.
-        self.doc.markContentsDirty(rewritten, self.doc.characterCount() - rewritten)
+        # one-paragraph answer then paints nothing until a resize): lay it out again then. A rewritten tail is laid
+        # out once, at the end of the edit block.
+        if not rewritten:
+            self.doc.markContentsDirty(0, self.doc.characterCount())
         # Code blocks: those of the finished part are found once; only the tail's are looked for again.
         found = _code_blocks_from(self.doc.findBlockByNumber(first))
         code = self.doc.code
@@ -413,8 +420,10 @@ class LiveDocument:
             tail_block = self.doc.findBlock(self._tail_start).blockNumber()
             self._done_code += sum(1 for c in found if c.first_block < tail_block)
 
-    def _append(self, cursor: QTextCursor, source: str) -> None:
-        """Render `source` on its own and append it, so the document has the structure a full render gives."""
+    def _append(self, cursor: QTextCursor, source: str, after_frame: bool) -> bool:
+        """Render `source` on its own and append it, so the document has the structure a full render gives; return
+        whether it ends with a table or code frame. `after_frame`: whether the document does (its frames are not
+        up to date inside an edit block)."""
         part = _new_document(self._font)
         _parse_and_style(part, source, self._colors, self._font)
         _bake_highlighting(part, self._colors.pygments_style)
@@ -424,8 +433,14 @@ class LiveDocument:
         # A table or code frame goes in after the last block as it is; text gets a block of its own, as a full
         # render gives it (an empty block always follows a frame, and the importer keeps it before the next text).
         structured = QTextCursor(lead).currentFrame() != part.rootFrame()
+        self._insert(cursor, part, first, structured, after_frame)
+        end = part.lastBlock().previous()
+        return end.isValid() and QTextCursor(end).currentFrame() != part.rootFrame()
+
+    def _insert(
+        self, cursor: QTextCursor, part: QTextDocument, first: QTextBlock, structured: bool, after_frame: bool
+    ) -> None:
         last = self.doc.lastBlock()
-        after_frame = last.previous().isValid() and QTextCursor(last.previous()).currentFrame() != self.doc.rootFrame()
         kept = None
         if not structured and not self.doc.isEmpty() and (last.text() or after_frame):
             kept = (last.position(), last.blockFormat(), last.charFormat())
@@ -449,6 +464,18 @@ class LiveDocument:
             cursor_at = QTextCursor(self.doc.findBlock(start))
             cursor_at.setBlockFormat(fmt)
             cursor_at.setBlockCharFormat(char_fmt)
+
+
+@contextlib.contextmanager
+def _edit_block(doc: QTextDocument) -> Iterator[None]:
+    """Group edits so that Qt lays out what they changed once, at the end, instead of after each of them (most of
+    a live update's cost, tests/benchmarks). Qt brings its frames up to date only when the group ends."""
+    cursor = QTextCursor(doc)
+    cursor.beginEditBlock()
+    try:
+        yield
+    finally:
+        cursor.endEditBlock()
 
 
 def _set_block_formats(block: QTextBlock, like: QTextBlock) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPersistentModelIndex, QPoint, Qt
+from PySide6.QtCore import QPersistentModelIndex, QPoint, QRectF, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QWidget
 
@@ -407,10 +407,10 @@ def test_a_costly_flush_spaces_the_next_ones(
 ) -> None:
     from desktop.ui import chat_view
 
-    frames = view.flush_interval()
+    view._paint_ms = 0.0  # the fixture's first paint, timed by the real clock, is not what this test measures
+    frames = view.flush_interval()  # after that reset: a slow first paint (a loaded machine) made it fail now and then
     ticks = iter([0.0, cost_ms / 1000] * 4)
     monkeypatch.setattr(chat_view, "_perf", lambda: next(ticks))
-    view._paint_ms = 0.0  # the fixture's first paint, timed by the real clock, is not what this test measures
     view.set_messages([MessageView(1, Role.ASSISTANT, "", Outcome.STREAMING)])
     view.append_delta(1, "First words")  # shown at once: this flush is the one measured
     expected = min(chat_view.FLUSH_LONGEST_MS, round(cost_ms / chat_view.FLUSH_SHARE)) if spaced else frames
@@ -441,3 +441,128 @@ def test_rows_laid_out_as_they_show_do_not_move_what_was_on_screen(view: ChatVie
     view.grab()
     view.doItemsLayout()
     assert view.visualRect(reading).top() - top == bar.pageStep()
+
+
+def _drawn_clips(monkeypatch: Any) -> list[Any]:
+    """Record the clip of every document the chat view draws (an invalid clip makes Qt draw the whole document)."""
+    from desktop.ui import chat_view
+
+    clips: list[Any] = []
+    real = chat_view._draw_document
+
+    def recording(doc: Any, painter: Any, ctx: Any) -> None:
+        clips.append(QRectF(ctx.clip))
+        real(doc, painter, ctx)
+
+    monkeypatch.setattr(chat_view, "_draw_document", recording)
+    return clips
+
+
+@pytest.mark.parametrize("outcome", [Outcome.STREAMING, Outcome.COMPLETE])
+def test_an_answer_taller_than_a_list_row_draws_only_what_shows(
+    view: ChatView, monkeypatch: pytest.MonkeyPatch, outcome: Outcome
+) -> None:
+    # Qt's list view gives a row at most 32,767 px; a long answer is taller. Its row then ended above the viewport
+    # while its end showed, the clip came out empty, and Qt drew the whole answer at every paint (a quarter of a
+    # second at 16,000 tokens).
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(1500))
+    view.set_messages([MessageView(1, Role.USER, "Tell me a lot"), MessageView(2, Role.ASSISTANT, text, outcome)])
+    view.grab()
+    view.doItemsLayout()
+    view.scroll_to_latest()
+    assert _geometry(view, 2).doc_rect.height() > 40_000
+    clips = _drawn_clips(monkeypatch)
+    image = view.viewport().grab().toImage()
+    assert clips
+    port = view.viewport().rect()
+    for clip in clips:
+        assert clip.isValid()
+        assert clip.height() <= port.height()
+    # And the end of the answer shows: dark text in the lower half of the viewport.
+    dark = sum(
+        1
+        for y in range(port.height() // 2, port.height(), 2)
+        for x in range(0, port.width(), 2)
+        if image.pixelColor(x, y).lightness() < 128
+    )
+    assert dark > 50
+
+
+def _layout_per_flush(view: ChatView, copies: int) -> list[tuple[int, int, int]]:
+    """Stream `copies` copies of a rich answer through the view, flushing and painting after every 60 characters;
+    return per flush: the layout passes Qt was asked for on the live answer, the characters they covered, and the
+    height of what was drawn of it."""
+    from desktop.simulator._answers import choose_answer
+    from desktop.ui import chat_view
+
+    piece = choose_answer("Show me markdown with a table") + "\n\n"
+    drawn: list[float] = []
+    real_draw = chat_view._draw_document
+
+    def recording(doc: Any, painter: Any, ctx: Any) -> None:
+        drawn.append(ctx.clip.height() if ctx.clip.isValid() else float("inf"))
+        real_draw(doc, painter, ctx)
+
+    chat_view._draw_document = recording  # type: ignore[assignment]
+    try:
+        view.set_messages([MessageView(1, Role.USER, "Show me"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)])
+        view.append_delta(2, piece[:60])
+        view.grab()
+        changes: list[int] = []
+        delegate: Any = view.itemDelegate()
+        delegate._live[2].doc.contentsChange.connect(lambda _start, _removed, added: changes.append(added))
+        work = []
+        for _ in range(copies):
+            for start in range(60, len(piece) + 60, 60):
+                seen, painted = len(changes), len(drawn)
+                view.append_delta(2, piece[start : start + 60] if start < len(piece) else piece[:60])
+                view.flush()
+                view.doItemsLayout()
+                view.viewport().repaint()
+                work.append((len(changes) - seen, sum(changes[seen:]), int(max(drawn[painted:], default=0))))
+    finally:
+        chat_view._draw_document = real_draw  # type: ignore[assignment]
+    return work
+
+
+def test_each_flush_lays_out_the_live_answer_once_whatever_its_length(view: ChatView) -> None:
+    short = _layout_per_flush(view, 2)
+    long = _layout_per_flush(view, 8)
+    per_copy = len(short) // 2
+    # One layout pass per flush, over the unfinished tail: the last copy of a 12-copy answer costs what the last
+    # copy of a 2-copy one does. And only what shows is drawn, never the whole answer.
+    assert {passes for passes, _, _ in long} <= {0, 1}  # none when only blank lines came
+    assert [w[:2] for w in long[-per_copy:]] == [w[:2] for w in short[-per_copy:]]
+    assert max(w[2] for w in long) <= view.viewport().height()
+
+
+def test_an_answer_that_ends_keeps_its_height_until_it_is_painted(view: ChatView) -> None:
+    # When an answer ended, its row was given an estimated height for one layout (its finished document was not
+    # known yet), and the view following the end jumped by the difference before the next paint put it back.
+    import dataclasses
+
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(40))
+    view.set_messages([MessageView(1, Role.USER, "Q"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)])
+    for start in range(0, len(text), 200):
+        view.append_delta(2, text[start : start + 200])
+        view.flush()
+        view.doItemsLayout()
+        view.viewport().repaint()
+    streamed = view.message(2)
+    assert streamed is not None
+    shown = view.itemDelegate()._live[2].doc  # type: ignore[attr-defined]
+    view.append_delta(2, " The last words.")  # not flushed yet: the final text is authoritative
+    view.update_message(dataclasses.replace(streamed, text=text + " The last words.", outcome=Outcome.COMPLETE))
+    bar = view.verticalScrollBar()
+    view.doItemsLayout()
+    ended = bar.maximum()
+    view.viewport().repaint()
+    view.doItemsLayout()
+    assert bar.maximum() == ended
+    assert bar.value() == bar.maximum()
+    # The streamed document became the finished row's, with the last words: not rendered again.
+    delegate: Any = view.itemDelegate()
+    final = view.message(2)
+    assert final is not None
+    assert delegate.document(final, delegate.column(view.viewport().rect())[1]) is shown
+    assert shown.toPlainText().endswith("The last words.")

@@ -318,3 +318,51 @@ def test_a_dropped_document_with_a_table_is_freed(qapp: Any) -> None:
     del doc
     gc.collect()
     assert freed() is None
+
+
+@pytest.mark.parametrize("step", [3, 40])
+def test_live_document_laid_out_while_it_streams_paints_as_a_full_render(qapp: Any, step: int) -> None:
+    # Each update is one group of edits, laid out once: what a paint shows must be what laying out the same
+    # document afresh shows, however the text arrived.
+    text = (
+        "# Title\n\nIntro with **bold** and a [link](https://example.com).\n\n1. one\n2. two\n   - sub\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\nBetween.\n\n```python\nx = 1\n```\n\n> quoted\n\nThe end.\n"
+    )
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    live.doc.setTextWidth(600)
+    for end in range(step, len(text) + step, step):
+        assert live.update(text[:end])
+        live.doc.size()  # laid out at every update, as the view does
+    fresh = live.doc.clone()
+    fresh.setTextWidth(600)
+    assert live.doc.size() == fresh.size() == _render(text).size()
+    assert _painted_dark_pixels(live.doc) == _painted_dark_pixels(fresh) > 0
+
+
+def _layout_work(copies: int) -> list[tuple[int, int]]:
+    """Stream `copies` copies of a rich answer in 40-character appends into a laid-out live document; return, per
+    append, how many times Qt was told to lay out again and how many characters that covered."""
+    from desktop.simulator._answers import choose_answer
+
+    piece = choose_answer("Show me markdown with a table") + "\n\n"
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    live.doc.setTextWidth(600)
+    changes: list[tuple[int, int, int]] = []
+    live.doc.contentsChange.connect(lambda start, removed, added: changes.append((start, removed, added)))
+    work = []
+    for _ in range(copies):
+        for start in range(0, len(piece), 40):
+            seen = len(changes)
+            live.append(piece[start : start + 40])
+            live.doc.size()
+            work.append((len(changes) - seen, sum(added for _, _, added in changes[seen:])))
+    return work
+
+
+def test_live_document_lays_out_each_update_once_and_only_its_tail(qapp: Any) -> None:
+    short, long = _layout_work(2), _layout_work(6)
+    per_copy = len(short) // 2
+    # One layout pass per update (each edit used to start one: 9 to 15 per update), over the re-rendered tail only:
+    # the last copy of a 6-copy answer is laid out exactly as the last copy of a 2-copy one.
+    assert {passes for passes, _ in long} == {1}
+    assert long[-per_copy:] == short[-per_copy:]
