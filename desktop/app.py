@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import gc
@@ -25,6 +24,8 @@ from desktop.messages import MessageBridge
 from desktop.paths import APP_DISPLAY_NAME, APP_NAME, AppPaths
 
 if TYPE_CHECKING:
+    import asyncio
+
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui import MainWindow, TaskRunner
@@ -99,11 +100,14 @@ class GarbageCollector:
     generations the automatic collector would have.
     """
 
+    took_over = False  # set once one was made: automatic collection stays off for the rest of the process
+
     def __init__(self) -> None:
         from PySide6.QtCore import QTimer
 
         self._thresholds = gc.get_threshold()
         gc.disable()
+        GarbageCollector.took_over = True
         self._timer = QTimer()
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.check)
@@ -166,6 +170,18 @@ class ErrorHooks:
 def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunner], object] | None = None) -> int:
     """Run the app; returns the process exit status. `on_ready` (benchmarks, scripts) gets the shown window."""
     started = process_start_time()
+    # No automatic collection while the first frame loads (the imports alone set off ~80 of them); from the
+    # QApplication on, GarbageCollector collects in the GUI thread. An early return gives automatic collection back.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv, on_ready, started)
+    finally:
+        if collecting and not GarbageCollector.took_over:
+            gc.enable()
+
+
+def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], object] | None, started: float) -> int:
     args = build_parser().parse_args(argv)
     paths = AppPaths.under(args.profile_dir) if args.profile_dir else AppPaths.platform_default()
     try:
@@ -209,6 +225,8 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
     app.setOrganizationName(APP_DISPLAY_NAME)
     app.setDesktopFileName(APP_NAME)
     collector = GarbageCollector()
+
+    import asyncio
 
     import qasync
 
@@ -277,7 +295,7 @@ class DemoServer:
         self._bridge = bridge
         self._config = config
         self._thread: Any = None
-        self._lock = asyncio.Lock()
+        self._lock: Any = None  # an asyncio.Lock, made in the loop that first needs it
 
     def add_profile(self) -> bool:
         """Make sure the demo connection exists (its address is set when the simulator starts); False if forbidden."""
@@ -309,6 +327,9 @@ class DemoServer:
 
     async def ensure_running(self) -> None:
         """Start the simulator (once) and point the demo connection at it."""
+        import asyncio
+
+        self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             if self._thread is not None or not self.add_profile():
                 return
@@ -333,6 +354,8 @@ class DemoServer:
 
     async def stop(self) -> None:
         """Stop the simulator if it runs."""
+        import asyncio
+
         if self._thread is not None:
             await asyncio.to_thread(self._thread.stop)
             self._thread = None
@@ -473,6 +496,8 @@ async def run_app(
     on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
 ) -> int:
     """Build the services and the window, run until the window closes, then shut everything down in order."""
+    import asyncio
+
     from desktop.ui import FirstPaintWatcher
 
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
