@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import gc
+import linecache
 import logging
 import os
 import signal
@@ -513,6 +514,9 @@ async def run_app(
     app.aboutToQuit.connect(closed.set)
     _install_signal_handlers(window.close)
 
+    # PySide6 read the source of each module it saw imported after it (looking for its `__feature__` switches), and
+    # linecache kept every line: ~2.5 MB that nothing needs (a traceback reads its file again).
+    linecache.clearcache()
     watcher = FirstPaintWatcher(window)
     window.show()
     # Paint first, then build the rest (keys, client, sign-in, dialogs); a window that is never painted (minimised,
