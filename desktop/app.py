@@ -171,7 +171,7 @@ class ErrorHooks:
 def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunner], object] | None = None) -> int:
     """Run the app; returns the process exit status. `on_ready` (benchmarks, scripts) gets the shown window."""
     started = process_start_time()
-    # No automatic collection while the first frame loads (the imports alone set off ~80 of them); from the
+    # No automatic collection while the first frame loads (its imports set off dozens of them); from the
     # QApplication on, GarbageCollector collects in the GUI thread. An early return gives automatic collection back.
     collecting = gc.isenabled()
     gc.disable()
@@ -296,7 +296,7 @@ class DemoServer:
         self._bridge = bridge
         self._config = config
         self._thread: Any = None
-        self._lock: Any = None  # an asyncio.Lock, made in the loop that first needs it
+        self._lock: asyncio.Lock | None = None  # made in the loop that first needs it
 
     def add_profile(self) -> bool:
         """Make sure the demo connection exists (its address is set when the simulator starts); False if forbidden."""
