@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import gc
+import linecache
 import logging
 import os
 import signal
@@ -25,6 +25,8 @@ from desktop.messages import MessageBridge
 from desktop.paths import APP_DISPLAY_NAME, APP_NAME, AppPaths
 
 if TYPE_CHECKING:
+    import asyncio
+
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui import MainWindow, TaskRunner
@@ -99,11 +101,14 @@ class GarbageCollector:
     generations the automatic collector would have.
     """
 
+    took_over = False  # set once one was made: automatic collection stays off for the rest of the process
+
     def __init__(self) -> None:
         from PySide6.QtCore import QTimer
 
         self._thresholds = gc.get_threshold()
         gc.disable()
+        GarbageCollector.took_over = True
         self._timer = QTimer()
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.check)
@@ -166,6 +171,18 @@ class ErrorHooks:
 def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunner], object] | None = None) -> int:
     """Run the app; returns the process exit status. `on_ready` (benchmarks, scripts) gets the shown window."""
     started = process_start_time()
+    # No automatic collection while the first frame loads (its imports set off dozens of them); from the
+    # QApplication on, GarbageCollector collects in the GUI thread. An early return gives automatic collection back.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv, on_ready, started)
+    finally:
+        if collecting and not GarbageCollector.took_over:
+            gc.enable()
+
+
+def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], object] | None, started: float) -> int:
     args = build_parser().parse_args(argv)
     paths = AppPaths.under(args.profile_dir) if args.profile_dir else AppPaths.platform_default()
     try:
@@ -181,6 +198,10 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
     from desktop.storage import check_history_early
 
     check_history_early(paths.history_file, HISTORY_BUSY_MS)  # in a worker thread, while Qt loads
+    # The window's Qt-free modules load before PySide6: once loaded, PySide6 reads the source of every module
+    # imported after it (looking for its `__feature__` switches), time spent before the first paint for nothing.
+    for name in PRE_QT_MODULES:
+        __import__(name)  # (not importlib.import_module, which `-X importtime` does not report)
 
     from PySide6.QtWidgets import QApplication
 
@@ -205,6 +226,8 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
     app.setOrganizationName(APP_DISPLAY_NAME)
     app.setDesktopFileName(APP_NAME)
     collector = GarbageCollector()
+
+    import asyncio
 
     import qasync
 
@@ -253,6 +276,8 @@ async def learn_stored_keys(keys: Any, configuration: Any) -> int:
     return learned
 
 
+# What the first frame needs that does not need Qt: settings, the history, the window's state and its events.
+PRE_QT_MODULES = ("html", "desktop.config", "desktop.services._chat_window", "desktop.services._window_events")
 DEMO_PROFILE_ID = "demo"
 PAINT_WAIT_S = 3.0
 HISTORY_BUSY_MS = 750  # a lock held longer than this ends the action with a sentence, the window never freezes
@@ -271,7 +296,7 @@ class DemoServer:
         self._bridge = bridge
         self._config = config
         self._thread: Any = None
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None  # made in the loop that first needs it
 
     def add_profile(self) -> bool:
         """Make sure the demo connection exists (its address is set when the simulator starts); False if forbidden."""
@@ -303,6 +328,9 @@ class DemoServer:
 
     async def ensure_running(self) -> None:
         """Start the simulator (once) and point the demo connection at it."""
+        import asyncio
+
+        self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             if self._thread is not None or not self.add_profile():
                 return
@@ -327,6 +355,8 @@ class DemoServer:
 
     async def stop(self) -> None:
         """Stop the simulator if it runs."""
+        import asyncio
+
         if self._thread is not None:
             await asyncio.to_thread(self._thread.stop)
             self._thread = None
@@ -353,6 +383,7 @@ class Composition:
 
         A message sent before this ran waits for it (the controller's turns wait for their chat service).
         """
+        self.window.finish_building()
         from desktop.auth import KeyStore, SessionKeyStore
         from desktop.services import ChatService, Connections, TurnTarget
         from desktop.ui.dialogs import Dialogs
@@ -466,6 +497,8 @@ async def run_app(
     on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
 ) -> int:
     """Build the services and the window, run until the window closes, then shut everything down in order."""
+    import asyncio
+
     from desktop.ui import FirstPaintWatcher
 
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
@@ -481,6 +514,9 @@ async def run_app(
     app.aboutToQuit.connect(closed.set)
     _install_signal_handlers(window.close)
 
+    # PySide6 read the source of each module it saw imported after it (looking for its `__feature__` switches), and
+    # linecache kept every line: ~2.5 MB that nothing needs (a traceback reads its file again).
+    linecache.clearcache()
     watcher = FirstPaintWatcher(window)
     window.show()
     # Paint first, then build the rest (keys, client, sign-in, dialogs); a window that is never painted (minimised,

@@ -1,19 +1,20 @@
 """The user interface: the only package that imports PySide6 and qasync.
 
-`Dialogs` (settings, sign-in, the guided start, About) loads on first use, after the main window is painted.
+`Dialogs` (settings, sign-in, the guided start, About) loads on first use, after the main window is painted; the
+crash dialog loads when something fails.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from desktop.ui.crash_dialog import show_internal_error
 from desktop.ui.first_paint import FirstPaintWatcher
 from desktop.ui.main_window import MainWindow, WindowServices
 from desktop.ui.qt_log import route_qt_messages
 from desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from desktop.ui.crash_dialog import show_internal_error
     from desktop.ui.dialogs import Dialogs
 
 
@@ -22,6 +23,10 @@ def __getattr__(name: str) -> Any:
         from desktop.ui.dialogs import Dialogs
 
         return Dialogs
+    if name == "show_internal_error":
+        from desktop.ui.crash_dialog import show_internal_error
+
+        return show_internal_error
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

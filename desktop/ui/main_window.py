@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPalette, QShowEvent
@@ -52,10 +53,8 @@ from desktop.services import (
     UsageChanged,
     WindowEvent,
 )
-from desktop.ui.chat_view import ChatView
 from desktop.ui.composer import Composer, ImageAttachment
 from desktop.ui.conversation_list import ConversationList
-from desktop.ui.edit_dialog import EditMessageDialog
 from desktop.ui.empty_state import EmptyState
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.theme import SchemeChoice, ThemeManager
@@ -63,6 +62,9 @@ from desktop.ui.toast import Toast
 from desktop.ui.turn_settings import TurnSettingsBar
 from desktop.ui.window_files import FileActions
 from desktop.ui.window_menu import ViewActions, build_menus
+
+if TYPE_CHECKING:
+    from desktop.ui.chat_view import ChatView
 
 _log = logging.getLogger(__name__)
 
@@ -106,7 +108,9 @@ class MainWindow(ViewActions, QMainWindow):
         self.resize(1180, 800)
         self.setMinimumSize(640, 420)
         self.sidebar = ConversationList(self)
-        self.chat_view = ChatView(self)
+        # The message view is not part of the first frame (a start shows a new chat): `finish_building` builds it
+        # right after the first paint, or the first event that needs it does.
+        self._chat_view: ChatView | None = None
         self.empty_state = EmptyState(self)
         self.composer = Composer(self)
         self.turn_settings = TurnSettingsBar(self.composer, self)
@@ -138,7 +142,6 @@ class MainWindow(ViewActions, QMainWindow):
         self.demo_banner.hide()
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.empty_state)
-        self.pages.addWidget(self.chat_view)
         centre = QWidget(self)
         layout = QVBoxLayout(centre)
         layout.setContentsMargins(12, 8, 12, 10)
@@ -190,24 +193,50 @@ class MainWindow(ViewActions, QMainWindow):
         self.turn_settings.effort_changed.connect(c.set_effort)
         self.turn_settings.preset_changed.connect(c.set_preset)
         self.empty_state.prompt_chosen.connect(self._on_empty_state_prompt_chosen)
-        self.chat_view.edit_requested.connect(self.edit_message)
-        self.chat_view.regenerate_requested.connect(c.answer_again)
-        self.chat_view.details_requested.connect(self._on_chat_view_details_requested)
-        self.chat_view.action_requested.connect(self._on_chat_view_action_requested)
-        self.chat_view.retry_now_requested.connect(lambda _id: c.retry_now())
-        self.chat_view.copy_requested.connect(lambda _id: self.toast.show_message(_tr("Copied"), timeout_ms=1500))
-        self.chat_view.older_requested.connect(c.load_older)
         self.toast.action_triggered.connect(c.undo_delete)
         self.toast.dismissed.connect(c.purge_deleted)
         self.services.theme.changed.connect(self._on_theme_changed)
         self._relay.received.connect(self._on_bridge_message)
+
+    @property
+    def chat_view(self) -> ChatView:
+        """The open conversation's messages (built on first use if `finish_building` has not run yet)."""
+        if self._chat_view is None:
+            self._chat_view = self._build_chat_view()
+        return self._chat_view
+
+    def focus_messages(self) -> None:
+        """Move the keyboard focus to the latest message (Ctrl+J)."""
+        self.chat_view.focus_latest()
+
+    def finish_building(self) -> None:
+        """Build what the first frame does not show: the message view (the app calls this after the first paint)."""
+        if self._chat_view is None:
+            self._chat_view = self._build_chat_view()
+
+    def _build_chat_view(self) -> ChatView:
+        from desktop.ui.chat_view import ChatView
+
+        view = ChatView(self)
+        self.pages.addWidget(view)
+        view.set_colors(self.services.theme.colors())
+        c = self.controller
+        view.edit_requested.connect(self.edit_message)
+        view.regenerate_requested.connect(c.answer_again)
+        view.details_requested.connect(self._on_chat_view_details_requested)
+        view.action_requested.connect(self._on_chat_view_action_requested)
+        view.retry_now_requested.connect(lambda _id: c.retry_now())
+        view.copy_requested.connect(lambda _id: self.toast.show_message(_tr("Copied"), timeout_ms=1500))
+        view.older_requested.connect(c.load_older)
+        return view
 
     def _apply_settings(self) -> None:
         """Apply the app settings that the window shows (also after the settings dialog saved)."""
         settings = self.services.configuration.settings
         self.composer.set_send_on_enter(settings.app.send_on_enter)
         self.sidebar.set_collapsed(settings.app.sidebar_collapsed)
-        self.chat_view.set_colors(self.services.theme.colors())
+        if self._chat_view is not None:
+            self._chat_view.set_colors(self.services.theme.colors())
         self.composer.set_icon_color(self.services.theme.colors().muted)
 
     def settings_changed(self) -> None:
@@ -234,7 +263,8 @@ class MainWindow(ViewActions, QMainWindow):
         elif isinstance(event, MessageRemoved):
             self.chat_view.remove_message(event.message_id)
         elif isinstance(event, ConversationShown):
-            self.chat_view.set_messages(event.messages, has_older=event.has_older)
+            if event.messages or self._chat_view is not None:  # an empty chat needs no message view yet
+                self.chat_view.set_messages(event.messages, has_older=event.has_older)
             self.pages.setCurrentWidget(self.chat_view if event.messages else self.empty_state)
             self._show_header(event.header)
             self._show_turn(event.running, event.wait)
@@ -288,8 +318,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.composer.set_streaming(running)
         if wait is not None:
             self.chat_view.show_retry(wait)
-        else:
-            self.chat_view.clear_retry()
+        elif self._chat_view is not None:
+            self._chat_view.clear_retry()
 
     def _on_turn_ended(self, event: TurnEnded) -> None:
         _log.info("answer in conversation %d finished: %s", event.conversation_id, event.outcome.value)
@@ -330,6 +360,8 @@ class MainWindow(ViewActions, QMainWindow):
         message = next((m for m in self.controller.messages() if m.id == message_id and m.role is Role.USER), None)
         if message is None:
             return
+        from desktop.ui.edit_dialog import EditMessageDialog
+
         dialog = EditMessageDialog(message.text, self)
         dialog.accepted.connect(lambda: self.controller.edit_and_resend(message_id, dialog.text()))
         dialog.finished.connect(lambda _result: self.composer.focus_input())
@@ -384,7 +416,8 @@ class MainWindow(ViewActions, QMainWindow):
             self.toast.show_message(message.text, timeout_ms=9000)
 
     def _on_theme_changed(self) -> None:
-        self.chat_view.set_colors(self.services.theme.colors())
+        if self._chat_view is not None:
+            self._chat_view.set_colors(self.services.theme.colors())
         self.composer.set_icon_color(self.services.theme.colors().muted)
 
     # -- Qt overrides ----------------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def build_menus(window: MainWindow) -> None:
     action("chat", _tr("Search conversations"), window.focus_search, "Ctrl+K")
     action("chat", _tr("Focus message box"), window.composer.focus_input, "Ctrl+L")
     action("chat", _tr("Attach files…"), window.composer.choose_files, ATTACH_SHORTCUT)
-    action("chat", _tr("Go to the messages"), window.chat_view.focus_latest, "Ctrl+J")
+    action("chat", _tr("Go to the messages"), window.focus_messages, "Ctrl+J")
     action("chat", _tr("Next conversation"), window.sidebar.select_next, "Ctrl+PgDown")
     action("chat", _tr("Previous conversation"), window.sidebar.select_previous, "Ctrl+PgUp")
     action("chat", _tr("Regenerate last answer"), window.regenerate, "Ctrl+R")

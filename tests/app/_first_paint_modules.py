@@ -3,27 +3,67 @@
 Usage: python -X importtime -m tests.app._first_paint_modules --profile-dir DIR --smoke-test
 Prints one line `MODULES-AT-FIRST-PAINT ["module", ...]` when the main window receives its first Paint event (before
 that paint is drawn, so nothing scheduled after the paint can be counted), then the app's own smoke-test line, and
-when the app has quit, `MODULES-AT-EXIT [...]`: everything its start-up loaded.
-It imports nothing the app would not load before its window anyway (`desktop.app`, and `desktop.ui.first_paint`, whose
-watcher the app itself puts on the window before showing it): the list is what the app itself loaded.
+when the app has quit, `MODULES-AT-EXIT [...]`: everything its start-up loaded. At the first paint it also writes
+`FIRST-PAINT` to stderr, where `-X importtime` reports, so the imports before it can be told from those after.
+It imports nothing the app would not load before its window anyway (`desktop.app` only): the app's own first-paint
+watcher is patched when the app itself imports it, so the list, and the order of the imports, are the app's own.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import json
 import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
 from desktop.app import main
 
 MARKER = "MODULES-AT-FIRST-PAINT "
 EXIT_MARKER = "MODULES-AT-EXIT "
+STDERR_MARKER = "FIRST-PAINT"
+WATCHER_MODULE = "desktop.ui.first_paint"
 
 
-def _snapshot_at_first_paint() -> None:
+class _AfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Runs `then(module)` right after one module has been executed, whoever imports it and whenever."""
+
+    def __init__(self, name: str, then: Callable[[ModuleType], None]) -> None:
+        self._name = name
+        self._then = then
+        self._loader: Any = None
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self._name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            self._loader = spec.loader
+            spec.loader = self
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        created: ModuleType | None = self._loader.create_module(spec)
+        return created
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._then(module)
+
+
+def after_import(name: str, then: Callable[[ModuleType], None]) -> None:
+    """Call `then(module)` once `name` has been imported (it must not be imported yet)."""
+    assert name not in sys.modules, f"{name} is already imported"
+    sys.meta_path.insert(0, _AfterImport(name, then))
+
+
+def _patch_watcher(first_paint: ModuleType) -> None:
     """Print the modules loaded when the app's own first-paint watcher sees the window's first Paint event."""
-    from desktop.ui import first_paint
-
     original = first_paint.FirstPaintWatcher.eventFilter
     printed: list[bool] = []
 
@@ -33,13 +73,14 @@ def _snapshot_at_first_paint() -> None:
         if not printed and event.type() == QEvent.Type.Paint:
             printed.append(True)
             print(MARKER + json.dumps(sorted(sys.modules)), flush=True)
-        return original(self, watched, event)
+            print(STDERR_MARKER, file=sys.stderr, flush=True)
+        return bool(original(self, watched, event))
 
-    first_paint.FirstPaintWatcher.eventFilter = event_filter  # type: ignore[method-assign]
+    first_paint.FirstPaintWatcher.eventFilter = event_filter
 
 
 if __name__ == "__main__":
-    _snapshot_at_first_paint()
+    after_import(WATCHER_MODULE, _patch_watcher)
     code = main(sys.argv[1:])
     print(EXIT_MARKER + json.dumps(sorted(sys.modules)), flush=True)
     sys.exit(code)

@@ -11,11 +11,13 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.app._first_paint_modules import EXIT_MARKER, MARKER
+from desktop.app import PRE_QT_MODULES
+from tests.app._first_paint_modules import EXIT_MARKER, MARKER, STDERR_MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +32,12 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.about_dialog",
     "desktop.ui.usage_view",
     "desktop.services._usage",
+    # The first frame shows the sidebar, the header, a new chat and the composer: the message view, its Markdown
+    # rendering, the message editor and the crash dialog are built after the paint (or when something fails).
+    "desktop.ui.chat_view",
+    "desktop.ui.markdown",
+    "desktop.ui.edit_dialog",
+    "desktop.ui.crash_dialog",
     "httpx",
     "keyring",
     "azure",
@@ -39,11 +47,24 @@ NOT_BEFORE_FIRST_PAINT = (
 )
 # The document libraries load when a file is attached (desktop/services/_documents.py), never at start-up.
 DOCUMENT_LIBRARIES = ("pypdf", "docx", "openpyxl", "pptx", "lxml", "PIL", "xlsxwriter", "et_xmlfile")
+# Once PySide6 is loaded it reads the source of every module imported after it (for its `__feature__` switches): the
+# window's Qt-free modules are imported before it (desktop.app's PRE_QT_MODULES), so only these come after it.
+AFTER_QT = ("desktop.ui", "PySide6", "shiboken6", "shibokensupport", "qasync")
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s*(\S+)\s*$")
 
 
-def _run_to_first_paint(profile: Path) -> tuple[list[str], list[str], dict[str, int]]:
-    """Run the app once to its first paint: (stdout lines, modules at first paint, cumulative import µs by module)."""
+@dataclass(frozen=True)
+class FirstPaint:
+    """One run of the app to its first paint."""
+
+    lines: list[str]  # its standard output
+    modules: list[str]  # sys.modules at the first paint
+    cumulative: dict[str, int]  # cumulative import time of each module, in µs (-X importtime)
+    order: list[str]  # the modules imported before the first paint, in the order their imports finished
+
+
+def _run_to_first_paint(profile: Path) -> FirstPaint:
+    """Run the app once to its first paint under `-X importtime`."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONIMPORTTIME", None)
     out = subprocess.run(
@@ -56,10 +77,16 @@ def _run_to_first_paint(profile: Path) -> tuple[list[str], list[str], dict[str, 
     modules = next((json.loads(line[len(MARKER) :]) for line in lines if line.startswith(MARKER)), None)
     assert modules is not None, f"the driver saw no paint of the main window: {out.stdout!r}"
     cumulative: dict[str, int] = {}
+    order: list[str] = []
+    before_paint = True
     for line in out.stderr.splitlines():
+        before_paint = before_paint and line != STDERR_MARKER
         if match := _IMPORTTIME.match(line):
             cumulative.setdefault(match.group(3), int(match.group(2)))
-    return lines, modules, cumulative
+            if before_paint:
+                order.append(match.group(3))
+    assert not before_paint, "the driver marked no first paint on stderr"
+    return FirstPaint(lines, modules, cumulative, order)
 
 
 def _late(modules: list[str]) -> list[str]:
@@ -67,15 +94,15 @@ def _late(modules: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def first_paint(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str], dict[str, int]]:
+def first_paint(tmp_path_factory: pytest.TempPathFactory) -> FirstPaint:
     return _run_to_first_paint(tmp_path_factory.mktemp("profile"))
 
 
 @pytest.mark.slow
 def test_the_driver_snapshots_the_first_paint_of_the_real_app(
-    first_paint: tuple[list[str], list[str], dict[str, int]],
+    first_paint: FirstPaint,
 ) -> None:
-    lines, modules, cumulative = first_paint
+    lines, modules, cumulative = first_paint.lines, first_paint.modules, first_paint.cumulative
     # The snapshot comes before the app's own first-paint line, so it is the first paint, not a later one.
     marker = next(i for i, line in enumerate(lines) if line.startswith(MARKER))
     painted = next(i for i, line in enumerate(lines) if line.startswith("first paint after "))
@@ -91,9 +118,9 @@ def test_the_driver_snapshots_the_first_paint_of_the_real_app(
 
 @pytest.mark.slow
 def test_nothing_heavy_is_imported_before_the_first_paint(
-    first_paint: tuple[list[str], list[str], dict[str, int]],
+    first_paint: FirstPaint,
 ) -> None:
-    _, modules, cumulative = first_paint
+    modules, cumulative = first_paint.modules, first_paint.cumulative
     late = _late(modules)
     # Name the top of each late package with what its import cost, heaviest first.
     tops = sorted({m for m in late if m.rpartition(".")[0] not in late}, key=lambda m: -cumulative.get(m, 0))
@@ -104,11 +131,21 @@ def test_nothing_heavy_is_imported_before_the_first_paint(
 
 @pytest.mark.slow
 def test_no_document_library_is_imported_by_a_whole_start_up(
-    first_paint: tuple[list[str], list[str], dict[str, int]],
+    first_paint: FirstPaint,
 ) -> None:
-    lines, _, _ = first_paint
+    lines = first_paint.lines
     at_exit = next((json.loads(line[len(EXIT_MARKER) :]) for line in lines if line.startswith(EXIT_MARKER)), None)
     assert at_exit is not None, "the driver printed no modules when the app quit"
     assert "desktop.services._chat" in at_exit  # the run went past the first paint to the chat's services
     loaded = [m for m in at_exit if any(m == p or m.startswith(p + ".") for p in DOCUMENT_LIBRARIES)]
     assert not loaded, "document libraries imported without any attachment: " + ", ".join(loaded[:10])
+
+
+@pytest.mark.slow
+def test_only_the_window_s_qt_modules_are_imported_after_pyside6(first_paint: FirstPaint) -> None:
+    order = first_paint.order
+    assert set(PRE_QT_MODULES) <= set(order[: order.index("PySide6.QtCore")])
+    after = order[order.index("PySide6.QtCore") + 1 :]
+    assert "desktop.ui.main_window" in after
+    late = [m for m in after if not any(m == p or m.startswith(p + ".") for p in AFTER_QT)]
+    assert not late, "imported after PySide6 before the first paint (add them to PRE_QT_MODULES): " + ", ".join(late)

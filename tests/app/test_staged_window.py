@@ -1,0 +1,58 @@
+"""The main window's first frame (sidebar, header, a new chat, composer) comes before its message view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from desktop.app import Composition, build_parser, compose_window
+from desktop.messages import MessageBridge
+from desktop.paths import AppPaths
+from tests.benchmarks._history import write_history
+
+
+def _window_only(qapp: Any, qtbot: Any, tmp_path: Path) -> Composition:
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    write_history(paths.history_file, 3, 4)
+    args = build_parser().parse_args(["--profile-dir", str(tmp_path)])
+    built = compose_window(qapp, args, paths, MessageBridge())
+    assert isinstance(built, Composition)
+    qtbot.addWidget(built.window)
+    return built
+
+
+def test_the_first_frame_has_no_message_view_until_the_app_finishes_building(
+    qapp: Any, qtbot: Any, tmp_path: Path, arun: Any
+) -> None:
+    built = _window_only(qapp, qtbot, tmp_path)
+    window = built.window
+    window.show()
+    qtbot.waitExposed(window)
+    ids = [c.id for c in built.store.list_conversations(limit=10)]
+    assert len(ids) == 3
+    assert all(window.sidebar.model.row_of(i) >= 0 for i in ids)  # the sidebar's first page is in the first frame
+    assert window.pages.currentWidget() is window.empty_state
+    assert window.pages.count() == 1  # the new chat's prompts; the message view is not built yet
+    built.complete()
+    assert window.pages.count() == 2
+    view = window.chat_view
+    window.finish_building()  # once only
+    assert window.chat_view is view and window.pages.count() == 2
+    arun(built.aclose())
+
+
+def test_a_conversation_opened_before_the_rest_is_built_shows_its_messages(
+    qapp: Any, qtbot: Any, tmp_path: Path, arun: Any
+) -> None:
+    built = _window_only(qapp, qtbot, tmp_path)
+    window = built.window
+    latest = built.store.list_conversations(limit=1)[0]
+    window.open_conversation(latest.id)
+    assert window.pages.currentWidget() is window.chat_view
+    texts = [m.text for m in window.chat_view.messages()]
+    assert len(texts) == 4
+    assert texts[0] == f"Question 1 of conversation {latest.title.rsplit(' ', 1)[1]}: show me markdown"
+    built.complete()
+    assert window.pages.count() == 2  # the view built on demand is the one kept
+    arun(built.aclose())
