@@ -46,7 +46,7 @@ def test_no_full_scans_on_a_large_history(db_path: Path) -> None:
     ans = store.begin_answer(big)
     store.checkpoint_answer(ans.id, "partial")
     store.finish_answer(ans.id, Outcome.COMPLETE, "done", usage=Usage(input_tokens=5, output_tokens=3, cached_tokens=1))
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) + timedelta(seconds=1)  # the last period ends after the answer (the same ms missed it)
     days = [now - timedelta(days=30 - i) for i in range(31)]
     assert sum(r.answers for r in store.usage_per_period(days)) == 1
     assert store.conversation_usage(big)
