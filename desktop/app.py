@@ -504,6 +504,9 @@ async def run_app(
     # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
     app.setQuitOnLastWindowClosed(False)
     bridge = MessageBridge()
+    upgraded = await upgrade_history_visibly(paths.history_file)
+    if upgraded is not None and upgraded.message:
+        bridge.warning(upgraded.message, open_path=str(upgraded.moved_to.parent) if upgraded.moved_to else "")
     built = compose_window(app, args, paths, bridge)
     if isinstance(built, str):
         _tell_and_wait(built)
@@ -553,6 +556,42 @@ async def run_app(
     await closed.wait()
     await built.aclose()
     return status
+
+
+def _open_and_close(path: Path) -> Any:
+    """Open the history (migrating it, after a verified backup) and close it again; returns the opening's report."""
+    from desktop.storage import HistoryStore
+
+    store = HistoryStore(path, busy_timeout_ms=HISTORY_BUSY_MS)
+    try:
+        return store.open()
+    finally:
+        store.close()
+
+
+async def upgrade_history_visibly(path: Path, open_history: Callable[[Path], Any] = _open_and_close) -> Any | None:
+    """When the history is an earlier release's, update it in a worker thread behind an "Updating your history…"
+    window, before the main window opens it. Returns that opening's report; None when nothing needed updating or
+    opening failed (the main window's own opening then says why, in its words)."""
+    import asyncio
+
+    from desktop.storage import HistoryError, history_needs_upgrade
+
+    if not history_needs_upgrade(path):
+        return None
+    from desktop.ui.upgrade_notice import UpgradeNotice
+
+    _log.info("history %s is an earlier release's: updating it", path)
+    notice = UpgradeNotice()
+    notice.show()
+    try:
+        return await asyncio.to_thread(open_history, path)  # SQLite's connection stays in that thread
+    except HistoryError as exc:
+        _log.warning("updating the history failed: %s", exc)
+        return None
+    finally:
+        notice.close()
+        notice.deleteLater()
 
 
 def _warm_up() -> None:

@@ -24,6 +24,7 @@ from desktop.storage._models import (
     UsageRow,
 )
 from desktop.storage._opening import check_early as check_history_early
+from desktop.storage._opening import needs_upgrade as history_needs_upgrade
 from desktop.storage._schema import CURRENT_VERSION as SCHEMA_VERSION
 from desktop.storage._search import MARK_END, MARK_START
 from desktop.storage._store import UNSET, HistoryStore
@@ -55,5 +56,6 @@ __all__ = [
     "Usage",
     "UsageRow",
     "check_history_early",
+    "history_needs_upgrade",
     "thinking_words",
 ]

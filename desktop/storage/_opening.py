@@ -271,6 +271,19 @@ def check_early(path: Path, busy_timeout_ms: int) -> None:
     threading.Thread(target=run, name="history check", daemon=True).start()
 
 
+def needs_upgrade(path: Path) -> bool:
+    """Whether opening `path` will migrate it (an earlier release's history): read-only, a millisecond, never raises
+    (whatever is wrong with the file, opening it says so)."""
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=0.2)) as conn:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except (OSError, ValueError, sqlite3.Error):
+        return False
+    return 0 < version < CURRENT_VERSION
+
+
 def open_database(path: Path, busy_timeout_ms: int, now: datetime) -> tuple[sqlite3.Connection, OpenReport]:
     """Open (creating, recovering or migrating) the history; raise HistoryLockedError if another process holds it."""
     early = _early_checks.pop(path, None)

@@ -22,6 +22,7 @@ from desktop.storage import (
     HistoryUnavailableError,
     OpenStatus,
     Outcome,
+    history_needs_upgrade,
 )
 from desktop.storage._schema import MIGRATIONS
 from tests.conftest import LogFailures
@@ -424,3 +425,18 @@ def test_a_check_started_early_raises_at_the_open(db_path: Path, clock: StepCloc
     check_history_early(db_path, 750)
     with pytest.raises(HistoryTooNewError):
         HistoryStore(db_path, clock=clock).open()
+
+
+def test_needs_upgrade_says_whether_opening_will_migrate(db_path: Path) -> None:
+    """The app shows "Updating your history…" exactly when opening will migrate an earlier release's history."""
+    assert not history_needs_upgrade(db_path)  # no file yet: a new history, nothing to update
+    build_old_database(db_path, 2)
+    before = db_path.read_bytes()
+    assert history_needs_upgrade(db_path)
+    assert db_path.read_bytes() == before  # looking is read-only
+    store = HistoryStore(db_path)
+    assert store.open().status is OpenStatus.MIGRATED
+    store.close()
+    assert not history_needs_upgrade(db_path)
+    db_path.write_bytes(b"not a database at all" * 100)
+    assert not history_needs_upgrade(db_path)  # opening says what is wrong with it, not this check
