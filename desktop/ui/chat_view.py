@@ -43,9 +43,9 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QResizeEvent,
     QStandardItem,
     QStandardItemModel,
-    QResizeEvent,
     QTextCursor,
     QTextDocument,
 )
