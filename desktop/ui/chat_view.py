@@ -91,6 +91,15 @@ _THUMB_H = 64
 _CACHE_SIZE = 100  # rendered messages kept: several screens either way (a rich answer lays out to ~35 KB)
 _FOLLOW_SLACK = 4
 _CHIP_REACH = 48
+# Rows above the view are laid out ahead of time, a few at a time once the view is painted, so that scrolling up
+# finds them measured: this many screens of them, in slices of about this long (at least one row each, and no row
+# whose expected cost would take a slice past it).
+_AHEAD_SCREENS = 2
+_AHEAD_SLICE_MS = 12.0
+# Older messages are asked for this many screens before the top of those shown is reached, and shown this many
+# rows at a time (a page from history is held back and shown in such steps, each after a paint).
+_OLDER_SCREENS = 3
+_OLDER_CHUNK = 50
 
 
 _ACTION_LABELS = {
@@ -244,6 +253,7 @@ class _Delegate(QStyledItemDelegate):
         # all of them after a change of width, theme or font.
         self.stale: set[int] = set()
         self.all_stale = False
+        self._metrics: tuple[int, int] | None = None  # the font's average character width and line spacing
 
     def invalidate(self) -> None:
         self._thinking.clear()
@@ -252,6 +262,7 @@ class _Delegate(QStyledItemDelegate):
         self._live.clear()
         self._live_shows.clear()
         self._heights.clear()
+        self._metrics = None
         self.all_stale = True
         self.sizeHintChanged.emit(QModelIndex())
 
@@ -361,10 +372,31 @@ class _Delegate(QStyledItemDelegate):
         return doc
 
     def _estimate_doc_height(self, msg: MessageView, column: float) -> float:
-        metrics = QFontMetrics(self._view.font())
-        per_line = max(10, int(self._doc_width(msg, column) / max(1, metrics.averageCharWidth())))
+        if self._metrics is None:
+            metrics = QFontMetrics(self._view.font())
+            self._metrics = (max(1, metrics.averageCharWidth()), metrics.lineSpacing())
+        char_width, line_spacing = self._metrics
+        per_line = max(10, int(self._doc_width(msg, column) / char_width))
         lines = sum(max(1, math.ceil(len(line) / per_line)) for line in msg.text.split("\n"))
-        return lines * metrics.lineSpacing() * (1.0 if msg.role == Role.USER else 1.25)
+        return lines * line_spacing * (1.0 if msg.role == Role.USER else 1.25)
+
+    def _plain_estimate(self, msg: MessageView, column: float) -> int | None:
+        """The height `geometry` gives a message not laid out yet, worked out without it when the message is only
+        text (no pictures, documents, thinking or notice): a page of 200 older rows arrives in a few ms."""
+        if (
+            not msg.text
+            or msg.images
+            or msg.files
+            or msg.reasoning
+            or msg.left_out
+            or msg.action is not None
+            or msg.outcome != Outcome.COMPLETE
+            or self._view.banner_content(msg) != ("", "", "")
+        ):
+            return None
+        doc_h = self._estimate_doc_height(msg, column)
+        y = 10.0 + (doc_h + 2 * _PAD + 4 if msg.role == Role.USER else doc_h + 6) + _TOOLBAR_H
+        return math.ceil(y + 6)
 
     # -- geometry ----------------------------------------------------------------------------------------
     def geometry(
@@ -479,7 +511,10 @@ class _Delegate(QStyledItemDelegate):
         rect = QRect(0, 0, width, 0)
         _, column = self.column(rect)
         # Lay out only what is cached; estimate the rest and correct it when painted (keeps 2,000 rows cheap).
-        height = self.geometry(rect, msg, self.cached(msg, column), copies=False).height
+        doc = self.cached(msg, column)
+        height = self._plain_estimate(msg, column) if doc is None else None
+        if height is None:
+            height = self.geometry(rect, msg, doc, copies=False).height
         self._heights[msg.id] = (msg, width, height)
         return QSize(rect.width(), height)
 
@@ -715,6 +750,8 @@ class ChatView(QListView):
     action_requested = Signal(object, object)  # message id, MessageAction
     retry_now_requested = Signal(object)
     older_requested = Signal()
+    _ahead_due = False  # rows above the view may need measuring: start after the next paint (see viewportEvent)
+    _older_due = False  # older rows are to be shown (or asked for) after the next paint
 
     def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
@@ -745,6 +782,12 @@ class ChatView(QListView):
         self._flush_timer = QTimer(self, singleShot=True)
         self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._flush_timer.timeout.connect(self.flush)
+        self._ahead_timer = QTimer(self, singleShot=True, interval=0)
+        self._ahead_timer.timeout.connect(self._measure_ahead)
+        self._ms_per_char = 0.01  # what laying out a message costs per character (learnt as rows are measured)
+        self._older_timer = QTimer(self, singleShot=True, interval=0)
+        self._older_timer.timeout.connect(self._load_older)
+        self._older_queue: list[MessageView] = []  # older messages received but not shown yet, oldest first
         self._waiting_since: dict[int, float] = {}
         self._tick_timer = QTimer(self, interval=1000)
         self._tick_timer.timeout.connect(self._on_tick_timer_timeout)
@@ -766,9 +809,12 @@ class ChatView(QListView):
         self._pending.clear()
         self._retry = None
         self._has_older, self._loading_older = has_older, False
+        self._older_timer.stop()
+        self._older_queue, self._older_due = [], False
         self._model.reset(list(messages))
         self._follow = True
         self.scrollToBottom()
+        self._ahead_due = True
 
     def messages(self) -> list[MessageView]:
         """Return the messages shown (with any streamed text already flushed)."""
@@ -826,18 +872,36 @@ class ChatView(QListView):
             self._model.remove(row)
 
     def prepend_messages(self, messages: Sequence[MessageView], has_older: bool = False) -> None:
-        """Insert older messages at the top without moving what the user is reading."""
+        """Insert older messages at the top without moving what the user is reading (the newest _OLDER_CHUNK now,
+        the rest as the user nears them)."""
+        self._older_queue = list(messages) + self._older_queue
+        self._has_older, self._loading_older = has_older, False
+        self._show_older()
+
+    def _show_older(self) -> None:
+        chunk, self._older_queue = self._older_queue[-_OLDER_CHUNK:], self._older_queue[:-_OLDER_CHUNK]
+        if not chunk:
+            return
         self.doItemsLayout()  # apply pending height corrections first, so the anchor's offset is current
         anchor = QPersistentModelIndex(self.indexAt(QPoint(0, 0)))
         offset = self.visualRect(anchor).top() if anchor.isValid() else 0
-        self._model.insert(0, list(messages))
+        self._model.insert(0, chunk)
         self.doItemsLayout()
         bar = self.verticalScrollBar()
         if anchor.isValid():
             bar.setValue(bar.value() + self.visualRect(anchor).top() - offset)
         else:
             self.scrollToBottom()
-        self._has_older, self._loading_older = has_older, False
+        self._ahead_due = True
+
+    def _load_older(self) -> None:
+        """Show the next older rows held back, or ask for older messages when none are."""
+        self._older_due = False
+        if self._older_queue:
+            self._show_older()
+        elif self._has_older and not self._loading_older:
+            self._loading_older = True
+            self.older_requested.emit()
 
     def set_has_older(self, has_older: bool) -> None:
         """Say whether older messages exist (scrolling to the top then emits older_requested)."""
@@ -1200,9 +1264,16 @@ class ChatView(QListView):
         if self._jump.isVisible():
             self._place_jump()
             self._jump.raise_()
-        if value == bar.minimum() and self._has_older and not self._loading_older and bar.maximum() > 0:
-            self._loading_older = True
-            self.older_requested.emit()
+        near_top = value <= bar.minimum() + _OLDER_SCREENS * bar.pageStep()
+        wanted = bool(self._older_queue) or (self._has_older and not self._loading_older)
+        if near_top and wanted and bar.maximum() > 0:
+            if value == bar.minimum():
+                self._load_older()  # the user is there already
+            else:
+                self._older_due = True  # before the user gets there, once this scroll is painted
+        # Work ahead waits for the paint that shows the scroll (see viewportEvent).
+        self._ahead_timer.stop()
+        self._ahead_due = True
 
     def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
         if self._follow:
@@ -1226,12 +1297,59 @@ class ChatView(QListView):
         delegate, model = self._delegate, self._model
         if delegate.all_stale:
             delegate.all_stale = False
+            self._ahead_due = True  # what was measured ahead is gone (a new width, theme or font)
             delegate.stale.clear()
             model.set_sizes((row, delegate.size_of(msg)) for row, msg in enumerate(model.items))
         elif delegate.stale:
             stale, delegate.stale = delegate.stale, set()
             rows = (model.row_of(message_id) for message_id in stale)
             model.set_sizes((row, delegate.size_of(model.items[row])) for row in rows if row >= 0)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """After a paint, show older rows or measure those above the view (if due) on the next idle turn."""
+        handled = super().viewportEvent(event)
+        if event.type() == QEvent.Type.Paint:
+            if self._older_due:
+                self._older_timer.start()
+            elif self._ahead_due:
+                self._ahead_timer.start()
+        return handled
+
+    def _measure_ahead(self) -> None:
+        """Lay out a few of the rows above the view that scrolling up shows next, closest first, keeping what is on
+        screen where it is; go on at the next idle turn until _AHEAD_SCREENS screens of them are measured."""
+        port = self.viewport().rect()
+        top = self.indexAt(port.topLeft())
+        if not top.isValid():
+            self._ahead_due = False
+            return
+        _, column = self._delegate.column(QRect(0, 0, port.width(), 0))
+        reach = -_AHEAD_SCREENS * port.height()
+        anchor = QPersistentModelIndex(top)
+        offset = self.visualRect(anchor).top()
+        started = _perf()
+        measured = changed = False
+        self._ahead_due = False
+        for row in range(top.row() - 1, -1, -1):
+            if self.visualRect(self._model.index(row)).bottom() < reach:
+                break
+            msg = self._model.items[row]
+            if self._delegate.cached(msg, column) is not None:
+                continue
+            spent = (_perf() - started) * 1000
+            if measured and spent + len(msg.text) * self._ms_per_char > _AHEAD_SLICE_MS:
+                self._ahead_due = True
+                self._ahead_timer.start()  # the rest at the next idle turn
+                break
+            before = _perf()
+            changed = self._delegate.refit(msg) or changed
+            cost = (_perf() - before) * 1000 / max(1, len(msg.text))
+            self._ms_per_char = 0.8 * self._ms_per_char + 0.2 * cost
+            measured = True
+        if changed:
+            self.doItemsLayout()
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + self.visualRect(anchor).top() - offset)
 
     def jump_button(self) -> QToolButton:
         """Return the 'Jump to latest' button (for tests and accessibility checks)."""
