@@ -967,6 +967,10 @@ class ChatView(QListView):
         head, words = geo.thinking_head, geo.thinking_rect
         return (head.toAlignedRect() if head else None), (words.toAlignedRect() if words else None)
 
+    def idle_work_pending(self) -> bool:
+        """Whether work waits for the next paint or idle turn: older rows to show, rows above the view to measure."""
+        return self._ahead_due or self._older_due or self._ahead_timer.isActive() or self._older_timer.isActive()
+
     def render_count(self, message_id: int) -> int:
         """Return how many times a message's document was built (for tests and benchmarks)."""
         return self._delegate.renders[message_id]
