@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QEvent,
     QModelIndex,
     QObject,
@@ -45,6 +44,8 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QResizeEvent,
+    QStandardItem,
+    QStandardItemModel,
     QTextCursor,
     QTextDocument,
 )
@@ -91,6 +92,15 @@ _CACHE_SIZE = 100  # rendered messages kept: several screens either way (a rich 
 _FOLLOW_SLACK = 4
 _CHIP_REACH = 48
 _ROW_LIMIT = 32767  # the tallest row Qt's list view gives a delegate (its items keep their size in 16 bits)
+# Rows above the view are laid out ahead of time, a few at a time once the view is painted, so that scrolling up
+# finds them measured: this many screens of them, in slices of about this long (at least one row each, and no row
+# whose expected cost would take a slice past it).
+_AHEAD_SCREENS = 2
+_AHEAD_SLICE_MS = 12.0
+# Older messages are asked for this many screens before the top of those shown is reached, and shown this many
+# rows at a time (a page from history is held back and shown in such steps, each after a paint).
+_OLDER_SCREENS = 3
+_OLDER_CHUNK = 50
 
 
 _ACTION_LABELS = {
@@ -107,67 +117,100 @@ _ACTION_LABELS = {
 }
 
 
-class _Model(QAbstractListModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+class _Model:
+    """The conversation's rows, kept in a C++ model (QStandardItemModel) that the list lays out without calling back
+    into Python: each row holds its message, its words for screen readers and its height (Qt.SizeHintRole), so a
+    re-layout of 2,000 rows takes about a millisecond instead of tens. Heights come from `size_of` when rows arrive;
+    ChatView.doItemsLayout brings changed ones up to date before each layout."""
+
+    def __init__(self, parent: QObject, size_of: Callable[[MessageView], QSize]) -> None:
+        self.qt = QStandardItemModel(parent)
         self.items: list[MessageView] = []
         self._rows: dict[int, int] = {}
+        self._size_of = size_of
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
+    def rowCount(self) -> int:
+        return len(self.items)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        msg = self.items[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return msg
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            who = _tr("You") if msg.role == Role.USER else _tr("Assistant")
-            if msg.reasoning and role == Qt.ItemDataRole.AccessibleTextRole:
-                # A screen reader hears the thinking section's state, and its words when it is open.
-                thinking = _tr(msg.thinking_title) + ", " + (_tr("shown") if msg.thinking_open else _tr("hidden"))
-                if msg.thinking_open:
-                    thinking += f": {msg.reasoning}"
-                return f"{who}: {thinking}. {msg.text}"
-            return f"{who}: {msg.text}"
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        # Editable only so the delegate can open a read-only text browser for selecting text.
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+    def index(self, row: int, column: int = 0) -> QModelIndex:
+        return self.qt.index(row, column)
 
     def row_of(self, message_id: int) -> int:
         if len(self._rows) != len(self.items):
             self._rows = {m.id: i for i, m in enumerate(self.items)}
         return self._rows.get(message_id, -1)
 
+    def _item(self, msg: MessageView) -> QStandardItem:
+        item = QStandardItem()
+        item.setFlags(_ROW_FLAGS)
+        for role, value in _row_data(msg).items():
+            item.setData(value, role)
+        item.setData(self._size_of(msg), Qt.ItemDataRole.SizeHintRole)
+        return item
+
     def reset(self, items: Sequence[MessageView]) -> None:
-        self.beginResetModel()
-        self.items = list(items)
-        self._rows = {}
-        self.endResetModel()
+        self.qt.beginResetModel()
+        self.qt.blockSignals(True)  # one reset, not a removal and an insertion
+        try:
+            self.qt.setRowCount(0)
+            self.items = list(items)
+            self._rows = {}
+            self.qt.invisibleRootItem().appendRows([self._item(m) for m in self.items])
+        finally:
+            self.qt.blockSignals(False)
+        self.qt.endResetModel()
 
     def insert(self, row: int, items: Sequence[MessageView]) -> None:
         if not items:
             return
-        self.beginInsertRows(QModelIndex(), row, row + len(items) - 1)
         self.items[row:row] = items
         self._rows = {}
-        self.endInsertRows()
+        self.qt.invisibleRootItem().insertRows(row, [self._item(m) for m in items])
 
     def remove(self, row: int) -> None:
-        self.beginRemoveRows(QModelIndex(), row, row)
         del self.items[row]
         self._rows = {}
-        self.endRemoveRows()
+        self.qt.removeRow(row)
 
     def replace(self, row: int, msg: MessageView) -> None:
         if self.items[row].id != msg.id:
             self._rows = {}
         self.items[row] = msg
-        idx = self.index(row)
-        self.dataChanged.emit(idx, idx)
+        self.qt.setItemData(self.qt.index(row, 0), _row_data(msg))  # one dataChanged: repaints the row
+
+    def set_sizes(self, sizes: Iterable[tuple[int, QSize]]) -> None:
+        """Give rows their heights (no signal: the layout that follows reads them)."""
+        self.qt.blockSignals(True)
+        try:
+            for row, size in sizes:
+                item = self.qt.item(row)
+                if item is not None:
+                    item.setData(size, Qt.ItemDataRole.SizeHintRole)
+        finally:
+            self.qt.blockSignals(False)
+
+
+_ROW_FLAGS = (
+    # Editable only so the delegate can open a read-only text browser for selecting text.
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+)
+
+
+def _row_data(msg: MessageView) -> dict[int, Any]:
+    """A row's data but its height: the message, and what it says for screen readers."""
+    who = _tr("You") if msg.role == Role.USER else _tr("Assistant")
+    spoken = f"{who}: {msg.text}"
+    if msg.reasoning:
+        # A screen reader hears the thinking section's state, and its words when it is open.
+        thinking = _tr(msg.thinking_title) + ", " + (_tr("shown") if msg.thinking_open else _tr("hidden"))
+        if msg.thinking_open:
+            thinking += f": {msg.reasoning}"
+        spoken = f"{who}: {thinking}. {msg.text}"
+    return {
+        Qt.ItemDataRole.UserRole: msg,
+        Qt.ItemDataRole.DisplayRole: f"{who}: {msg.text}",
+        Qt.ItemDataRole.AccessibleTextRole: spoken,
+    }
 
 
 def _tr(text: str) -> str:
@@ -207,6 +250,11 @@ class _Delegate(QStyledItemDelegate):
         self._live: dict[int, LiveDocument] = {}
         self._live_shows: dict[int, MessageView] = {}  # the message whose text each live document shows
         self._thinking: dict[int, tuple[str, int, QTextDocument]] = {}  # per message: its thinking, laid out
+        # Messages whose height changed since the list's rows were last given theirs (see ChatView.doItemsLayout);
+        # all of them after a change of width, theme or font.
+        self.stale: set[int] = set()
+        self.all_stale = False
+        self._metrics: tuple[int, int] | None = None  # the font's average character width and line spacing
 
     def invalidate(self) -> None:
         self._thinking.clear()
@@ -215,10 +263,13 @@ class _Delegate(QStyledItemDelegate):
         self._live.clear()
         self._live_shows.clear()
         self._heights.clear()
+        self._metrics = None
+        self.all_stale = True
         self.sizeHintChanged.emit(QModelIndex())
 
     def forget(self, message_id: int) -> None:
         self._heights.pop(message_id, None)
+        self.stale.add(message_id)
 
     def refit(self, msg: MessageView) -> bool:
         """Lay out a changed message now; return True if its height changed (the list must re-layout)."""
@@ -227,7 +278,10 @@ class _Delegate(QStyledItemDelegate):
         height = self.geometry(rect, msg, self.document(msg, self.column(rect)[1]), copies=False).height
         known = self._heights.get(msg.id)
         self._heights[msg.id] = (msg, width, height)
-        return known is None or known[2] != height or known[1] != width
+        changed = known is None or known[2] != height or known[1] != width
+        if changed:
+            self.stale.add(msg.id)
+        return changed
 
     # -- documents ---------------------------------------------------------------------------------------
     def column(self, rect: QRect) -> tuple[float, float]:
@@ -331,10 +385,31 @@ class _Delegate(QStyledItemDelegate):
         return doc
 
     def _estimate_doc_height(self, msg: MessageView, column: float) -> float:
-        metrics = QFontMetrics(self._view.font())
-        per_line = max(10, int(self._doc_width(msg, column) / max(1, metrics.averageCharWidth())))
+        if self._metrics is None:
+            metrics = QFontMetrics(self._view.font())
+            self._metrics = (max(1, metrics.averageCharWidth()), metrics.lineSpacing())
+        char_width, line_spacing = self._metrics
+        per_line = max(10, int(self._doc_width(msg, column) / char_width))
         lines = sum(max(1, math.ceil(len(line) / per_line)) for line in msg.text.split("\n"))
-        return lines * metrics.lineSpacing() * (1.0 if msg.role == Role.USER else 1.25)
+        return lines * line_spacing * (1.0 if msg.role == Role.USER else 1.25)
+
+    def _plain_estimate(self, msg: MessageView, column: float) -> int | None:
+        """The height `geometry` gives a message not laid out yet, worked out without it when the message is only
+        text (no pictures, documents, thinking or notice): a page of 200 older rows arrives in a few ms."""
+        if (
+            not msg.text
+            or msg.images
+            or msg.files
+            or msg.reasoning
+            or msg.left_out
+            or msg.action is not None
+            or msg.outcome != Outcome.COMPLETE
+            or self._view.banner_content(msg) != ("", "", "")
+        ):
+            return None
+        doc_h = self._estimate_doc_height(msg, column)
+        y = 10.0 + (doc_h + 2 * _PAD + 4 if msg.role == Role.USER else doc_h + 6) + _TOOLBAR_H
+        return math.ceil(y + 6)
 
     # -- geometry ----------------------------------------------------------------------------------------
     def geometry(
@@ -439,8 +514,9 @@ class _Delegate(QStyledItemDelegate):
             files,
         )
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        msg = self._view.message_at(index.row())
+    def size_of(self, msg: MessageView) -> QSize:
+        """A row's size, as the list lays it out (kept in the model: the delegate has no sizeHint of its own, so a
+        layout of every row never calls into Python)."""
         width = self._view.viewport().width()
         known = self._heights.get(msg.id)
         if known is not None and known[0] is msg and known[1] == width:
@@ -448,7 +524,10 @@ class _Delegate(QStyledItemDelegate):
         rect = QRect(0, 0, width, 0)
         _, column = self.column(rect)
         # Lay out only what is cached; estimate the rest and correct it when painted (keeps 2,000 rows cheap).
-        height = self.geometry(rect, msg, self.cached(msg, column), copies=False).height
+        doc = self.cached(msg, column)
+        height = self._plain_estimate(msg, column) if doc is None else None
+        if height is None:
+            height = self.geometry(rect, msg, doc, copies=False).height
         self._heights[msg.id] = (msg, width, height)
         return QSize(rect.width(), height)
 
@@ -468,6 +547,7 @@ class _Delegate(QStyledItemDelegate):
         known = self._heights.get(msg.id)
         if known is None or known[2] != geo.height:
             self._heights[msg.id] = (msg, rect.width(), geo.height)
+            self.stale.add(msg.id)
             self.sizeHintChanged.emit(index)
         colors = self._view.colors()
         painter.save()
@@ -699,13 +779,15 @@ class ChatView(QListView):
     action_requested = Signal(object, object)  # message id, MessageAction
     retry_now_requested = Signal(object)
     older_requested = Signal()
+    _ahead_due = False  # rows above the view may need measuring: start after the next paint (see viewportEvent)
+    _older_due = False  # older rows are to be shown (or asked for) after the next paint
 
     def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self._clock = clock
         self._colors = LIGHT_COLORS
-        self._model = _Model(self)
         self._delegate = _Delegate(self)
+        self._model = _Model(self, self._delegate.size_of)
         self._pending: dict[int, list[str]] = {}
         self._flush_ms = 0.0  # what the last flush cost
         self._paint_ms = 0.0  # what the last paint of the view cost (a flush is followed by one)
@@ -714,8 +796,9 @@ class ChatView(QListView):
         self._loading_older = False
         self._measuring = False
         self._retry: RetryWait | None = None
-        self.setModel(self._model)
+        self.setModel(self._model.qt)
         self.setItemDelegate(self._delegate)
+        self._delegate.sizeHintChanged.connect(self._on_delegate_size_hint_changed)
         self.setAccessibleName(_tr("Conversation"))
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -728,6 +811,12 @@ class ChatView(QListView):
         self._flush_timer = QTimer(self, singleShot=True)
         self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._flush_timer.timeout.connect(self.flush)
+        self._ahead_timer = QTimer(self, singleShot=True, interval=0)
+        self._ahead_timer.timeout.connect(self._measure_ahead)
+        self._ms_per_char = 0.01  # what laying out a message costs per character (learnt as rows are measured)
+        self._older_timer = QTimer(self, singleShot=True, interval=0)
+        self._older_timer.timeout.connect(self._load_older)
+        self._older_queue: list[MessageView] = []  # older messages received but not shown yet, oldest first
         self._waiting_since: dict[int, float] = {}
         self._tick_timer = QTimer(self, interval=1000)
         self._tick_timer.timeout.connect(self._on_tick_timer_timeout)
@@ -749,9 +838,12 @@ class ChatView(QListView):
         self._pending.clear()
         self._retry = None
         self._has_older, self._loading_older = has_older, False
+        self._older_timer.stop()
+        self._older_queue, self._older_due = [], False
         self._model.reset(list(messages))
         self._follow = True
         self.scrollToBottom()
+        self._ahead_due = True
 
     def messages(self) -> list[MessageView]:
         """Return the messages shown (with any streamed text already flushed)."""
@@ -812,18 +904,36 @@ class ChatView(QListView):
             self._model.remove(row)
 
     def prepend_messages(self, messages: Sequence[MessageView], has_older: bool = False) -> None:
-        """Insert older messages at the top without moving what the user is reading."""
+        """Insert older messages at the top without moving what the user is reading (the newest _OLDER_CHUNK now,
+        the rest as the user nears them)."""
+        self._older_queue = list(messages) + self._older_queue
+        self._has_older, self._loading_older = has_older, False
+        self._show_older()
+
+    def _show_older(self) -> None:
+        chunk, self._older_queue = self._older_queue[-_OLDER_CHUNK:], self._older_queue[:-_OLDER_CHUNK]
+        if not chunk:
+            return
         self.doItemsLayout()  # apply pending height corrections first, so the anchor's offset is current
         anchor = QPersistentModelIndex(self.indexAt(QPoint(0, 0)))
         offset = self.visualRect(anchor).top() if anchor.isValid() else 0
-        self._model.insert(0, list(messages))
+        self._model.insert(0, chunk)
         self.doItemsLayout()
         bar = self.verticalScrollBar()
         if anchor.isValid():
             bar.setValue(bar.value() + self.visualRect(anchor).top() - offset)
         else:
             self.scrollToBottom()
-        self._has_older, self._loading_older = has_older, False
+        self._ahead_due = True
+
+    def _load_older(self) -> None:
+        """Show the next older rows held back, or ask for older messages when none are."""
+        self._older_due = False
+        if self._older_queue:
+            self._show_older()
+        elif self._has_older and not self._loading_older:
+            self._loading_older = True
+            self.older_requested.emit()
 
     def set_has_older(self, has_older: bool) -> None:
         """Say whether older messages exist (scrolling to the top then emits older_requested)."""
@@ -888,6 +998,10 @@ class ChatView(QListView):
         geo = self._delegate.geometry(rect, msg, self._delegate.document(msg, self._delegate.column(rect)[1]), False)
         head, words = geo.thinking_head, geo.thinking_rect
         return (head.toAlignedRect() if head else None), (words.toAlignedRect() if words else None)
+
+    def idle_work_pending(self) -> bool:
+        """Whether work waits for the next paint or idle turn: older rows to show, rows above the view to measure."""
+        return self._ahead_due or self._older_due or self._ahead_timer.isActive() or self._older_timer.isActive()
 
     def render_count(self, message_id: int) -> int:
         """Return how many times a message's document was built (for tests and benchmarks)."""
@@ -1186,13 +1300,92 @@ class ChatView(QListView):
         if self._jump.isVisible():
             self._place_jump()
             self._jump.raise_()
-        if value == bar.minimum() and self._has_older and not self._loading_older and bar.maximum() > 0:
-            self._loading_older = True
-            self.older_requested.emit()
+        near_top = value <= bar.minimum() + _OLDER_SCREENS * bar.pageStep()
+        wanted = bool(self._older_queue) or (self._has_older and not self._loading_older)
+        if near_top and wanted and bar.maximum() > 0:
+            if value == bar.minimum():
+                self._load_older()  # the user is there already
+            else:
+                self._older_due = True  # before the user gets there, once this scroll is painted
+        # Work ahead waits for the paint that shows the scroll (see viewportEvent).
+        self._ahead_timer.stop()
+        self._ahead_due = True
 
     def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
         if self._follow:
             self.verticalScrollBar().setValue(maximum)
+
+    # -- row heights ------------------------------------------------------------------------------------
+    def _on_delegate_size_hint_changed(self, index: QModelIndex) -> None:
+        """A row's height (or every row's, for an invalid index) is to be worked out again before the next layout."""
+        if index.isValid():
+            self._delegate.stale.add(self._model.items[index.row()].id)
+        else:
+            self._delegate.all_stale = True
+
+    def doItemsLayout(self) -> None:
+        """Lay out the rows, first giving those whose height changed their new one (every layout goes through here,
+        the delayed ones Qt runs included)."""
+        self._apply_sizes()
+        super().doItemsLayout()
+
+    def _apply_sizes(self) -> None:
+        delegate, model = self._delegate, self._model
+        if delegate.all_stale:
+            delegate.all_stale = False
+            self._ahead_due = True  # what was measured ahead is gone (a new width, theme or font)
+            delegate.stale.clear()
+            model.set_sizes((row, delegate.size_of(msg)) for row, msg in enumerate(model.items))
+        elif delegate.stale:
+            stale, delegate.stale = delegate.stale, set()
+            rows = (model.row_of(message_id) for message_id in stale)
+            model.set_sizes((row, delegate.size_of(model.items[row])) for row in rows if row >= 0)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """After a paint, show older rows or measure those above the view (if due) on the next idle turn."""
+        handled = super().viewportEvent(event)
+        if event.type() == QEvent.Type.Paint:
+            if self._older_due:
+                self._older_timer.start()
+            elif self._ahead_due:
+                self._ahead_timer.start()
+        return handled
+
+    def _measure_ahead(self) -> None:
+        """Lay out a few of the rows above the view that scrolling up shows next, closest first, keeping what is on
+        screen where it is; go on at the next idle turn until _AHEAD_SCREENS screens of them are measured."""
+        port = self.viewport().rect()
+        top = self.indexAt(port.topLeft())
+        if not top.isValid():
+            self._ahead_due = False
+            return
+        _, column = self._delegate.column(QRect(0, 0, port.width(), 0))
+        reach = -_AHEAD_SCREENS * port.height()
+        anchor = QPersistentModelIndex(top)
+        offset = self.visualRect(anchor).top()
+        started = _perf()
+        measured = changed = False
+        self._ahead_due = False
+        for row in range(top.row() - 1, -1, -1):
+            if self.visualRect(self._model.index(row)).bottom() < reach:
+                break
+            msg = self._model.items[row]
+            if self._delegate.cached(msg, column) is not None:
+                continue
+            spent = (_perf() - started) * 1000
+            if measured and spent + len(msg.text) * self._ms_per_char > _AHEAD_SLICE_MS:
+                self._ahead_due = True
+                self._ahead_timer.start()  # the rest at the next idle turn
+                break
+            before = _perf()
+            changed = self._delegate.refit(msg) or changed
+            cost = (_perf() - before) * 1000 / max(1, len(msg.text))
+            self._ms_per_char = 0.8 * self._ms_per_char + 0.2 * cost
+            measured = True
+        if changed:
+            self.doItemsLayout()
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + self.visualRect(anchor).top() - offset)
 
     def jump_button(self) -> QToolButton:
         """Return the 'Jump to latest' button (for tests and accessibility checks)."""

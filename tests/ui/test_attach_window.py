@@ -71,7 +71,7 @@ def test_an_attached_pdf_shows_as_a_chip_and_goes_as_a_file(
     assert question.files == (FileChip("report.pdf", size, _AS_FILE, "application/pdf"),)
     view = window.chat_view
     row = next(i for i, m in enumerate(view.messages()) if m.id == question.id)
-    rect = view.visualRect(view.model().index(row))
+    rect = view.visualRect(view.model().index(row, 0))
     geometry = view.itemDelegate().geometry(rect, question, None)  # type: ignore[attr-defined]
     [(box, _file)] = geometry.files.chips
     assert _painted(app, box.toRect()) > 200  # the chip's frame, mark, name and size are on the screen

@@ -146,7 +146,7 @@ def dark_pixels_of(window: MainWindow, message_id: int) -> int:
     """How many text-coloured pixels the message's row shows in the chat view's viewport right now."""
     view = window.chat_view
     row = next(i for i, m in enumerate(view.messages()) if m.id == message_id)
-    rect = view.visualRect(view.model().index(row))
+    rect = view.visualRect(view.model().index(row, 0))
     image = view.viewport().grab().toImage()
     return sum(
         1

@@ -64,7 +64,7 @@ def inked(window: MainWindow, area: QRect | None) -> int:
 
 def accessible_text(window: MainWindow, row: int) -> str:
     view = window.chat_view
-    return str(view.model().index(row).data(Qt.ItemDataRole.AccessibleTextRole))
+    return str(view.model().index(row, 0).data(Qt.ItemDataRole.AccessibleTextRole))
 
 
 def test_thinking_shows_live_is_kept_when_stopped_and_after_a_restart(
@@ -123,7 +123,7 @@ def test_thinking_collapses_once_the_answer_starts_and_opens_by_mouse_and_keyboa
     answer = view.messages()[-1]
     assert answer.thinking_title.startswith("Thought for ") and not answer.thinking_open
     row = len(view.messages()) - 1
-    view.scrollTo(view.model().index(row), QAbstractItemView.ScrollHint.PositionAtTop)  # the answer's top in view
+    view.scrollTo(view.model().index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)  # the answer's top in view
     head, words = view.thinking_rects(answer.id)
     assert words is None and inked(window, head) > 30
     assert view.thinking_label(answer).startswith("▸ Thought for ")
