@@ -16,43 +16,41 @@ PROFILES = """How to profile (each on its own):
 
 WHY = {
     "startup_paint": (
-        "Before its first paint the app loads what a bare window does not. From `-X importtime` and cProfile to the "
-        "paint (1,000 conversations): asyncio and qasync (~50 ms; the event loop the app runs on); PySide6 setting up "
-        "the ~60 Qt classes the window uses (the self time of desktop.ui.chat_view, crash_dialog and main_window, "
-        "mostly enum and type creation on first use); the app's config, storage and services modules (dataclass "
-        "and enum creation, ~60 ms); building the window (~40 ms); opening the history (schema check, interrupted "
-        "answers, the first sidebar page). This run moved the history's quick check (~0.1 s at 50,000 messages) into "
-        "a worker thread that runs while Qt loads, stopped --smoke-test from counting the post-paint build (it "
-        "printed its time after building keys, client and dialogs), and measures with compiled bytecode as installs "
-        "have it. Closing the rest needs a first frame without the chat view's classes (show the frame, then build "
-        "the conversation area), which the main window's structure does not allow yet."
+        "The first frame is now built without the message view (built right after the paint, with Markdown), the "
+        "crash dialog and message editor load when used, the window's Qt-free modules load before PySide6 (which "
+        "reads the source of every module imported after it, looking for `__feature__` switches), and there is no "
+        "automatic garbage collection before the paint (~80 collections). CPU to the paint at load ~3 (cProfile and "
+        "-X importtime, 1,000 conversations): desktop.app's own imports (argparse, logging, dataclasses) 60-100 ms, "
+        "storage ~35 ms, config, services and asyncio 85-100 ms, QtWidgets ~120 ms (the bare window pays this too), "
+        "desktop.ui ~100 ms (mostly PySide6 creating Python enums on a Qt class's first import: 251 enum classes "
+        "before the paint against 46 for the bare window; the Qt namespace alone ~30 ms), building the window ~50 "
+        "ms (the sidebar 20-29 ms), the paint 35-50 ms. Next: a window state without asyncio before the paint (the "
+        "controller makes an asyncio.Event), lighter dataclasses and enums in config and services, fewer Qt classes "
+        "in the first frame."
     ),
     "startup_rss": (
-        "The same loads as the first paint: QtGui/QtWidgets types and the app's modules before the window shows "
-        "(asyncio, ssl and socket come with the event loop). It was x1.9 while the smoke test printed its line "
-        "after the post-paint build (client, keyring, dialogs); now it is read at the paint."
+        "On the line (x1.50 at 81.6 MB; x1.49-1.51 between runs): the same loads as the first paint. Clearing "
+        "linecache before the window shows dropped ~2.5 MB of module source that PySide6's `__feature__` check had "
+        "read; what is left is the app's modules and the Qt types the window uses."
     ),
     "deb_paint": (
-        "Measured against the PyInstaller bundle built from this tree (packaging/pyinstaller spec: the files the "
-        ".deb installs under /opt), started round-robin with the source run: x1.28 at load ~1.3, x1.42 in an "
-        "earlier run under load (single starts outside the suite once gave the opposite). Not profiled yet: the "
-        "bundle's bootloader ignores PYTHONPROFILEIMPORTTIME and -X options, so the import profile used for the "
-        "source run cannot be taken inside it; cProfile through a patched entry point is the next step. The "
-        "candidates are the bootloader's own work before Python's first line (loading libpython and the bundled Qt "
-        "libraries from _internal) and imports from the bundle's own files. The staged start-up is the same code in "
-        "the bundle (what comes after the paint is imported inside functions, bundled like any import; the "
-        "history-check and warm-up threads are plain Python threads on Linux, Windows and macOS)."
+        "The bundle's own run-time hook now sets Qt's plugin path without importing PySide6.QtCore before the app's "
+        "first line, and the multiprocessing hook is left out: before the app's first line the bundle spends 80 ms "
+        "of CPU and loads 99 modules (was 235 ms and 172). What is left is Python itself: Debian's shared "
+        "libpython3.11.so runs Python ~15% slower than the statically linked /usr/bin/python3.11 (0.31 s against "
+        "0.27 s on the same loop), and a PyInstaller bundle has to use the shared library; the spec cannot change "
+        "that. Measured with a PyInstaller bundle built from this tree (the files the .deb installs under /opt)."
     ),
     "stream_cpu": (
-        "cProfile of 2 x 4,000 tokens: about half is Qt laying out and drawing the live answer "
-        "(QAbstractTextDocumentLayout.draw in the chat view's paint, insertFragment/setMarkdown of the unfinished "
-        "tail in markdown.LiveDocument), the rest is the HTTP stack per socket read (httpcore, h11, anyio, and "
-        "qasync creating a QSocketNotifier per read because anyio pauses and resumes reading at every receive). "
-        "This run reads the stream at most every 1/20 s once words flow (9x fewer socket reads) and spaces flushes "
-        "by what the last flush and paint cost (about 10% of a core for showing text, at most 200 ms apart). "
-        "What is left per word (h11 event, SSE and JSON parsing, the turn's async generators, the controller's "
-        "event) is constant; reads without anyio's pause/resume (an httpcore network backend on asyncio streams) "
-        "would be the next step."
+        "Showing text is now one Qt layout pass per flush over the unfinished tail (the edits of an update run in "
+        "one edit block; there were 9-15 passes) and a paint draws only what is on screen (an answer taller than a "
+        "list row, 32,767 px, was drawn whole at every paint): CPU per update stays flat over a 16,000-token "
+        "answer. What is left per flush is that layout pass (~6 ms of Qt) and rendering the tail (~5 ms), plus per "
+        "word the HTTP stack (h11 is ~40% of the client's cost), SSE and JSON parsing and the controller's event. "
+        "An httpcore network backend on plain asyncio (no anyio pause/resume per read) was built and measured: the "
+        "client's share went 0.037 -> 0.032 of a core, but it meant ~600 lines of hand-written socket and TLS code "
+        "with Windows untested, so it was not merged. Next: fewer or cheaper flushes (lay out the table or code "
+        "block being written more cheaply)."
     ),
     "stream_p99": (
         "The p99 stall is a flush of the live answer (re-rendering its unfinished tail: a long table or code block "
@@ -62,32 +60,33 @@ WHY = {
         "6.0-8.4 ms, longest 12-25 ms, CPU 0.40-0.47. Batching halves the CPU and makes each flush a little longer."
     ),
     "stream_longest": (
-        "Sampling the GUI thread whenever the loop was over 60 ms late (2 runs of 16,000 tokens) found 160 samples "
-        "inside QApplication.exec with no Python frame (Qt's own layout of the ~90 KB live document), 85 in "
-        "QAbstractTextDocumentLayout.draw from the chat view's paint, and ~30 in the markdown tail's insertFragment "
-        "and markContentsDirty. The first turn's imports (httpcore, anyio, h11, the OS trust store) now load in a "
-        "worker thread after the first paint. Splitting a long answer into several documents (one per finished "
-        "section) would bound both the layout and the draw. At 4,000 tokens an interleaved A/B at load ~1 (3 runs "
-        "each, twice) gave the longest stall 15-146 ms with this run's batched reads and spaced flushes, 46-161 ms "
-        "with batched reads alone and 12-25 ms with neither: a batched read hands the loop ~15 events at once, "
-        "which makes an occasional long turn likelier; this run did not resolve that trade against the halved CPU."
+        "Fixed by bounding each flush to one layout pass over the answer's tail and drawing only the rows' visible "
+        "part (an answer taller than 32,767 px was drawn whole at every paint: 40-55 ms per paint at 16,000 "
+        "tokens). On a loaded machine another process's time adds to a ~10 ms flush and its paint; a run under load "
+        "5-10 can still show 40-100 ms."
     ),
     "stream_growth": (
         "What grows with the answer is Qt's layout and drawing of the one live document (see the longest stall); "
         "the app's own work per token (controller, chat view buffer, SSE parsing) is constant."
     ),
     "ttft": (
-        "cProfile of 6 turns with 1,000 conversations: each send puts the new conversation into the sidebar and "
-        "selects it; QListView lays out every row again after an insertion (~3,300 sizeHint and ~7,000 rowCount "
-        "calls into Python per send) and scrolls to the selection. Before this run each send also regrouped and "
-        "reset the whole list two or three times (~40 ms each with styled row sizing); rows are now sized once per "
-        "kind and changed in place. The rest is the turn's own path (history writes, request set-up), and the "
-        "machine's load (the bare client's own time varies 7-40 ms between runs)."
+        "The sidebar's rows are Qt items (a QStandardItemModel holding each kind's size), so QListView's re-layout "
+        "after a send's insertion no longer calls into Python per row (~25 ms -> ~1 ms with 1,000 conversations), a "
+        "changed title repaints one row, and a conversation answered again moves instead of regrouping all rows. "
+        "What is left: the paint before the turn's task runs (Qt handles pending paints before qasync's timers), "
+        "the turn's history writes and its UI events before the request is written, the client's own ~7-10 ms, and "
+        "the machine's load."
     ),
     "scroll": (
-        "Not changed in this run. Each Page Up that reaches older messages loads a page and renders each row's "
-        "Markdown into its own QTextDocument at once (the longest frame is the one that loads and lays out a page), "
-        "and up to 400 documents stay cached (~35 KB each for the rich answers: most of the memory added). Rendering "
-        "a row only when it first shows, with a cheaper height estimate before that, would fix both."
+        "Row heights are kept in a C++ model (a 2,000-row layout no longer calls into Python per row: ~1 ms instead "
+        "of 30-50 ms), rows up to two screens above the view are measured in ~12 ms slices after each paint, older "
+        "messages are asked for three screens before the top and shown 50 rows at a time. The worst frame left is a "
+        "paint plus laying out one long Markdown answer (8-20 ms); on a loaded machine it can exceed 33 ms."
+    ),
+    "attach": (
+        "While a document is read in its worker thread (pypdf is pure Python), every call Qt makes into Python on the "
+        "GUI thread waits for Python's lock, up to the switch interval each time: at Python's default of 5 ms one "
+        "repaint stalled the window 120-140 ms. The app sets 1 ms (`desktop.app.GUI_SWITCH_INTERVAL_S`): 16-18 ms "
+        "in a sampled run. Reading in a separate process would remove the contention altogether."
     ),
 }
