@@ -1091,7 +1091,7 @@ class ChatView(QListView):
         """Return the (key, label) toolbar actions for a message."""
         if msg.outcome == Outcome.STREAMING:
             return []
-        actions = [("copy", _tr("Copy"))]
+        actions = [("copy", _tr("Copy"))] if msg.text.strip() else []  # nothing to copy: no button that empties it
         if msg.role == Role.USER:
             actions.append(("edit", _tr("Edit & resend")))
         else:
@@ -1165,6 +1165,8 @@ class ChatView(QListView):
         if msg is None:
             return
         if action == "copy":
+            if not msg.text.strip():
+                return  # the clipboard keeps what the user had
             QGuiApplication.clipboard().setText(msg.text)
             self.copy_requested.emit(message_id)
         elif action == "edit":

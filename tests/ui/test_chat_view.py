@@ -566,3 +566,12 @@ def test_an_answer_that_ends_keeps_its_height_until_it_is_painted(view: ChatView
     assert final is not None
     assert delegate.document(final, delegate.column(view.viewport().rect())[1]) is shown
     assert shown.toPlainText().endswith("The last words.")
+
+
+def test_an_answer_without_words_offers_no_copy_and_keeps_the_clipboard(view: ChatView) -> None:
+    """A stopped answer that never began has nothing to copy: no Copy button, and the clipboard is left alone."""
+    view.set_messages([MessageView(1, Role.USER, "hi"), MessageView(2, Role.ASSISTANT, "", Outcome.STOPPED)])
+    assert [key for key, _label in view.tool_actions(view.message(2))] == ["regenerate", "details"]  # type: ignore[arg-type]
+    QGuiApplication.clipboard().setText("what the user copied before")
+    view.trigger(2, "copy")
+    assert QGuiApplication.clipboard().text() == "what the user copied before"
