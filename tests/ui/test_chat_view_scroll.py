@@ -8,13 +8,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QPersistentModelIndex, QPoint, QRect, Qt
 from PySide6.QtWidgets import QAbstractSlider
 
 from desktop.services import MessageView, Role
 from desktop.ui import chat_view as chat_view_module
 from desktop.ui.chat_view import ChatView
+from tests.ui import test_chat_view as chat_view_tests
+
+view = chat_view_tests.view  # the shown 800x600 view fixture, shared
 
 _TABLE = "| name | value |\n|---|---|\n" + "| a | 1 |\n" * 6
 
@@ -29,16 +31,6 @@ def _rich(n: int, start: int = 0) -> list[MessageView]:
         )
         for i in range(n)
     ]
-
-
-@pytest.fixture
-def view(qtbot: Any) -> ChatView:
-    widget = ChatView()
-    qtbot.addWidget(widget)
-    widget.resize(800, 600)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 def _settle(view: ChatView, qtbot: Any) -> None:
