@@ -45,6 +45,7 @@ _content_log = logging.getLogger("desktop.content")
 
 TokenProvider = Callable[[], str | Awaitable[str]]
 OnRetry = Callable[[RetryNotice], object]
+OnSent = Callable[[], object]
 Timeout = float | httpx.Timeout
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
@@ -171,9 +172,13 @@ class AzureOpenAIClient:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send with retries (contract section 2) and return the open 2xx response; the caller must close it."""
+        """Send with retries (contract section 2) and return the open 2xx response; the caller must close it.
+
+        `on_sent` is called each time a request has been written to the connection (before any answer).
+        """
         retries_allowed = self.max_retries if max_retries is None else max_retries
         request_timeout = self.timeout if timeout is None else _timeout(timeout)
         notify = self._on_retry if on_retry is None else on_retry
@@ -191,6 +196,8 @@ class AzureOpenAIClient:
             if content is not None:
                 headers["content-type"] = "application/json"
             request = self._http.build_request(method, url, content=content, headers=headers, timeout=request_timeout)
+            if on_sent is not None:
+                request.extensions["trace"] = _sent_tracer(on_sent)
             started = time.perf_counter()
             error: APIError
             retry_after: float | None = None
@@ -267,6 +274,7 @@ class AzureOpenAIClient:
         max_retries: int | None,
         timeout: Timeout | None,
         on_retry: OnRetry | None,
+        on_sent: OnSent | None,
         extra_headers: Mapping[str, str] | None,
     ) -> httpx.Response | tuple[dict[str, Any], str | None]:
         """POST a `create` call: the open response when streaming, else the JSON body and request id."""
@@ -280,6 +288,7 @@ class AzureOpenAIClient:
                 max_retries=max_retries,
                 timeout=timeout,
                 on_retry=on_retry,
+                on_sent=on_sent,
                 extra_headers=extra_headers,
             )
         return await self._request_json(
@@ -289,6 +298,7 @@ class AzureOpenAIClient:
             max_retries=max_retries,
             timeout=timeout,
             on_retry=on_retry,
+            on_sent=on_sent,
             extra_headers=extra_headers,
         )
 
@@ -301,6 +311,7 @@ class AzureOpenAIClient:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         """Send, read the whole JSON object body, close, and return it with the request id."""
@@ -311,6 +322,7 @@ class AzureOpenAIClient:
             max_retries=max_retries,
             timeout=timeout,
             on_retry=on_retry,
+            on_sent=on_sent,
             extra_headers=extra_headers,
         )
         request_id = request_id_of(response.headers)
@@ -383,6 +395,16 @@ def _body_summary(body: Mapping[str, Any], size: int) -> str:
     return f"{size} bytes, {count} messages, {text_chars} characters of text, {images} images"
 
 
+def _sent_tracer(on_sent: OnSent) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """httpx's documented `trace` request extension, reduced to one moment: the request is on the wire."""
+
+    async def trace(event: str, _info: dict[str, Any]) -> None:
+        if event.endswith(".send_request_body.complete"):  # http11.* or http2.*
+            on_sent()
+
+    return trace
+
+
 def _reached_server(exc: httpx.TransportError) -> bool:
     """Whether a transport failure happened after a connection to the server was made (it was reached)."""
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError | httpx.PoolTimeout)
@@ -408,6 +430,7 @@ class Responses:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **params: Any,
     ) -> Response: ...
@@ -421,6 +444,7 @@ class Responses:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **params: Any,
     ) -> ResponseStream: ...
@@ -433,6 +457,7 @@ class Responses:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **params: Any,
     ) -> Response | ResponseStream:
@@ -444,6 +469,7 @@ class Responses:
             max_retries=max_retries,
             timeout=timeout,
             on_retry=on_retry,
+            on_sent=on_sent,
             extra_headers=extra_headers,
         )
         if isinstance(result, httpx.Response):
@@ -467,6 +493,7 @@ class Completions:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **params: Any,
     ) -> ChatCompletion: ...
@@ -481,6 +508,7 @@ class Completions:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **params: Any,
     ) -> ChatCompletionStream: ...
@@ -494,6 +522,7 @@ class Completions:
         max_retries: int | None = None,
         timeout: Timeout | None = None,
         on_retry: OnRetry | None = None,
+        on_sent: OnSent | None = None,
         extra_headers: Mapping[str, str] | None = None,
         **params: Any,
     ) -> ChatCompletion | ChatCompletionStream:
@@ -505,6 +534,7 @@ class Completions:
             max_retries=max_retries,
             timeout=timeout,
             on_retry=on_retry,
+            on_sent=on_sent,
             extra_headers=extra_headers,
         )
         if isinstance(result, httpx.Response):

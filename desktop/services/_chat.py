@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import logging
 import re
 import time
@@ -102,6 +103,11 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True)
+class RequestSent:
+    """The request is on the wire (each attempt): what the window shows of the turn can be drawn while Azure works."""
+
+
+@dataclass(frozen=True)
 class Retrying:
     """The client is about to retry: retry `attempt` of `of`, after `delay` seconds, because of `reason`."""
 
@@ -130,7 +136,9 @@ class Finished:
     too_long: bool = False  # stopped at MAX_ANSWER_CHARS; outcome STOPPED, saved with error code TOO_LONG_CODE
 
 
-TurnEvent = TurnStarted | AnswerStarted | TextDelta | ReasoningDelta | Retrying | UsageReport | Finished
+_SENT = RequestSent()
+
+TurnEvent = TurnStarted | RequestSent | AnswerStarted | TextDelta | ReasoningDelta | Retrying | UsageReport | Finished
 
 
 # ---- what a turn talks to ------------------------------------------------------------------------------------------
@@ -411,15 +419,26 @@ class ChatService:
         last_checkpoint = answer.asked_at = self._clock()
         try:
             while True:
-                notices: asyncio.Queue[RetryNotice] = asyncio.Queue()
+                notices: asyncio.Queue[RetryNotice | RequestSent] = asyncio.Queue()
                 retried = False
                 choices = self._choices(target, api, refused)
                 answer.effort = choices.effort
                 opening = asyncio.ensure_future(
-                    self._open(api, target, history, extra_user, notices.put_nowait, choices=choices)
+                    self._open(
+                        api,
+                        target,
+                        history,
+                        extra_user,
+                        on_retry=notices.put_nowait,
+                        on_sent=functools.partial(notices.put_nowait, _SENT),
+                        choices=choices,
+                    )
                 )
                 try:
                     async for notice in _notices_until(opening, notices):
+                        if isinstance(notice, RequestSent):
+                            yield notice
+                            continue
                         retried = True
                         yield Retrying(notice.attempt, notice.max_retries, notice.delay, retry_reason(notice.cause))
                     stream = opening.result()
@@ -599,13 +618,19 @@ class ChatService:
         target: TurnTarget,
         history: Sequence[Message],
         extra_user: str | None,
-        on_retry: Callable[[RetryNotice], None],
         *,
+        on_retry: Callable[[RetryNotice], None],
+        on_sent: Callable[[], None],
         choices: Choices,
     ) -> ResponseStream | ChatCompletionStream | Response | ChatCompletion:
         """Send the request; the family and what the model refused decide its parameters (and whether it streams)."""
         extras = request_extras(choices, api)
-        common: dict[str, Any] = {"model": target.deployment, "on_retry": on_retry, "timeout": target.timeout}
+        common: dict[str, Any] = {
+            "model": target.deployment,
+            "on_retry": on_retry,
+            "on_sent": on_sent,
+            "timeout": target.timeout,
+        }
         if api == "responses":
             params: dict[str, Any] = {
                 "input": responses_input(history, extra_user, model=target.model),
@@ -694,9 +719,9 @@ class ChatService:
 
 
 async def _notices_until(
-    opening: asyncio.Future[Any], notices: asyncio.Queue[RetryNotice]
-) -> AsyncIterator[RetryNotice]:
-    """Yield retry notices while the request is being opened; return once it is open (or failed)."""
+    opening: asyncio.Future[Any], notices: asyncio.Queue[RetryNotice | RequestSent]
+) -> AsyncIterator[RetryNotice | RequestSent]:
+    """Yield retry and sent notices while the request is being opened; return once it is open (or failed)."""
     while True:
         getter = asyncio.ensure_future(notices.get())
         try:

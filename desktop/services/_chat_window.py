@@ -95,6 +95,10 @@ SEARCH_LIMIT = 100
 FIRST_ANSWER_LIMIT = 4000  # the answer limit "Shorten the answer limit" sets when none was set
 MIN_ANSWER_LIMIT = 256  # it never shortens below this
 LONGEST_AUTOMATIC_WAIT = 60.0  # beyond this, a wait Azure asks for is an error with the time, not a countdown
+# From a send until its request is on the wire, the window's events wait: otherwise Qt paints the sidebar, the composer
+# and the new rows first, and the first words come that much later. They are shown at the latest after this long (a
+# connection still being opened), within the tenth of a second a person takes as instant.
+LONGEST_HOLD_S = 0.1
 
 
 class _Phase(enum.Enum):
@@ -144,6 +148,8 @@ class ChatWindowController:
         self._clock = clock
         self._sleep = sleep
         self._listeners: list[Callable[[WindowEvent], None]] = []
+        self._held: list[WindowEvent] | None = None  # events waiting for a turn's request to be sent (see _hold)
+        self._hold_timer: asyncio.TimerHandle | None = None
         self._rows: dict[int, ConversationRow] = {}
         self._query = ""
         self._open: Conversation | None = None
@@ -206,8 +212,26 @@ class ChatWindowController:
             self.unsubscribe(check)
 
     def _publish(self, event: WindowEvent) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
         for listener in list(self._listeners):
             listener(event)
+
+    def _hold(self) -> None:
+        """Keep events back (in order) until a turn's request is sent, its turn ends, or LONGEST_HOLD_S passed."""
+        if self._held is None:
+            self._held = []
+            self._hold_timer = asyncio.get_running_loop().call_later(LONGEST_HOLD_S, self._release)
+
+    def _release(self) -> None:
+        """Publish the events held back, in order."""
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+            self._hold_timer = None
+        held, self._held = self._held, None
+        for event in held or ():
+            self._publish(event)
 
     @contextlib.contextmanager
     def _history(self) -> Iterator[None]:
@@ -606,10 +630,12 @@ class ChatWindowController:
             # A new message ends the wait: the failed answer is not retried (and no other answer is regenerated).
             turn.task.cancel()
             del self._turns[turn.conversation_id]
+        self._hold()
         try:
             conv = self._ensure_conversation()
         except HistoryError as exc:
             self._publish(DraftRefused(str(exc)))
+            self._release()
             return
         self._start(conv.id, lambda: self.chat.send(conv.id, text, attachments), draft=True)
 
@@ -725,6 +751,7 @@ class ChatWindowController:
     def _start(
         self, conversation_id: int, make: TurnFactory, *, replaces: int | None = None, draft: bool = False
     ) -> None:
+        self._hold()
         self._say_long_thinking(conversation_id)
         turn = _Turn(conversation_id)
         self._turns[conversation_id] = turn
@@ -763,7 +790,10 @@ class ChatWindowController:
             self._fail_locally(turn, *say("bug"))
             outcome = Outcome.FAILED
         finally:
-            self._end(turn, outcome)
+            try:
+                self._end(turn, outcome)
+            finally:
+                self._release()
 
     async def _one(self, turn: _Turn, make: TurnFactory, replaces: int | None, draft: bool) -> Finished | None:
         """Run one request of a turn; returns how it finished, or None when it could not start."""
@@ -780,6 +810,8 @@ class ChatWindowController:
                     if isinstance(event, t.TurnStarted):
                         started = True
                         self._on_started(turn, event, replaces, draft)
+                    elif isinstance(event, t.RequestSent):
+                        self._release()
                     elif isinstance(event, t.AnswerStarted):
                         turn.thinking_ms = event.thinking_ms
                         self._on_answer_started(turn, event.message_id)

@@ -136,3 +136,26 @@ def test_error_status_without_retries_leaves_no_busy_connection(arun: Run) -> No
             assert busy_connections(http) == 0
 
     arun(scenario())
+
+
+def test_on_sent_is_told_once_per_attempt_when_its_request_is_written(arun: Run) -> None:
+    # The window draws a send once its request is on the wire (time to first token); a retry is sent again.
+    body = b'{"id":"r","object":"response","status":"completed","output":[]}'
+    whole = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    server = Server(ERROR_503, HEAD + chunk(DONE_BODY) + b"0\r\n\r\n", whole)
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        async with serve(server) as (client, _http):
+            stream = await client.chat.completions.create(
+                messages=[],
+                model="d",
+                stream=True,
+                on_sent=lambda: seen.append("sent"),
+                on_retry=lambda _notice: seen.append("retry"),
+            )
+            assert [c.choices[0].delta.content async for c in stream] == ["Hi"]
+            await client.responses.create(model="d", input="hi", on_sent=lambda: seen.append("sent whole"))
+
+    arun(scenario())
+    assert seen == ["sent", "retry", "sent", "sent whole"]

@@ -15,6 +15,7 @@ from desktop.services import (
     ErrorAction,
     Finished,
     ReasoningDelta,
+    RequestSent,
     Retrying,
     TextDelta,
     TurnBusyError,
@@ -53,7 +54,8 @@ def test_send_streams_saves_and_titles(
 
     assert isinstance(events[0], TurnStarted)
     assert events[0].user_message is not None
-    assert isinstance(events[1], AnswerStarted)
+    assert isinstance(events[1], RequestSent)  # the window draws the turn while Azure works, not before it is sent
+    assert isinstance(events[2], AnswerStarted)
     assert text_of(events) == "Hello **there**, the answer."
     assert any(isinstance(e, UsageReport) for e in events)
     final = events[-1]

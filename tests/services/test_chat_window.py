@@ -27,10 +27,12 @@ from desktop.services import (
     SearchChanged,
     SidebarReset,
     SidebarRowChanged,
+    TurnChanged,
     TurnEnded,
     TurnTarget,
     WindowEvent,
 )
+from desktop.services import _chat_window as chat_window
 from desktop.simulator import Fault, FaultKind, Simulator
 from desktop.storage import HistoryError, HistoryStore
 
@@ -204,6 +206,64 @@ def test_the_draft_is_saved_before_it_is_cleared(harness: Harness, sim: Simulato
     added = [e.message.text for e in harness.of(MessageAdded)]
     assert added[0] == "keep me"
     assert harness.events.index(saved[0]) < harness.events.index(harness.of(MessageAdded)[0])
+
+
+def test_the_window_hears_of_a_send_once_its_request_is_on_the_wire(
+    harness: Harness, sim: Simulator, arun: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Drawing the new rows, the sidebar and the composer before the request goes out delays the first words; the
+    # request is sent first. With the fallback out of reach, only the sent request can let the events through.
+    monkeypatch.setattr(chat_window, "LONGEST_HOLD_S", 3600.0)
+    sim.push_fault(Fault(kind=FaultKind.STALL_MID_STREAM, after_deltas=2))
+
+    async def go() -> None:
+        before = len(harness.events)
+        harness.controller.send("hi")
+        assert len(harness.events) == before  # nothing before the request is on the wire
+        await harness.until(lambda: harness.of(MessageAdded))
+        assert harness.controller.is_running()  # let through by the sent request, not by the turn's end
+        kinds = [type(e) for e in harness.events[before:]]
+        assert kinds.index(TurnChanged) < kinds.index(DraftSaved) < kinds.index(MessageAdded)  # in their order
+        harness.controller.stop()
+        await harness.until(lambda: harness.of(TurnEnded))
+
+    arun(go())
+    assert harness.controller.messages()[0].text == "hi"
+
+
+def test_a_send_that_cannot_go_out_yet_is_shown_within_the_longest_hold(
+    store: HistoryStore, configuration: Configuration, arun: Any
+) -> None:
+    # No chat service yet (the first moments after the paint): the request cannot be sent, the send shows anyway.
+    events: list[WindowEvent] = []
+    controller = ChatWindowController(store, configuration)
+    controller.subscribe(events.append)
+    controller.start()
+
+    async def go() -> None:
+        before = len(events)
+        controller.send("hello")
+        assert len(events) == before
+        await controller.settled(lambda: any(isinstance(e, TurnChanged) and e.running for e in events))
+        controller.stop()
+        await controller.settled(lambda: any(isinstance(e, TurnEnded) for e in events))
+
+    arun(go())
+    arun(controller.aclose())
+
+
+def test_a_send_refused_before_it_goes_out_is_said_at_once(harness: Harness, store: HistoryStore, arun: Any) -> None:
+    def locked(*_a: Any, **_k: Any) -> Any:
+        raise HistoryError("The history is locked by another program.")
+
+    store.create_conversation = locked  # type: ignore[method-assign]
+
+    async def go() -> None:
+        harness.controller.send("keep me")
+        assert [e.reason for e in harness.of(DraftRefused)] == ["The history is locked by another program."]
+
+    arun(go())
+    assert [e.reason for e in harness.of(DraftRefused)] == ["The history is locked by another program."]
 
 
 def test_a_failed_save_refuses_the_draft(harness: Harness, store: HistoryStore, arun: Any) -> None:
