@@ -70,12 +70,12 @@ WHY = {
         "the app's own work per token (controller, chat view buffer, SSE parsing) is constant."
     ),
     "ttft": (
-        "The sidebar's rows are Qt items (a QStandardItemModel holding each kind's size), so QListView's re-layout "
-        "after a send's insertion no longer calls into Python per row (~25 ms -> ~1 ms with 1,000 conversations), a "
-        "changed title repaints one row, and a conversation answered again moves instead of regrouping all rows. "
-        "What is left: the paint before the turn's task runs (Qt handles pending paints before qasync's timers), "
-        "the turn's history writes and its UI events before the request is written, the client's own ~7-10 ms, and "
-        "the machine's load."
+        "A send's request now goes out before the window draws the send: the controller holds its events from the "
+        "send until the client says the request is written (httpx's trace extension), the turn ends, or 0.1 s "
+        "passed, so the sidebar, composer and new rows are painted while Azure works. Sidebar rows are Qt items "
+        "(no Python call per row in a re-layout). What is left on the path: the user's message committed to the "
+        "history before the request (an occasional WAL checkpoint adds ~8 ms), the client's own ~7-10 ms, then the "
+        "answer's row, one flush and one paint after the first words; and the machine's load."
     ),
     "scroll": (
         "Row heights are kept in a C++ model (a 2,000-row layout no longer calls into Python per row: ~1 ms instead "
