@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -22,7 +22,14 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QContextMenuEvent, QFont, QFontMetricsF, QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QFont,
+    QFontMetricsF,
+    QKeyEvent,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -39,6 +46,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import ConversationRow, SearchRow
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QResizeEvent
 
 __all__ = ["ConversationList", "group_conversations", "snippet_html"]
 
@@ -390,7 +400,7 @@ class ConversationList(QWidget):
         self.view.clicked.connect(self._on_view_activated)
         self.view.key_action.connect(self._on_view_key_action)
         self.view.menu_requested.connect(self._on_view_menu_requested)
-        self.results = QListWidget(self)
+        self.results = _ResultList(self)
         self.results.setAccessibleName(_tr("Search results"))
         self.results.setFrameShape(QListWidget.Shape.NoFrame)
         self.results.itemActivated.connect(self._on_results_item_activated)
@@ -521,10 +531,10 @@ class ConversationList(QWidget):
             item = QListWidgetItem(self.results)
             item.setData(_ID_ROLE, result.conversation_id)
             label = _ResultLabel(result)
-            item.setSizeHint(label.sizeHint())
             plain = _MARK.sub(r"\1", result.snippet)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{result.title}: {plain}")
             self.results.setItemWidget(item, label)
+        self.results.fit()
         if not results:
             QListWidgetItem(_tr("No chats match your search."), self.results).setFlags(Qt.ItemFlag.NoItemFlags)
         self.stack.setCurrentWidget(self.results)
@@ -616,6 +626,24 @@ class ConversationList(QWidget):
         return menu
 
 
+class _ResultList(QListWidget):
+    """Search results, each row as tall as its words need at the list's width (again when the sidebar is resized)."""
+
+    def fit(self) -> None:
+        """Give every result row the height its title and wrapped snippet take at the current width."""
+        width = self.viewport().width()
+        for row in range(self.count()):
+            item = self.item(row)
+            widget = self.itemWidget(item)
+            if widget is not None:
+                item.setSizeHint(QSize(width, widget.heightForWidth(width)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fit the rows to the new width."""
+        super().resizeEvent(event)
+        self.fit()
+
+
 class _ResultLabel(QWidget):
     """A search result: title and a snippet with the matches in bold (rich text built from escaped parts)."""
 
@@ -624,7 +652,7 @@ class _ResultLabel(QWidget):
         from PySide6.QtWidgets import QLabel
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setContentsMargins(6, 6, 6, 6)
         title = QLabel(self)
         title.setTextFormat(Qt.TextFormat.PlainText)
         title.setText(result.title)

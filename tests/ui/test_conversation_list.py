@@ -81,6 +81,25 @@ def test_search_is_debounced_and_results_show_bold(sidebar: ConversationList, qt
     assert sidebar.stack.currentWidget() is sidebar.view
 
 
+def test_a_search_result_is_as_tall_as_its_words_at_the_sidebars_width(sidebar: ConversationList, qtbot: Any) -> None:
+    # The row's height came from the snippet's size hint at no particular width: a blank line opened between the
+    # title and the snippet. It is the height the words need at the list's width, also after the sidebar is resized.
+    long = "the \x02quota\x03 of tokens per minute for this deployment is reached " * 3
+    sidebar.show_search_results([SearchRow(1, "Today chat", long)])
+    for width in (280, 420):
+        sidebar.resize(width, 600)
+        qtbot.waitUntil(lambda w=width: sidebar.results.viewport().width() > w - 60)
+        item = sidebar.results.item(0)
+        label = sidebar.results.itemWidget(item)
+        qtbot.waitUntil(lambda label=label, item=item: label.height() == item.sizeHint().height())
+        title, snippet = label.findChildren(QLabel)
+        gap = snippet.geometry().top() - title.geometry().bottom()
+        assert gap <= label.layout().spacing() + 1
+        words = snippet.heightForWidth(snippet.width())
+        assert snippet.height() == words
+        assert label.height() - snippet.geometry().bottom() <= label.layout().contentsMargins().bottom() + 1
+
+
 def test_no_results_message(sidebar: ConversationList) -> None:
     sidebar.show_search_results([])
     assert sidebar.results.item(0).text() == "No chats match your search."
