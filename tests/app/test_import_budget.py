@@ -38,6 +38,10 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.markdown",
     "desktop.ui.edit_dialog",
     "desktop.ui.crash_dialog",
+    # The window is painted with Qt's own event loop: asyncio (with ssl, subprocess) and qasync load after the paint.
+    "asyncio",
+    "qasync",
+    "ssl",
     "httpx",
     "keyring",
     "azure",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from desktop.app import Composition, build_parser, compose_window
+from desktop.auth import KeyStore
 from desktop.messages import MessageBridge
 from desktop.paths import AppPaths
+from desktop.services import Outcome, Role
+from desktop.simulator import Simulator
 from tests.benchmarks._history import write_history
+from tests.ui.test_main_window import WORK, save_profile, sim  # noqa: F401 (sim: the simulator fixture)
 
 
 def _window_only(qapp: Any, qtbot: Any, tmp_path: Path) -> Composition:
@@ -55,4 +60,38 @@ def test_a_conversation_opened_before_the_rest_is_built_shows_its_messages(
     assert texts[0] == f"Question 1 of conversation {latest.title.rsplit(' ', 1)[1]}: show me markdown"
     built.complete()
     assert window.pages.count() == 2  # the view built on demand is the one kept
+    arun(built.aclose())
+
+
+def test_a_message_sent_before_the_rest_is_built_waits_for_it_and_is_then_answered(
+    qapp: Any, qtbot: Any, tmp_path: Path, arun: Any, sim: Simulator, memory_keyring: Any
+) -> None:
+    save_profile(AppPaths.under(tmp_path), sim)
+    arun(KeyStore().aset(WORK, sim.api_key))
+    built = _window_only(qapp, qtbot, tmp_path)
+    window, controller = built.window, built.controller
+    outcomes: list[str] = []
+
+    async def scenario() -> None:
+        finished = asyncio.Event()
+
+        def on_finished(_conversation_id: int, outcome: str) -> None:
+            outcomes.append(outcome)
+            finished.set()
+
+        window.turn_finished.connect(on_finished)
+        window.send("Sent before the rest of the app is built")
+        for _ in range(20):  # let the turn's task run as far as it can: it must stop at the missing chat service
+            await asyncio.sleep(0)
+        assert controller.is_running()
+        assert sim.requests == [] and outcomes == []
+        built.complete()  # the chat service (client, keys, connections) arrives: the waiting turn goes on
+        await finished.wait()
+
+    arun(scenario())
+    assert outcomes == [Outcome.COMPLETE.value]
+    assert len(sim.requests) == 1
+    messages = controller.messages()
+    assert [m.role for m in messages] == [Role.USER, Role.ASSISTANT]
+    assert messages[0].text == "Sent before the rest of the app is built" and messages[1].text
     arun(built.aclose())
