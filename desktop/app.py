@@ -289,7 +289,7 @@ async def learn_stored_keys(keys: Any, configuration: Any) -> int:
 
 
 # What the first frame needs that does not need Qt: settings, the history, the window's state and its events.
-PRE_QT_MODULES = ("html", "desktop.config", "desktop.services._chat_window", "desktop.services._window_events")
+PRE_QT_MODULES = ("desktop.config", "desktop.services._chat_window", "desktop.services._window_events")
 DEMO_PROFILE_ID = "demo"
 PAINT_WAIT_S = 3.0
 HISTORY_BUSY_MS = 750  # a lock held longer than this ends the action with a sentence, the window never freezes
