@@ -42,6 +42,9 @@ NOT_BEFORE_FIRST_PAINT = (
     "asyncio",
     "qasync",
     "ssl",
+    # Used later, where they are needed: search snippets (html), attachments' digests (hashlib).
+    "html",
+    "hashlib",
     "httpx",
     "keyring",
     "azure",
