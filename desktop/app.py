@@ -213,6 +213,7 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui import route_qt_messages
+    from desktop.ui.theme import fusion_arguments
 
     route_qt_messages()
     headless_run = bool(args.smoke_test or args.screenshot)
@@ -227,7 +228,7 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     hooks = ErrorHooks(paths.log_file, interactive=not headless_run)
     hooks.install()
-    app = QApplication(sys.argv[:1])
+    app = QApplication([*sys.argv[:1], *fusion_arguments()])
     app.setApplicationName(APP_DISPLAY_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_DISPLAY_NAME)

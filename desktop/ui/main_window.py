@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -381,6 +380,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.composer.focus_input()
 
     def _on_chat_view_details_requested(self, message_id: int) -> None:
+        from PySide6.QtWidgets import QMessageBox  # message boxes load when first used, after the first paint
+
         box = QMessageBox(
             QMessageBox.Icon.Information, _tr("Answer details"), self.controller.details(message_id), parent=self
         )
@@ -409,6 +410,8 @@ class MainWindow(ViewActions, QMainWindow):
         if not isinstance(message, UserMessage):
             return
         if message.level is Level.ERROR and message.details:
+            from PySide6.QtWidgets import QMessageBox
+
             box = QMessageBox(QMessageBox.Icon.Warning, _tr("Azure OpenAI Chat"), message.text, parent=self)
             box.setDetailedText(message.details)
             box.open()

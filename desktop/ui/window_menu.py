@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QCoreApplication, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QAction, QKeySequence
 
 from desktop.ui.composer import ATTACH_SHORTCUT
 from desktop.ui.theme import SchemeChoice
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from PySide6.QtWidgets import QWidget
 
     from desktop.services import ChatWindowController
@@ -153,4 +155,12 @@ def build_menus(window: MainWindow) -> None:
 
     action("help", _tr("About Azure OpenAI Chat"), window.about_requested.emit)
     log_dir = window.services.paths.log_dir
-    action("help", _tr("Open log folder"), lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir))))
+    action("help", _tr("Open log folder"), lambda: _open_folder(log_dir))
+
+
+def _open_folder(folder: Path) -> None:
+    """Show a folder in the desktop's file manager (QUrl and QDesktopServices load when first used)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
