@@ -60,9 +60,11 @@ from desktop.ui.theme import SchemeChoice, ThemeManager
 from desktop.ui.toast import Toast
 from desktop.ui.turn_settings import TurnSettingsBar
 from desktop.ui.window_files import FileActions
-from desktop.ui.window_menu import ViewActions, build_menus
+from desktop.ui.window_menu import ViewActions, add_menus, fill_menus
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMenu
+
     from desktop.ui.chat_view import ChatView
 
 _log = logging.getLogger(__name__)
@@ -167,7 +169,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.toast = Toast(self)
         self.files = FileActions(self, self.controller, services.bridge, services.tasks, self.toast)
         self._relay = _BridgeRelay(self)
-        build_menus(self)
+        # The menus' titles are in the first frame; their actions and shortcuts come right after it (finish_building).
+        self._menus: dict[str, QMenu] | None = add_menus(self)
         self._connect_signals()
         self._apply_settings()
         services.bridge.subscribe(self._relay.received.emit)
@@ -209,9 +212,13 @@ class MainWindow(ViewActions, QMainWindow):
         self.chat_view.focus_latest()
 
     def finish_building(self) -> None:
-        """Build what the first frame does not show: the message view (the app calls this after the first paint)."""
+        """Build what the first frame does not show: the message view and the menus' actions (and shortcuts); the
+        app calls this right after the first paint."""
         if self._chat_view is None:
             self._chat_view = self._build_chat_view()
+        if self._menus is not None:
+            fill_menus(self, self._menus)
+            self._menus = None
 
     def _build_chat_view(self) -> ChatView:
         from desktop.ui.chat_view import ChatView

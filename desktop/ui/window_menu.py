@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QAction, QKeySequence
 
 from desktop.ui.composer import ATTACH_SHORTCUT
 from desktop.ui.theme import SchemeChoice
@@ -14,7 +13,8 @@ from desktop.ui.theme import SchemeChoice
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from PySide6.QtWidgets import QWidget
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu, QWidget
 
     from desktop.services import ChatWindowController
     from desktop.ui.conversation_list import ConversationList
@@ -93,10 +93,10 @@ class ViewActions:
             self.toast.show_message(_tr("Could not save the setting: %1").replace("%1", str(exc)))
 
 
-def build_menus(window: MainWindow) -> None:
-    """File, Chat, View and Help, with the window's keyboard shortcuts."""
+def add_menus(window: MainWindow) -> dict[str, QMenu]:
+    """The menu bar's four menus, empty: what the first frame shows of them."""
     bar = window.menuBar()
-    menus = {
+    return {
         name: bar.addMenu(label)
         for name, label in (
             ("file", _tr("&File")),
@@ -105,6 +105,11 @@ def build_menus(window: MainWindow) -> None:
             ("help", _tr("&Help")),
         )
     }
+
+
+def fill_menus(window: MainWindow, menus: dict[str, QMenu]) -> None:
+    """The menus' actions and the window's keyboard shortcuts (built right after the first paint)."""
+    from PySide6.QtGui import QAction, QKeySequence
 
     def action(menu: str, text: str, slot: Callable[[], object], shortcut: str | None = None) -> QAction:
         act = QAction(text, window)

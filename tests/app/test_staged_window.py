@@ -50,8 +50,13 @@ def test_the_first_frame_has_no_message_view_until_the_app_finishes_building(
     assert all(window.sidebar.model.row_of(i) >= 0 for i in ids)  # the sidebar's first page is in the first frame
     assert window.pages.currentWidget() is window.empty_state
     assert window.pages.count() == 1  # the new chat's prompts; the message view is not built yet
+    menus = [a.menu() for a in window.menuBar().actions()]
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Chat", "&View", "&Help"]
+    assert all(not m.actions() for m in menus)  # their actions and shortcuts come after the paint
     built.complete()
     assert window.pages.count() == 2
+    new_chat = next(a for a in menus[0].actions() if a.text() == "New chat")
+    assert new_chat.shortcut().toString() == "Ctrl+N"
     view = window.chat_view
     window.finish_building()  # once only
     assert window.chat_view is view and window.pages.count() == 2
