@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication
 
-    from desktop.ui import MainWindow, TaskRunner
+    from desktop.ui import FirstPaintWatcher, MainWindow, TaskRunner
 
 _log = logging.getLogger("desktop.app")
 
@@ -213,6 +213,7 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
     from PySide6.QtWidgets import QApplication
 
     from desktop.ui import route_qt_messages
+    from desktop.ui.theme import fusion_arguments
 
     route_qt_messages()
     headless_run = bool(args.smoke_test or args.screenshot)
@@ -227,25 +228,30 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     hooks = ErrorHooks(paths.log_file, interactive=not headless_run)
     hooks.install()
-    app = QApplication(sys.argv[:1])
+    app = QApplication([*sys.argv[:1], *fusion_arguments()])
     app.setApplicationName(APP_DISPLAY_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_DISPLAY_NAME)
     app.setDesktopFileName(APP_NAME)
     collector = GarbageCollector()
-
-    import asyncio
-
-    import qasync
-
-    def loop_factory() -> asyncio.AbstractEventLoop:
-        loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
-        loop.set_exception_handler(hooks.loop_handler)
-        return loop
-
     try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            status = runner.run(run_app(app, args, paths, started, on_ready=on_ready))
+        # The window is painted with Qt's own loop; asyncio and its event loop load after the paint.
+        first = paint_first_frame(app, args, paths, started)
+        if isinstance(first, str):
+            _tell_and_wait(first)
+            status = 1
+        else:
+            import asyncio
+
+            import qasync
+
+            def loop_factory() -> asyncio.AbstractEventLoop:
+                loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+                loop.set_exception_handler(hooks.loop_handler)
+                return loop
+
+            with asyncio.Runner(loop_factory=loop_factory) as runner:
+                status = runner.run(run_app(app, args, paths, started, on_ready=on_ready, first=first))
     finally:
         collector.stop()
     if headless_run and hooks.failures:
@@ -284,7 +290,7 @@ async def learn_stored_keys(keys: Any, configuration: Any) -> int:
 
 
 # What the first frame needs that does not need Qt: settings, the history, the window's state and its events.
-PRE_QT_MODULES = ("html", "desktop.config", "desktop.services._chat_window", "desktop.services._window_events")
+PRE_QT_MODULES = ("desktop.config", "desktop.services._chat_window", "desktop.services._window_events")
 DEMO_PROFILE_ID = "demo"
 PAINT_WAIT_S = 3.0
 HISTORY_BUSY_MS = 750  # a lock held longer than this ends the action with a sentence, the window never freezes
@@ -496,46 +502,113 @@ def _leave_the_demo(configuration: Any) -> None:
             configuration.update_app(active_profile_id=own)
 
 
-async def run_app(
-    app: QApplication,
-    args: argparse.Namespace,
-    paths: AppPaths,
-    started: float,
-    on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
-) -> int:
-    """Build the services and the window, run until the window closes, then shut everything down in order."""
-    import asyncio
+@dataclasses.dataclass
+class FirstFrame:
+    """The window shown (and painted, unless it took longer than PAINT_WAIT_S) before asyncio was loaded."""
 
+    built: Composition
+    watcher: FirstPaintWatcher
+    painted_ms: float | None
+
+
+def paint_first_frame(
+    app: QApplication, args: argparse.Namespace, paths: AppPaths, started: float
+) -> FirstFrame | str | None:
+    """Build the window's first frame and wait for its paint in Qt's own loop, before asyncio and qasync load.
+
+    None when the history is an earlier release's: it is updated first, behind a notice, in asyncio's loop (run_app).
+    A sentence instead when the history cannot be opened.
+    """
+    from desktop.storage import history_needs_upgrade
+
+    if history_needs_upgrade(paths.history_file):
+        return None
+    built = compose_window(app, args, paths, MessageBridge())
+    if isinstance(built, str):
+        return built
+    watcher = _show(built.window)
+    return FirstFrame(built, watcher, _painted_at(watcher.wait(PAINT_WAIT_S), args, started))
+
+
+def _show(window: MainWindow) -> FirstPaintWatcher:
+    """Show the main window, watching for its first paint."""
     from desktop.ui import FirstPaintWatcher
 
-    # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
-    app.setQuitOnLastWindowClosed(False)
-    bridge = MessageBridge()
-    upgraded = await upgrade_history_visibly(paths.history_file)
-    if upgraded is not None and upgraded.message:
-        bridge.warning(upgraded.message, open_path=str(upgraded.moved_to.parent) if upgraded.moved_to else "")
-    built = compose_window(app, args, paths, bridge)
-    if isinstance(built, str):
-        _tell_and_wait(built)
-        return 1
-    window = built.window
-    closed = asyncio.Event()
-    window.closed.connect(closed.set)
-    app.aboutToQuit.connect(closed.set)
     _install_signal_handlers(window.close)
-
     # PySide6 read the source of each module it saw imported after it (looking for its `__feature__` switches), and
     # linecache kept every line: ~2.5 MB that nothing needs (a traceback reads its file again).
     linecache.clearcache()
     watcher = FirstPaintWatcher(window)
     window.show()
-    # Paint first, then build the rest (keys, client, sign-in, dialogs); a window that is never painted (minimised,
-    # no compositor) must not hold that back for long.
-    await asyncio.wait({watcher.painted}, timeout=PAINT_WAIT_S)
-    painted_ms = (time.time() - started) * 1000 if watcher.painted.done() else None
+    return watcher
+
+
+def _painted_at(painted: bool, args: argparse.Namespace, started: float) -> float | None:
+    """Milliseconds from the process's start to the first paint (None if not painted yet), said with --smoke-test."""
+    painted_ms = (time.time() - started) * 1000 if painted else None
     if args.smoke_test and painted_ms is not None:
         # Said at the paint: what is built after it is not part of the first paint (nor of the memory read then).
         print(f"first paint after {painted_ms:.0f} ms", flush=True)
+    return painted_ms
+
+
+async def _painted(watcher: FirstPaintWatcher, timeout_s: float) -> bool:
+    """Wait (in asyncio's loop) until the watched window has been painted, at most `timeout_s`."""
+    import asyncio
+
+    if watcher.done:
+        return True
+    future = asyncio.get_running_loop().create_future()
+
+    def resolve() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    watcher.painted.connect(resolve)
+    try:
+        await asyncio.wait_for(future, timeout_s)
+    except TimeoutError:
+        pass
+    finally:
+        watcher.painted.disconnect(resolve)
+    return watcher.done
+
+
+async def run_app(
+    app: QApplication,
+    args: argparse.Namespace,
+    paths: AppPaths,
+    started: float,
+    *,
+    on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
+    first: FirstFrame | None = None,
+) -> int:
+    """Build the services and the window (unless `first` was painted already), run until the window closes, then
+    shut everything down in order."""
+    import asyncio
+
+    # Shutdown is ours: the loop must keep running after the last window closes, to cancel tasks and close resources.
+    app.setQuitOnLastWindowClosed(False)
+    if first is None:
+        bridge = MessageBridge()
+        upgraded = await upgrade_history_visibly(paths.history_file)
+        if upgraded is not None and upgraded.message:
+            bridge.warning(upgraded.message, open_path=str(upgraded.moved_to.parent) if upgraded.moved_to else "")
+        composed = compose_window(app, args, paths, bridge)
+        if isinstance(composed, str):
+            _tell_and_wait(composed)
+            return 1
+        watcher = _show(composed.window)
+        # Paint first, then build the rest (keys, client, sign-in, dialogs); a window that is never painted
+        # (minimised, no compositor) must not hold that back for long.
+        first = FirstFrame(composed, watcher, _painted_at(await _painted(watcher, PAINT_WAIT_S), args, started))
+    built, watcher, painted_ms = first.built, first.watcher, first.painted_ms
+    window = built.window
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    app.aboutToQuit.connect(closed.set)
+    if not window.isVisible():  # closed while its first paint was awaited
+        closed.set()
     built.complete()
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     built.tasks.start("learn stored keys", learn_stored_keys(built.keys, built.configuration))
@@ -548,9 +621,7 @@ async def run_app(
         on_ready(window, built.tasks)
     status = 0
     if headless:
-        try:
-            await asyncio.wait_for(watcher.painted, timeout=60)
-        except TimeoutError:
+        if not await _painted(watcher, 60):
             print("error: the main window was not painted within 60 s", file=sys.stderr)
             status = 1
         else:

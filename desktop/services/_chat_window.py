@@ -8,7 +8,6 @@ plain events; the window renders them and forwards what the user asks for.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import enum
@@ -81,8 +80,14 @@ from desktop.storage import (
 )
 
 if TYPE_CHECKING:  # the chat service (and with it the client and sign-in) loads after the window is painted
+    import asyncio
+
     from desktop.services._chat import ChatService, Finished, TurnEvent, TurnStarted
     from desktop.services._usage import UsageService
+else:  # the controller is built before the first paint; its asyncio code runs after it
+    from desktop.services._later import LaterModule
+
+    asyncio = LaterModule("asyncio")
 
 __all__ = ["ChatWindowController"]
 
@@ -99,6 +104,10 @@ LONGEST_AUTOMATIC_WAIT = 60.0  # beyond this, a wait Azure asks for is an error 
 # and the new rows first, and the first words come that much later. They are shown at the latest after this long (a
 # connection still being opened), within the tenth of a second a person takes as instant.
 LONGEST_HOLD_S = 0.1
+
+
+def _new_event() -> asyncio.Event:
+    return asyncio.Event()
 
 
 class _Phase(enum.Enum):
@@ -121,10 +130,14 @@ class _Turn:
     reasoning: list[str] = field(default_factory=list)  # the model's thinking so far
     thinking_ms: int | None = None  # how long it thought before its first words, once they came
     thinking_open: bool | None = None  # the user opened or closed the thinking (None: open until the words come)
-    skip_wait: asyncio.Event = field(default_factory=asyncio.Event)
+    skip_wait: asyncio.Event = field(default_factory=_new_event)
 
 
 TurnFactory = Callable[[], AsyncGenerator["TurnEvent", None]]
+
+
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
 
 
 class ChatWindowController:
@@ -137,13 +150,10 @@ class ChatWindowController:
         chat: ChatService | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = _sleep,
     ) -> None:
         self._store = store
         self._chat = chat
-        self._chat_ready = asyncio.Event()
-        if chat is not None:
-            self._chat_ready.set()
         self._configuration = configuration
         self._clock = clock
         self._sleep = sleep
@@ -164,6 +174,14 @@ class ChatWindowController:
         self._seen_active = configuration.settings.app.active_profile_id
         self._told_long_thinking: set[str] = set()
         self._usage: UsageService | None = None
+
+    @functools.cached_property
+    def _chat_ready(self) -> asyncio.Event:
+        """Set once the chat service is attached (made on first use: asyncio loads after the first paint)."""
+        ready = asyncio.Event()
+        if self._chat is not None:
+            ready.set()
+        return ready
 
     @property
     def usage(self) -> UsageService:

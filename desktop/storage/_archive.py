@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -51,6 +49,8 @@ def conversation_to_json(conv: Conversation, messages: Sequence[Message]) -> dic
 
 
 def _message_to_json(msg: Message) -> dict[str, Any]:
+    import base64  # this module loads with the history; exports and imports (and base64) come later
+
     return {
         "position": msg.position,
         "role": msg.role.value,
@@ -253,6 +253,9 @@ def _problem_of(error: _Reader) -> dict[str, Any] | None:
 
 
 def _parse_attachment(data: object, where: str) -> Attachment:
+    import base64
+    import binascii
+
     r = _Reader(data, where)
     try:
         raw = base64.b64decode(r.text("data"), validate=True)

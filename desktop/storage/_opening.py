@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import sqlite3
@@ -54,6 +53,8 @@ def connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
 
 def sha256_hex(data: bytes) -> str:
     """The SHA-256 of a file's bytes, in hex: the key it is stored under (once, however often it is attached)."""
+    import hashlib  # not before the first paint (OpenSSL's digests): attachments come later
+
     return hashlib.sha256(data).hexdigest()
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader, QKeyEvent, QPixmap
+from PySide6.QtCore import QCoreApplication, QMimeData, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -33,6 +32,10 @@ from desktop.services import (
     file_note,
 )
 from desktop.ui.attachments import DocumentReader, FileChipWidget, paperclip_icon
+
+if TYPE_CHECKING:  # images, buffers and the dialogs' buttons load when first used: not before the first paint
+    from PySide6.QtCore import QBuffer
+    from PySide6.QtGui import QImage, QImageReader
 
 __all__ = [
     "MAX_IMAGES_BYTES",
@@ -186,6 +189,8 @@ class InstructionsDialog(QDialog):
         self.editor.setAccessibleName(_tr("Instructions text"))
         self.editor.setPlainText(text)
         self.presets.activated.connect(self._on_presets_activated)
+        from PySide6.QtWidgets import QDialogButtonBox
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -374,6 +379,8 @@ class Composer(QWidget):
     # -- documents ---------------------------------------------------------------------------------------
     def choose_files(self) -> None:
         """Open the file dialog (the paperclip, or Ctrl+O) to attach documents and images."""
+        from PySide6.QtWidgets import QFileDialog
+
         patterns = " ".join(f"*{s}" for s in (*document_suffixes(), *_IMAGE_SUFFIXES))
         dialog = QFileDialog(self, _tr("Attach files"))
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
@@ -484,6 +491,8 @@ class Composer(QWidget):
                         return
                     self.add_image(bytes(raw.data()), _tr("Pasted image") + "." + fmt.split("/")[1])
                     return
+            from PySide6.QtGui import QImage
+
             image = mime.imageData()
             if isinstance(image, QPixmap):
                 image = image.toImage()
@@ -598,6 +607,8 @@ class Composer(QWidget):
 
 
 def _png_bytes(image: QImage) -> bytes:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -608,6 +619,9 @@ def _png_bytes(image: QImage) -> bytes:
 
 
 def _reader(data: bytes) -> tuple[QImageReader, QBuffer]:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QImageReader
+
     buffer = QBuffer()
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -110,6 +109,8 @@ _MARK = re.compile("\x02(.*?)\x03", re.DOTALL)
 
 def snippet_html(snippet: str) -> str:
     """Turn a \\x02..\\x03-marked snippet into escaped HTML with the matches in bold."""
+    import html  # only a search shows snippets: not loaded before the first paint
+
     out, last = [], 0
     for match in _MARK.finditer(snippet):
         out.append(html.escape(snippet[last : match.start()]))

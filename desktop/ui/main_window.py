@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -61,9 +60,11 @@ from desktop.ui.theme import SchemeChoice, ThemeManager
 from desktop.ui.toast import Toast
 from desktop.ui.turn_settings import TurnSettingsBar
 from desktop.ui.window_files import FileActions
-from desktop.ui.window_menu import ViewActions, build_menus
+from desktop.ui.window_menu import ViewActions, add_menus, fill_menus
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMenu
+
     from desktop.ui.chat_view import ChatView
 
 _log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.toast = Toast(self)
         self.files = FileActions(self, self.controller, services.bridge, services.tasks, self.toast)
         self._relay = _BridgeRelay(self)
-        build_menus(self)
+        # The menus' titles are in the first frame; their actions and shortcuts come right after it (finish_building).
+        self._menus: dict[str, QMenu] | None = add_menus(self)
         self._connect_signals()
         self._apply_settings()
         services.bridge.subscribe(self._relay.received.emit)
@@ -210,9 +212,13 @@ class MainWindow(ViewActions, QMainWindow):
         self.chat_view.focus_latest()
 
     def finish_building(self) -> None:
-        """Build what the first frame does not show: the message view (the app calls this after the first paint)."""
+        """Build what the first frame does not show: the message view and the menus' actions (and shortcuts); the
+        app calls this right after the first paint."""
         if self._chat_view is None:
             self._chat_view = self._build_chat_view()
+        if self._menus is not None:
+            fill_menus(self, self._menus)
+            self._menus = None
 
     def _build_chat_view(self) -> ChatView:
         from desktop.ui.chat_view import ChatView
@@ -381,6 +387,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.composer.focus_input()
 
     def _on_chat_view_details_requested(self, message_id: int) -> None:
+        from PySide6.QtWidgets import QMessageBox  # message boxes load when first used, after the first paint
+
         box = QMessageBox(
             QMessageBox.Icon.Information, _tr("Answer details"), self.controller.details(message_id), parent=self
         )
@@ -409,6 +417,8 @@ class MainWindow(ViewActions, QMainWindow):
         if not isinstance(message, UserMessage):
             return
         if message.level is Level.ERROR and message.details:
+            from PySide6.QtWidgets import QMessageBox
+
             box = QMessageBox(QMessageBox.Icon.Warning, _tr("Azure OpenAI Chat"), message.text, parent=self)
             box.setDetailedText(message.details)
             box.open()

@@ -6,11 +6,13 @@ task or all of them at shutdown.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 _log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ class TaskRunner:
                 coro.close()
                 raise RuntimeError(f"task {name!r} is already running")
             old.cancel()
+        import asyncio  # not at the top: the runner is made before the window's first paint, asyncio after it
+
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks[name] = task
         task.add_done_callback(functools.partial(self._finished, name))
@@ -76,6 +80,8 @@ class TaskRunner:
         for task in tasks:
             task.cancel()
         if tasks:
+            import asyncio
+
             _done, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 _log.warning("task %s did not stop within %.1f s", task.get_name(), timeout)

@@ -10,7 +10,21 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["DARK_COLORS", "LIGHT_COLORS", "ColorSet", "SchemeChoice", "ThemeManager"]
+__all__ = ["DARK_COLORS", "LIGHT_COLORS", "ColorSet", "SchemeChoice", "ThemeManager", "fusion_arguments"]
+
+_started_with_fusion = False
+
+
+def fusion_arguments() -> list[str]:
+    """QApplication's arguments that start it in the Fusion style (which the theme's palettes are made for).
+
+    Chosen this way rather than with `setStyle`, PySide6 makes no Python QStyle object: QStyle's enums (hundreds of
+    members) are not built before the window's first paint. ThemeManager then leaves the style as it is.
+    """
+    global _started_with_fusion  # noqa: PLW0603 (one QApplication per process: its arguments are asked for once)
+    _started_with_fusion = True
+    return ["-style", "Fusion"]
+
 
 MIN_FONT_SIZE = 8
 MAX_FONT_SIZE = 28
@@ -146,7 +160,8 @@ class ThemeManager(QObject):
         self._choice = choice
         self._font_size = font_size or max(MIN_FONT_SIZE, app.font().pointSize())
         self._colors = LIGHT_COLORS
-        app.setStyle("Fusion")
+        if not _started_with_fusion:
+            app.setStyle("Fusion")
         app.styleHints().colorSchemeChanged.connect(self._on_hints_color_scheme_changed)
         self.apply()
 

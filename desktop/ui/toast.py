@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAccessible, QAccessibleEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 __all__ = ["Toast"]
@@ -54,6 +53,9 @@ class Toast(QFrame):
         self._place()
         self.show()
         self.raise_()
+        # Imported here: QAccessible's enums (its roles alone are ~100) cost time before the first paint.
+        from PySide6.QtGui import QAccessible, QAccessibleEvent
+
         QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
         if timeout_ms > 0:
             self._timer.start(timeout_ms)

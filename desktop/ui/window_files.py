@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from desktop.messages import MessageBridge
 from desktop.services import ChatWindowController, HistoryError
@@ -43,6 +43,8 @@ class FileActions:
         title = self._controller.header().title
         name = title.strip().replace("/", "-")[:60] or "conversation"
         filters = _tr("Markdown (*.md)") if kind == "md" else _tr("JSON (*.json)")
+        from PySide6.QtWidgets import QFileDialog  # file dialogs load when first used
+
         path, _ = QFileDialog.getSaveFileName(self._window, _tr("Export conversation"), f"{name}.{kind}", filters)
         if not path:
             return
@@ -55,6 +57,8 @@ class FileActions:
 
     def export_all(self) -> None:
         """Save every conversation into one JSON archive (in a worker thread: it may be large)."""
+        from PySide6.QtWidgets import QFileDialog  # file dialogs load when first used
+
         path, _ = QFileDialog.getSaveFileName(
             self._window, _tr("Export all conversations"), "azure-openai-chat-history.json", _tr("JSON (*.json)")
         )
@@ -73,6 +77,8 @@ class FileActions:
 
     def import_archive(self) -> None:
         """Bring conversations back from an exported archive."""
+        from PySide6.QtWidgets import QFileDialog  # file dialogs load when first used
+
         path, _ = QFileDialog.getOpenFileName(self._window, _tr("Import conversations"), "", _tr("JSON (*.json)"))
         if not path:
             return
@@ -89,6 +95,8 @@ class FileActions:
 
     def delete_all_data(self) -> None:
         """Delete every conversation and backup, after a clear confirmation."""
+        from PySide6.QtWidgets import QMessageBox  # loaded when first used, after the first paint
+
         answer = QMessageBox.warning(
             self._window,
             _tr("Delete all my data?"),

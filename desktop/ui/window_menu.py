@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QCoreApplication, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QCoreApplication, Qt
 
 from desktop.ui.composer import ATTACH_SHORTCUT
 from desktop.ui.theme import SchemeChoice
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
+    from pathlib import Path
+
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu, QWidget
 
     from desktop.services import ChatWindowController
     from desktop.ui.conversation_list import ConversationList
@@ -91,10 +93,10 @@ class ViewActions:
             self.toast.show_message(_tr("Could not save the setting: %1").replace("%1", str(exc)))
 
 
-def build_menus(window: MainWindow) -> None:
-    """File, Chat, View and Help, with the window's keyboard shortcuts."""
+def add_menus(window: MainWindow) -> dict[str, QMenu]:
+    """The menu bar's four menus, empty: what the first frame shows of them."""
     bar = window.menuBar()
-    menus = {
+    return {
         name: bar.addMenu(label)
         for name, label in (
             ("file", _tr("&File")),
@@ -103,6 +105,11 @@ def build_menus(window: MainWindow) -> None:
             ("help", _tr("&Help")),
         )
     }
+
+
+def fill_menus(window: MainWindow, menus: dict[str, QMenu]) -> None:
+    """The menus' actions and the window's keyboard shortcuts (built right after the first paint)."""
+    from PySide6.QtGui import QAction, QKeySequence
 
     def action(menu: str, text: str, slot: Callable[[], object], shortcut: str | None = None) -> QAction:
         act = QAction(text, window)
@@ -153,4 +160,12 @@ def build_menus(window: MainWindow) -> None:
 
     action("help", _tr("About Azure OpenAI Chat"), window.about_requested.emit)
     log_dir = window.services.paths.log_dir
-    action("help", _tr("Open log folder"), lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir))))
+    action("help", _tr("Open log folder"), lambda: _open_folder(log_dir))
+
+
+def _open_folder(folder: Path) -> None:
+    """Show a folder in the desktop's file manager (QUrl and QDesktopServices load when first used)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

@@ -2,7 +2,9 @@
 
 Usage: python -X importtime -m tests.app._first_paint_modules --profile-dir DIR --smoke-test
 Prints one line `MODULES-AT-FIRST-PAINT ["module", ...]` when the main window receives its first Paint event (before
-that paint is drawn, so nothing scheduled after the paint can be counted), then the app's own smoke-test line, and
+that paint is drawn, so nothing scheduled after the paint can be counted), and `QT-CLASSES-AT-FIRST-PAINT [...]`: the
+Qt classes PySide6 has made Python types for by then (it makes each, with its enums, on first use), then the app's
+own smoke-test line, and
 when the app has quit, `MODULES-AT-EXIT [...]`: everything its start-up loaded. At the first paint it also writes
 `FIRST-PAINT` to stderr, where `-X importtime` reports, so the imports before it can be told from those after.
 It imports nothing the app would not load before its window anyway (`desktop.app` only): the app's own first-paint
@@ -22,6 +24,8 @@ from typing import Any
 from desktop.app import main
 
 MARKER = "MODULES-AT-FIRST-PAINT "
+QT_MARKER = "QT-CLASSES-AT-FIRST-PAINT "
+QT_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets")
 EXIT_MARKER = "MODULES-AT-EXIT "
 STDERR_MARKER = "FIRST-PAINT"
 WATCHER_MODULE = "desktop.ui.first_paint"
@@ -73,6 +77,8 @@ def _patch_watcher(first_paint: ModuleType) -> None:
         if not printed and event.type() == QEvent.Type.Paint:
             printed.append(True)
             print(MARKER + json.dumps(sorted(sys.modules)), flush=True)
+            made = {name for m in QT_MODULES if m in sys.modules for name in vars(sys.modules[m]) if name[:1] == "Q"}
+            print(QT_MARKER + json.dumps(sorted(made)), flush=True)
             print(STDERR_MARKER, file=sys.stderr, flush=True)
         return bool(original(self, watched, event))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from desktop.app import PRE_QT_MODULES
-from tests.app._first_paint_modules import EXIT_MARKER, MARKER, STDERR_MARKER
+from tests.app._first_paint_modules import EXIT_MARKER, MARKER, QT_MARKER, STDERR_MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,6 +38,13 @@ NOT_BEFORE_FIRST_PAINT = (
     "desktop.ui.markdown",
     "desktop.ui.edit_dialog",
     "desktop.ui.crash_dialog",
+    # The window is painted with Qt's own event loop: asyncio (with ssl, subprocess) and qasync load after the paint.
+    "asyncio",
+    "qasync",
+    "ssl",
+    # Used later, where they are needed: search snippets (html), attachments' digests (hashlib).
+    "html",
+    "hashlib",
     "httpx",
     "keyring",
     "azure",
@@ -50,6 +57,22 @@ DOCUMENT_LIBRARIES = ("pypdf", "docx", "openpyxl", "pptx", "lxml", "PIL", "xlsxw
 # Once PySide6 is loaded it reads the source of every module imported after it (for its `__feature__` switches): the
 # window's Qt-free modules are imported before it (desktop.app's PRE_QT_MODULES), so only these come after it.
 AFTER_QT = ("desktop.ui", "PySide6", "shiboken6", "shibokensupport", "qasync")
+# Qt classes the first frame does not show: PySide6 makes a class's Python type, with a Python enum type for each of its
+# enums, when the class is first used (on Python 3.11 ~0.3 ms per enum type; QStyle's alone have ~400 members).
+NOT_IN_THE_FIRST_FRAME = (
+    "QStyle",  # the app starts in Fusion through QApplication's arguments, not setStyle (which returns a QStyle)
+    "QMessageBox",
+    "QFileDialog",
+    "QDialogButtonBox",
+    "QAccessible",  # a toast tells screen readers about itself when it shows
+    "QImage",
+    "QImageReader",
+    "QBuffer",
+    "QUrl",
+    "QDesktopServices",
+    "QAction",  # the menus' actions are built right after the paint
+    "QKeySequence",
+)
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s*(\S+)\s*$")
 
 
@@ -61,6 +84,7 @@ class FirstPaint:
     modules: list[str]  # sys.modules at the first paint
     cumulative: dict[str, int]  # cumulative import time of each module, in µs (-X importtime)
     order: list[str]  # the modules imported before the first paint, in the order their imports finished
+    qt_classes: list[str]  # the Qt classes PySide6 had made Python types for at the first paint
 
 
 def _run_to_first_paint(profile: Path) -> FirstPaint:
@@ -76,6 +100,7 @@ def _run_to_first_paint(profile: Path) -> FirstPaint:
     lines = out.stdout.splitlines()
     modules = next((json.loads(line[len(MARKER) :]) for line in lines if line.startswith(MARKER)), None)
     assert modules is not None, f"the driver saw no paint of the main window: {out.stdout!r}"
+    qt_classes = next(json.loads(line[len(QT_MARKER) :]) for line in lines if line.startswith(QT_MARKER))
     cumulative: dict[str, int] = {}
     order: list[str] = []
     before_paint = True
@@ -86,7 +111,7 @@ def _run_to_first_paint(profile: Path) -> FirstPaint:
             if before_paint:
                 order.append(match.group(3))
     assert not before_paint, "the driver marked no first paint on stderr"
-    return FirstPaint(lines, modules, cumulative, order)
+    return FirstPaint(lines, modules, cumulative, order, qt_classes)
 
 
 def _late(modules: list[str]) -> list[str]:
@@ -149,3 +174,10 @@ def test_only_the_window_s_qt_modules_are_imported_after_pyside6(first_paint: Fi
     assert "desktop.ui.main_window" in after
     late = [m for m in after if not any(m == p or m.startswith(p + ".") for p in AFTER_QT)]
     assert not late, "imported after PySide6 before the first paint (add them to PRE_QT_MODULES): " + ", ".join(late)
+
+
+@pytest.mark.slow
+def test_the_first_frame_makes_no_python_type_for_qt_classes_it_does_not_show(first_paint: FirstPaint) -> None:
+    assert {"QMainWindow", "QSplitter", "QLineEdit", "QMenuBar"} <= set(first_paint.qt_classes)  # the frame's own
+    made = [name for name in NOT_IN_THE_FIRST_FRAME if name in first_paint.qt_classes]
+    assert not made, "Qt classes used before the first paint (import them where they are used): " + ", ".join(made)

@@ -16,22 +16,23 @@ PROFILES = """How to profile (each on its own):
 
 WHY = {
     "startup_paint": (
-        "The first frame is now built without the message view (built right after the paint, with Markdown), the "
-        "crash dialog and message editor load when used, the window's Qt-free modules load before PySide6 (which "
-        "reads the source of every module imported after it, looking for `__feature__` switches), and there is no "
-        "automatic garbage collection before the paint (~80 collections). CPU to the paint at load ~3 (cProfile and "
-        "-X importtime, 1,000 conversations): desktop.app's own imports (argparse, logging, dataclasses) 60-100 ms, "
-        "storage ~35 ms, config, services and asyncio 85-100 ms, QtWidgets ~120 ms (the bare window pays this too), "
-        "desktop.ui ~100 ms (mostly PySide6 creating Python enums on a Qt class's first import: 251 enum classes "
-        "before the paint against 46 for the bare window; the Qt namespace alone ~30 ms), building the window ~50 "
-        "ms (the sidebar 20-29 ms), the paint 35-50 ms. Next: a window state without asyncio before the paint (the "
-        "controller makes an asyncio.Event), lighter dataclasses and enums in config and services, fewer Qt classes "
-        "in the first frame."
+        "The first frame is painted with Qt's own event loop: asyncio and qasync (with ssl, socket and subprocess) "
+        "load after the paint, and so do the menus' actions, the message view, message boxes, file dialogs, images, "
+        "QAccessible and QUrl; the app starts in Fusion through QApplication's arguments, so PySide6 builds no "
+        "Python QStyle (~400 enum members). Main-thread CPU to the paint (1,000 conversations, load ~2.5, 7 "
+        "alternating runs): 434 ms against 501 ms before these changes and 208 ms for the bare window. What is left "
+        "(cProfile and -X importtime): PySide6 creating a Python enum type for each enum of every Qt class the frame "
+        "uses (~220 types against 46 for the bare window; the Qt namespace alone, 93 of them, ~25-30 ms; Python "
+        "3.11's enum creation is slow), ~60 frozen dataclasses in config, storage and the controller's views and "
+        "events (Python 3.11 compiles 4-6 methods for each, ~0.7 ms apiece), the app's own modules, logging.handlers "
+        "(socket, pickle) for the rotating log, building the window under the app's style sheet ~30 ms (the first "
+        "QLineEdit alone ~10 ms) and its paint. Next: a first frame built without the controller's module (its "
+        "events and views), or fewer Qt classes in the frame."
     ),
     "startup_rss": (
-        "On the line (x1.50 at 81.6 MB; x1.49-1.51 between runs): the same loads as the first paint. Clearing "
-        "linecache before the window shows dropped ~2.5 MB of module source that PySide6's `__feature__` check had "
-        "read; what is left is the app's modules and the Qt types the window uses."
+        "Met with margin now (x1.35-1.38: 73-75 MB against 54 MB): asyncio, ssl, socket and the classes the first "
+        "frame does not use load after the paint (was x1.50, 81.8 MB). Clearing linecache before the window shows "
+        "drops ~2.5 MB of module source that PySide6's `__feature__` check had read."
     ),
     "deb_paint": (
         "The bundle's own run-time hook now sets Qt's plugin path without importing PySide6.QtCore before the app's "

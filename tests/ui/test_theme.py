@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,3 +73,30 @@ def test_colour_sets_differ_in_every_text_colour() -> None:
     for name in ("window", "text", "code_bg", "user_bubble", "error_bg"):
         assert getattr(LIGHT_COLORS, name) != getattr(DARK_COLORS, name)
     assert LIGHT_COLORS.qcolor("accent").isValid()
+
+
+_STYLE_PROBE = """
+import sys
+import PySide6.QtWidgets as widgets
+from desktop.ui.theme import ThemeManager, fusion_arguments
+arguments = ["probe", *fusion_arguments()] if sys.argv[1] == "arguments" else ["probe"]
+app = widgets.QApplication(arguments)
+ThemeManager(app)
+built = "QStyle" in vars(widgets)  # PySide6 makes a Qt class's Python type (and its enums) on first use
+app.setStyleSheet("")  # the theme's style sheet wraps the style: its name is the base style's without it
+print(built, app.style().name())
+"""
+
+
+@pytest.mark.parametrize(("how", "expected"), [("arguments", "False fusion"), ("set_style", "True fusion")])
+def test_an_app_started_in_fusion_keeps_it_and_builds_no_python_qstyle(how: str, expected: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _STYLE_PROBE, how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        cwd=Path(__file__).resolve().parents[2],
+        check=True,
+    )
+    assert out.stdout.strip() == expected
