@@ -128,6 +128,7 @@ class _Turn:
     wait: RetryWait | None = None
     client_retried: bool = False  # the client already waited and retried within this request
     reasoning: list[str] = field(default_factory=list)  # the model's thinking so far
+    unshown: list[str] = field(default_factory=list)  # words received but not yet given to the window (see _on_text)
     thinking_ms: int | None = None  # how long it thought before its first words, once they came
     thinking_open: bool | None = None  # the user opened or closed the thinking (None: open until the words come)
     skip_wait: asyncio.Event = field(default_factory=_new_event)
@@ -174,6 +175,7 @@ class ChatWindowController:
         self._seen_active = configuration.settings.app.active_profile_id
         self._told_long_thinking: set[str] = set()
         self._usage: UsageService | None = None
+        self._words_due = False  # words wait for the end of this turn of the event loop (see _on_text)
 
     @functools.cached_property
     def _chat_ready(self) -> asyncio.Event:
@@ -230,6 +232,8 @@ class ChatWindowController:
             self.unsubscribe(check)
 
     def _publish(self, event: WindowEvent) -> None:
+        if self._words_due and not isinstance(event, AnswerGrew):
+            self._show_words()  # words that came before this event show before it
         if self._held is not None:
             self._held.append(event)
             return
@@ -268,6 +272,8 @@ class ChatWindowController:
         return self._open.id if self._open is not None else None
 
     def messages(self) -> list[MessageView]:
+        if self._words_due:
+            self._show_words()
         """The open conversation's messages as shown (the streaming answer with its words so far)."""
         return list(self._messages)
 
@@ -825,7 +831,9 @@ class ChatWindowController:
             events = make()
             async with contextlib.aclosing(events):
                 async for event in events:
-                    if isinstance(event, t.TurnStarted):
+                    if isinstance(event, t.TextDelta):  # first: nearly every event is one
+                        self._on_text(turn, event.text)
+                    elif isinstance(event, t.TurnStarted):
                         started = True
                         self._on_started(turn, event, replaces, draft)
                     elif isinstance(event, t.RequestSent):
@@ -833,8 +841,6 @@ class ChatWindowController:
                     elif isinstance(event, t.AnswerStarted):
                         turn.thinking_ms = event.thinking_ms
                         self._on_answer_started(turn, event.message_id)
-                    elif isinstance(event, t.TextDelta):
-                        self._on_text(turn, event.text)
                     elif isinstance(event, t.ReasoningDelta):
                         self._on_reasoning(turn, event.text)
                     elif isinstance(event, t.Retrying):
@@ -893,8 +899,28 @@ class ChatWindowController:
         if first and turn.reasoning and self._shown(turn):
             self._replace(turn.answer_id, _live(turn))  # the words begin: the thinking closes (one change, not a delta)
             return
+        if first:
+            self._show_words_of(turn, text)  # the first words show at once (time to first token)
+            return
+        # Later words arrive many to a network read, all in one turn of the event loop: they reach the window as one
+        # update when that turn ends (or before any other event), not one update (and one copy of the answer) each.
+        turn.unshown.append(text)
+        if not self._words_due:
+            self._words_due = True
+            asyncio.get_running_loop().call_soon(self._show_words)
+
+    def _show_words(self) -> None:
+        """Give the window the words received since the last update, one update per answer."""
+        self._words_due = False
+        for turn in self._turns.values():
+            if turn.unshown:
+                text = "".join(turn.unshown)
+                turn.unshown.clear()
+                self._show_words_of(turn, text)
+
+    def _show_words_of(self, turn: _Turn, text: str) -> None:
         if self._shown(turn):
-            # The streaming answer is the last message: no scan of the list at each delta.
+            # The streaming answer is the last message: no scan of the list at each update.
             last = len(self._messages) - 1
             index = last if last >= 0 and self._messages[last].id == turn.answer_id else self._index(turn.answer_id)
             if index >= 0:
@@ -1006,6 +1032,8 @@ class ChatWindowController:
     # ---- the open conversation's list -------------------------------------------------------------------------------
 
     def _index(self, message_id: int) -> int:
+        if self._words_due:
+            self._show_words()  # the streaming answer's view has all its words
         return next((i for i, m in enumerate(self._messages) if m.id == message_id), -1)
 
     def _add(self, view: MessageView) -> None:

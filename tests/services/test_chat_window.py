@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from desktop.client import AzureOpenAIClient
 from desktop.config import Configuration, Deployment, Profile, SettingsStore
 from desktop.services import (
+    AnswerGrew,
     ChatService,
     ChatWindowController,
     ConversationShown,
@@ -27,6 +29,7 @@ from desktop.services import (
     SearchChanged,
     SidebarReset,
     SidebarRowChanged,
+    TextDelta,
     TurnChanged,
     TurnEnded,
     TurnTarget,
@@ -442,3 +445,39 @@ def test_our_own_bug_ends_the_turn_plainly_and_the_window_can_go_on(
     assert (shown.error_title, shown.error_text) == say("bug")
     assert "a bug in resolving" not in shown.error_text  # the details stay in the log
     arun(controller.aclose())
+
+
+def test_words_that_arrive_together_reach_the_window_as_one_update(
+    harness: Harness, sim: Simulator, arun: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network read brings many deltas at once: the window gets one AnswerGrew for them (not one each), before
+    any other event, and no word is lost or repeated."""
+    answer = "many small words " * 30
+    sim.push_answer(answer)
+    chat = harness.controller.chat
+    send = chat.send
+    pieces: list[str] = []
+
+    def split_send(*args: Any, **kwargs: Any) -> Any:
+        async def split() -> Any:
+            async with contextlib.aclosing(send(*args, **kwargs)) as events:
+                async for event in events:
+                    if not isinstance(event, TextDelta):
+                        yield event
+                        continue
+                    for char in event.text:  # each character a delta, all in the same turn of the event loop
+                        pieces.append(char)
+                        yield TextDelta(char)
+
+        return split()
+
+    monkeypatch.setattr(chat, "send", split_send)
+    ended = arun(harness.turn(lambda: harness.controller.send("hi")))
+    assert ended.outcome is Outcome.COMPLETE
+    grew = harness.of(AnswerGrew)
+    assert "".join(g.text for g in grew) == answer
+    assert len(pieces) == len(answer)
+    assert len(grew) <= answer.count(" ") + 1  # at most one update per delta the service got from the network
+    final = next(i for i, e in enumerate(harness.events) if isinstance(e, MessageChanged) and e.message.text == answer)
+    assert max(i for i, e in enumerate(harness.events) if isinstance(e, AnswerGrew)) < final
+    assert harness.controller.messages()[-1].text == answer
