@@ -11,7 +11,9 @@ PyInstaller's pkgutil hook (pyi_rth_pkgutil) only teaches pkgutil.iter_modules a
 hook (pyi_rth_inspect) imports zipfile (with shutil, bz2 and lzma) to read a base_library.zip that a noarchive build
 does not have; both ran before the app's first line. Without the finder, pkgutil needs no help. What the inspect hook
 did is kept (inspect.getsourcefile resolves the relative file names PyInstaller stores in code objects), without
-zipfile.
+zipfile, and a module that is only a .pyc file has no source file (None, as for an extension module): PySide6 asks
+inspect for the source of every module imported after it (looking for "PySide6" in it), and PyInstaller's hook
+answered with the .pyc's own path, which linecache then opened and tried to decode as text, once per module.
 """
 
 import os
@@ -44,6 +46,8 @@ def _resolve_relative_source_files() -> None:
                 return str(main_file)
             return os.path.join(base, filename)
         if filename.startswith(base):
+            if filename.endswith(".pyc") and not os.path.exists(filename[:-1]):
+                return None  # compiled only: say so at once rather than have linecache open the .pyc as text
             return filename
         return original(obj)  # type: ignore[arg-type]
 

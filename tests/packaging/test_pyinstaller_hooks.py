@@ -121,3 +121,28 @@ def test_the_imports_hook_resolves_the_relative_source_names_of_frozen_code(tmp_
     assert stdlib_file is not None
     assert Path(stdlib_file).name == "__init__.py"
     assert _imported(IMPORTS_HOOK) == {"os", "sys", "inspect"}
+
+
+def test_the_imports_hook_says_at_once_that_a_compiled_only_module_has_no_source(tmp_path: Path) -> None:
+    # PySide6 asks inspect for the source of every module imported after it; in the bundle each is a lone .pyc.
+    script = (
+        "import inspect, json, py_compile, sys, types\n"
+        f"sys._MEIPASS = {str(tmp_path)!r}\n"
+        f"exec(compile(open({str(IMPORTS_HOOK)!r}).read(), 'hook', 'exec'), {{'__name__': '__main__'}})\n"
+        f"(lone := types.ModuleType('lone')).__file__ = {str(tmp_path / 'lone.pyc')!r}\n"
+        f"(kept := types.ModuleType('kept')).__file__ = {str(tmp_path / 'kept.pyc')!r}\n"
+        "try:\n"
+        "    inspect.getsource(lone)\n"
+        "    error = None\n"
+        "except OSError as e:\n"
+        "    error = str(e)\n"
+        "print(json.dumps([inspect.getsourcefile(lone), inspect.getsourcefile(kept), error]))\n"
+    )
+    (tmp_path / "lone.pyc").write_bytes(b"\xa7\r\r\n not text")
+    (tmp_path / "kept.pyc").write_bytes(b"\xa7\r\r\n not text")
+    (tmp_path / "kept.py").write_text("X = 1\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    lone, kept, error = json.loads(out.stdout)
+    assert lone is None
+    assert error == "source code not available"
+    assert Path(kept) == tmp_path / "kept.pyc"  # PyInstaller's answer, kept where a source file exists
