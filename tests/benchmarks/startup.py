@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ _BARE = Path(__file__).with_name("bare_window.py")
 BASELINE = "bare window"
 EMPTY = "app, empty profile"
 INSTALLED = "installed .deb, empty profile"
+SHARED_LIBPYTHON = "source run on the bundle's libpython, empty profile"
 # Where the .deb puts the PyInstaller bundle (packaging/linux/build-deb.sh); measured when present.
 DEFAULT_INSTALLED = Path("/opt/azure-openai-chat/azure-openai-chat")
 
@@ -52,6 +54,49 @@ def _app_command(profile: Path) -> list[str]:
     # Exactly what the installed entry point runs (`azure-openai-chat`), without depending on the venv's bin dir.
     return [sys.executable, "-c", "import sys; from desktop.app import main; sys.exit(main())",
             "--profile-dir", str(profile), "--smoke-test"]  # fmt: skip
+
+
+# The smallest program that runs Python from a shared libpython, as PyInstaller's bootloader does.
+_EMBED_C = "#include <Python.h>\nint main(int argc, char **argv) { return Py_BytesMain(argc, argv); }\n"
+
+
+def shared_libpython_python(installed: Path, where: Path) -> Path | None:
+    """A `python` for the source run that runs on the bundle's shared libpython instead of this interpreter.
+
+    Debian's /usr/bin/python3.11 is statically linked; a PyInstaller bundle can only load the shared
+    libpython3.11.so, which Debian builds differently. The same source run on both interpreters splits the bundle's
+    gap into the interpreter's part and the bundle's own. The program is compiled here (cc and Python.h, as
+    packaging/dev/bootstrap.sh installs) and placed in a copy of this venv's layout, so sys.path is the same.
+    None when the bundle has no libpython (not a Linux bundle) or there is no compiler or Python.h.
+    """
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    libpython = installed.parent / "_internal" / f"libpython{version}.so.1.0"
+    include = Path(sysconfig.get_paths()["include"])
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not libpython.is_file() or not (include / "Python.h").is_file() or cc is None:
+        return None
+    (where / "bin").mkdir(parents=True, exist_ok=True)
+    if sys.prefix != sys.base_prefix:  # a venv: the same pyvenv.cfg and site-packages
+        shutil.copy(Path(sys.prefix) / "pyvenv.cfg", where / "pyvenv.cfg")
+        (where / "lib" / f"python{version}").mkdir(parents=True, exist_ok=True)
+        site_packages = Path(sysconfig.get_paths()["purelib"])
+        (where / "lib" / f"python{version}" / "site-packages").symlink_to(site_packages, target_is_directory=True)
+    source = where / "embed.c"
+    source.write_text(_EMBED_C, encoding="ascii")
+    python = where / "bin" / "python"
+    build = [
+        cc,
+        "-O2",
+        "-o",
+        str(python),
+        str(source),
+        f"-I{include}",
+        str(libpython),
+        f"-Wl,-rpath,{libpython.parent}",
+    ]
+    if subprocess.run(build, capture_output=True, check=False).returncode != 0:
+        return None
+    return python
 
 
 def _rss_mb(pid: int) -> float:
@@ -111,6 +156,8 @@ def run(
             commands[case.name] = _app_command(profile)
         if installed is not None and installed.is_file():
             commands[INSTALLED] = [str(installed), "--profile-dir", str(root / "installed"), "--smoke-test"]
+            if shared := shared_libpython_python(installed, root / "shared-libpython"):
+                commands[SHARED_LIBPYTHON] = [str(shared), *_app_command(root / "shared")[1:]]
         for name, argv in commands.items():
             start_once(name, argv)  # warm-up: page cache, bytecode, the profile's first-run files
         starts: dict[str, list[Start]] = {name: [] for name in commands}
@@ -133,10 +180,19 @@ def _installed_figures(starts: dict[str, list[Start]], installed: Path | None) -
                        note=note)]  # fmt: skip
     paint = median([s.first_paint_ms for s in starts[INSTALLED]])
     source = median([s.first_paint_ms for s in starts[EMPTY]])
-    return [
+    out = [
         Figure("start-up", f"{INSTALLED}: first paint", paint, "ms", source, f"source run, {EMPTY}",
                len(starts[INSTALLED]), budget, paint <= source, "deb_paint"),
     ]  # fmt: skip
+    if SHARED_LIBPYTHON in starts:  # the interpreter's part of the gap, then the bundle's own
+        shared = median([s.first_paint_ms for s in starts[SHARED_LIBPYTHON]])
+        out += [
+            Figure("start-up", f"{SHARED_LIBPYTHON}: first paint", shared, "ms", source, f"source run, {EMPTY}",
+                   len(starts[SHARED_LIBPYTHON])),
+            Figure("start-up", f"{INSTALLED}: first paint", paint, "ms", shared, SHARED_LIBPYTHON,
+                   len(starts[INSTALLED])),
+        ]  # fmt: skip
+    return out
 
 
 def figures(starts: dict[str, list[Start]], large_case: str) -> list[Figure]:
@@ -150,7 +206,7 @@ def figures(starts: dict[str, list[Start]], large_case: str) -> list[Figure]:
         Figure("start-up", f"{BASELINE}: RSS at first paint", rss0, "MB", runs=len(base)),
     ]
     for name, measured in starts.items():
-        if name in (BASELINE, INSTALLED):
+        if name in (BASELINE, INSTALLED, SHARED_LIBPYTHON):
             continue
         paint = median([s.first_paint_ms for s in measured])
         rss = median([s.rss_mb for s in measured])
