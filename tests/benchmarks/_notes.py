@@ -19,8 +19,8 @@ WHY = {
         "The first frame is painted with Qt's own event loop: asyncio and qasync (with ssl, socket and subprocess) "
         "load after the paint, and so do the menus' actions, the message view, message boxes, file dialogs, images, "
         "QAccessible and QUrl; the app starts in Fusion through QApplication's arguments, so PySide6 builds no "
-        "Python QStyle (~400 enum members). Main-thread CPU to the paint (1,000 conversations, load ~2.5, 7 "
-        "alternating runs): 434 ms against 501 ms before these changes and 208 ms for the bare window. What is left "
+        "Python QStyle (~400 enum members). Main-thread CPU to the paint (1,000 conversations, load ~1, 7 "
+        "alternating runs): 441 ms against 496 ms before these changes and 198 ms for the bare window. What is left "
         "(cProfile and -X importtime): PySide6 creating a Python enum type for each enum of every Qt class the frame "
         "uses (~220 types against 46 for the bare window; the Qt namespace alone, 93 of them, ~25-30 ms; Python "
         "3.11's enum creation is slow), ~60 frozen dataclasses in config, storage and the controller's views and "
@@ -30,7 +30,7 @@ WHY = {
         "events and views), or fewer Qt classes in the frame."
     ),
     "startup_rss": (
-        "Met with margin now (x1.35-1.38: 73-75 MB against 54 MB): asyncio, ssl, socket and the classes the first "
+        "Met with margin now (x1.33-1.38: 72-75 MB against 54 MB): asyncio, ssl, socket and the classes the first "
         "frame does not use load after the paint (was x1.50, 81.8 MB). Clearing linecache before the window shows "
         "drops ~2.5 MB of module source that PySide6's `__feature__` check had read."
     ),
