@@ -272,9 +272,9 @@ class ChatWindowController:
         return self._open.id if self._open is not None else None
 
     def messages(self) -> list[MessageView]:
+        """The open conversation's messages as shown (the streaming answer with its words so far)."""
         if self._words_due:
             self._show_words()
-        """The open conversation's messages as shown (the streaming answer with its words so far)."""
         return list(self._messages)
 
     def is_running(self, conversation_id: int | None = None) -> bool:
