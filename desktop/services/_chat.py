@@ -61,12 +61,9 @@ _log = logging.getLogger(__name__)
 ApiChoice = Literal["responses", "chat", "unknown"]
 MAX_ANSWER_CHARS = 2_000_000
 # Once an answer's words flow, its stream is read at most this often: a read per word (300 a second from a fast
-# deployment) cost more CPU than showing the words. Each read costs two wake-ups of the event loop (the read that
-# brings the words that came meanwhile, then one that waits for the next word), and the window shows new words at
-# most 20 times a second, in practice every 100-200 ms while a long answer with tables and code streams: reading
-# every 50 ms spent a quarter of the app's CPU outside showing the words on reads the window could not show yet.
-# The first words are never held back; later ones wait at most this long before the window's own batching.
-STREAM_READ_INTERVAL = 1 / 10
+# deployment) cost more CPU than showing the words, which the window does at most 20 times a second anyway. The
+# first words are never held back; later ones wait at most this long before the window's own batching.
+STREAM_READ_INTERVAL = 1 / 20
 """An answer stops here (about 1,000 pages): kept, and marked "too long", so an endless stream cannot fill memory."""
 _CONTINUE_PROMPT = "Continue exactly where your previous answer stopped. Do not repeat anything."
 

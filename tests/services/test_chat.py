@@ -26,7 +26,7 @@ from desktop.services import (
     UserError,
     make_title,
 )
-from desktop.simulator import Fault, FaultKind, Simulator, SimulatorConfig
+from desktop.simulator import Fault, FaultKind, Simulator
 from desktop.storage import Attachment, HistoryStore, Outcome, Role
 from tests.services.conftest import collect, target_for
 
@@ -480,38 +480,3 @@ def test_an_endless_answer_stops_at_the_cap_kept_and_marked_too_long(
     assert row.error is not None
     assert row.error.code == "too_long"
     assert not chat.is_running(conv.id)
-
-
-def test_a_flowing_answer_is_read_at_most_ten_times_a_second(
-    store: HistoryStore, arun: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Once the words flow, each read of the network waits out the rest of STREAM_READ_INTERVAL after one that
-    waited for the network; every read here seems to have waited (the clock moves 3 ms per look)."""
-    from desktop.client import _streaming
-
-    now = [0.0]
-    slept: list[float] = []
-
-    def clock() -> float:
-        now[0] += 0.003
-        return now[0]
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    monkeypatch.setattr(_streaming, "_clock", clock)
-    monkeypatch.setattr(_streaming, "_sleep", sleep)
-    sim = Simulator(SimulatorConfig(tokens_per_second=2000))  # paced: each word comes in a piece of its own
-    arun(sim.start())
-    client = AzureOpenAIClient(base_url=sim.base_url, api_key=sim.api_key)
-    try:
-        sim.push_answer("one two three four five six seven eight")
-        conv = store.create_conversation()
-        events = arun(collect(service(store, target_for(client)).send(conv.id, "count")))
-    finally:
-        arun(client.aclose())
-        arun(sim.stop())
-    assert text_of(events) == "one two three four five six seven eight"
-    assert slept  # the words after the first were read in spaced batches
-    assert min(slept) == pytest.approx(0.1 - 0.003)  # 10 reads a second at most, not 20
