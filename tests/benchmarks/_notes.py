@@ -50,15 +50,18 @@ WHY = {
         "PyPI (its installers fetch standalone builds from elsewhere) offers a faster shared libpython."
     ),
     "stream_cpu": (
-        "Showing text is now one Qt layout pass per flush over the unfinished tail (the edits of an update run in "
-        "one edit block; there were 9-15 passes) and a paint draws only what is on screen (an answer taller than a "
-        "list row, 32,767 px, was drawn whole at every paint): CPU per update stays flat over a 16,000-token "
-        "answer. What is left per flush is that layout pass (~6 ms of Qt) and rendering the tail (~5 ms), plus per "
-        "word the HTTP stack (h11 is ~40% of the client's cost), SSE and JSON parsing and the controller's event. "
-        "An httpcore network backend on plain asyncio (no anyio pause/resume per read) was built and measured: the "
-        "client's share went 0.037 -> 0.032 of a core, but it meant ~600 lines of hand-written socket and TLS code "
-        "with Windows untested, so it was not merged. Next: fewer or cheaper flushes (lay out the table or code "
-        "block being written more cheaply)."
+        "Showing text is one Qt layout pass per flush over the unfinished tail (the edits of an update run in one "
+        "edit block; there were 9-15 passes), a paint draws only what is on screen, and the words of one network "
+        "read reach the window as one update (the controller published one event per word, ~300 a second, and "
+        "copied the answer each time: 12,000 -> ~1,800 events per 3 x 4,000 tokens). CPU per update stays flat "
+        "over a 16,000-token answer. What is left (py-spy): about half is showing text, per flush ~7-8 ms of "
+        "Markdown tail render and layout and per paint ~5-7 ms, almost all in drawing the document; about a "
+        "quarter is the HTTP stack, because every server-sent event is its own HTTP chunk through h11, httpcore "
+        "and httpx. The flushes are spaced by their wall-clock cost, so on a quiet machine they come closer and "
+        "the share rises. Reading the network 10 instead of 20 times a second was tried: the window then showed "
+        "new words ~4 times a second, for a gain inside the noise, so it was not kept. A hand-written httpcore "
+        "backend (client 0.037 -> 0.032 of a core, ~600 lines of socket/TLS code, Windows untested) was not merged "
+        "either. Next: a native profile of the Qt time, a paint of the changed rows only, a cheaper tail render."
     ),
     "stream_p99": (
         "The p99 stall is a flush of the live answer (re-rendering its unfinished tail: a long table or code block "
