@@ -7,11 +7,14 @@ import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from tests.skips import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 (hooks)
+
+if TYPE_CHECKING:
+    from desktop.simulator import Simulator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -105,6 +108,17 @@ def arun(qloop: asyncio.AbstractEventLoop) -> Iterator[Callable[..., Any]]:
         task.cancel()
     if stray:
         qloop.run_until_complete(asyncio.gather(*stray, return_exceptions=True))
+
+
+@pytest.fixture
+def sim(arun: Callable[..., Any]) -> Iterator[Simulator]:
+    """The Azure OpenAI simulator on loopback with its default deployments, served by the test's event loop."""
+    from desktop.simulator import Simulator
+
+    simulator = Simulator()
+    arun(simulator.start())
+    yield simulator
+    arun(simulator.stop())
 
 
 @pytest.fixture

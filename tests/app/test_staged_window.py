@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from desktop.app import Composition, build_parser, compose_window
 from desktop.auth import KeyStore
@@ -17,14 +14,6 @@ from desktop.services import Outcome, Role
 from desktop.simulator import Simulator
 from tests.benchmarks._history import write_history
 from tests.ui.test_main_window import WORK, save_profile
-
-
-@pytest.fixture
-def sim(arun: Any) -> Iterator[Simulator]:
-    simulator = Simulator()
-    arun(simulator.start())
-    yield simulator
-    arun(simulator.stop())
 
 
 def _window_only(qapp: Any, qtbot: Any, tmp_path: Path) -> Composition:

@@ -10,7 +10,7 @@ import pytest
 
 from desktop.client import AzureOpenAIClient
 from desktop.services import TurnEvent, TurnTarget
-from desktop.simulator import Simulator, SimulatorConfig
+from desktop.simulator import Simulator
 from desktop.storage import HistoryStore
 
 
@@ -20,14 +20,6 @@ def store(tmp_path: Path) -> Iterator[HistoryStore]:
     history.open()
     yield history
     history.close()
-
-
-@pytest.fixture
-def sim(arun: Any) -> Iterator[Simulator]:
-    simulator = Simulator(SimulatorConfig())
-    arun(simulator.start())
-    yield simulator
-    arun(simulator.stop())
 
 
 @pytest.fixture

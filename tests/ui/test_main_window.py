@@ -30,14 +30,6 @@ from desktop.ui import MainWindow
 WORK = "work"
 
 
-@pytest.fixture
-def sim(arun: Any) -> Iterator[Simulator]:
-    simulator = Simulator()
-    arun(simulator.start())
-    yield simulator
-    arun(simulator.stop())
-
-
 WINDOW_DEPLOYMENTS = (
     Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
     Deployment("gpt-4o-mini", "gpt-4o-mini", "2024-07-18", "chat"),

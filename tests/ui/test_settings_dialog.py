@@ -19,7 +19,7 @@ from desktop.auth import KeyStore, SessionKeyStore
 from desktop.config import Configuration, Deployment, Profile, SettingsStore, load_policy, normalize_endpoint
 from desktop.services import ConnectionSetup
 from desktop.services._connections import Connections
-from desktop.simulator import Simulator, SimulatorConfig
+from desktop.simulator import Simulator
 from desktop.ui.settings_dialog import SettingsDialog, describe_endpoint
 from tests.services.test_connections_fixtures import RECORD, Sessions
 
@@ -71,14 +71,6 @@ def world(tmp_path: Path, memory_keyring: Any, arun: Any) -> Iterator[UiWorld]:
     w = make_world(tmp_path / "config", KeyStore(memory_keyring))
     yield w
     arun(w.connections.aclose())
-
-
-@pytest.fixture
-def sim(arun: Any) -> Iterator[Simulator]:
-    simulator = Simulator(SimulatorConfig())
-    arun(simulator.start())
-    yield simulator
-    arun(simulator.stop())
 
 
 def add_key_profile(world: UiWorld, sim: Simulator, pid: str = "p1") -> Profile:
