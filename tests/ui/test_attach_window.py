@@ -15,7 +15,6 @@ from tests.ui import test_main_window as window_tests
 from tests.ui.test_main_window import build, finish_turn, run_until
 
 app = window_tests.app  # the window's fixtures, shared
-sim = window_tests.sim
 
 _AS_FILE = "Sent as a PDF file: the model reads its text and pages."
 _AS_TEXT = "Sent as text read on this computer: this deployment does not read PDF files."

@@ -15,11 +15,11 @@ from desktop.services._connections import Connections
 from desktop.simulator import Simulator, SimulatorConfig
 from desktop.ui.first_run import FirstRunDialog, Page
 from tests.services.test_connections_keys import KEY_TABLE, NEW_KEY, PID, KeyCase
-from tests.ui.test_settings_dialog import UiWorld, in_loop, make_world, sim, world
+from tests.ui.test_settings_dialog import UiWorld, in_loop, make_world, world
 from tests.ui.test_settings_dialog_keys import key_table_world
 from tests.ui.test_sign_in import WINDOWS, _release_windows
 
-__all__ = ["_release_windows", "sim", "world"]  # fixtures used here
+__all__ = ["_release_windows", "world"]  # fixtures used here
 
 
 def guide(

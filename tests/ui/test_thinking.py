@@ -24,7 +24,6 @@ from desktop.paths import AppPaths
 from desktop.services import Outcome, SearchChanged, WindowEvent
 from desktop.simulator import Simulator
 from desktop.ui import MainWindow
-from tests.ui import test_main_window as window_tests
 from tests.ui.test_main_window import WORK, build, finish_turn, in_loop, run_until, save_profile
 
 SUMMARY_START = "**Planning the answer**"
@@ -32,7 +31,6 @@ DEPLOYMENTS = (
     Deployment("o4-mini", "o4-mini", "2025-04-16", "responses"),
     Deployment("gpt-4.1", "gpt-4.1", "2025-04-14", "responses"),
 )
-sim = window_tests.sim  # the window's simulator fixture, shared
 
 
 @pytest.fixture

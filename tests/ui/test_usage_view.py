@@ -19,10 +19,8 @@ from desktop.paths import AppPaths
 from desktop.services._usage import money_text
 from desktop.simulator import Simulator
 from desktop.ui.usage_view import UsageDialog
-from tests.ui.test_main_window import WORK, build, finish_turn, save_profile, sim
+from tests.ui.test_main_window import WORK, build, finish_turn, save_profile
 from tests.usage_seed import SeededAnswer, seed_history
-
-__all__ = ["sim"]  # fixture used here
 
 
 @pytest.fixture
