@@ -569,9 +569,9 @@ class _Delegate(QStyledItemDelegate):
         painter.translate(-geo.doc_rect.topLeft())
         self._paint_banner(painter, msg, geo, colors)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        focused = bool(option.state & QStyle.StateFlag.State_HasFocus) and self._view.hasFocus()
+        focused = bool(option.state & QStyle.StateFlag.State_HasFocus) and self._view.focus_ring_shown()
         mouse = self._view.viewport().mapFromGlobal(self._view.cursor().pos()).toPointF()
-        if focused:  # keyboard focus is always visible: a ring around the current message
+        if focused:  # keyboard focus is visible: a ring around the current message
             painter.setPen(QPen(colors.qcolor("accent"), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(QRectF(rect).adjusted(4, 2, -4, -2), 8, 8)
@@ -795,6 +795,7 @@ class ChatView(QListView):
         self._has_older = False
         self._loading_older = False
         self._measuring = False
+        self._keyboard_focus = False  # focus came by the keyboard (Tab, a shortcut, a key): the ring shows
         self._retry: RetryWait | None = None
         self.setModel(self._model.qt)
         self.setItemDelegate(self._delegate)
@@ -1213,11 +1214,30 @@ class ChatView(QListView):
     def focus_latest(self) -> None:
         """Move the keyboard focus to the newest message (arrows move, Enter opens its actions)."""
         self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._set_keyboard_focus(True)
         if self._model.items:
             self.setCurrentIndex(self._model.index(len(self._model.items) - 1))
             self.scrollTo(self.currentIndex())
 
+    def focus_ring_shown(self) -> bool:
+        """Whether the current message is drawn with a ring: only while the focus is here by the keyboard.
+
+        A click (on Try again, a Copy, a link) also focuses the view; a ring then, on whichever message happened to
+        be current, looked like a selection nobody made.
+        """
+        return self._keyboard_focus and self.hasFocus()
+
+    def _set_keyboard_focus(self, by_keyboard: bool) -> None:
+        if by_keyboard != self._keyboard_focus:
+            self._keyboard_focus = by_keyboard
+            self.viewport().update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._set_keyboard_focus(False)
+        super().mousePressEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        self._set_keyboard_focus(True)
         index = self.currentIndex()
         if index.isValid() and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
             self.actions_menu(index.row()).popup(self.viewport().mapToGlobal(self.visualRect(index).center()))
@@ -1228,8 +1248,18 @@ class ChatView(QListView):
         super().keyPressEvent(event)
 
     def focusInEvent(self, event: QFocusEvent) -> None:
-        super().focusInEvent(event)
-        if not self.currentIndex().isValid() and self._model.items:
+        reason = event.reason()
+        if reason == Qt.FocusReason.MouseFocusReason:
+            self._keyboard_focus = False
+        elif reason in (
+            Qt.FocusReason.TabFocusReason,
+            Qt.FocusReason.BacktabFocusReason,
+            Qt.FocusReason.ShortcutFocusReason,
+        ):
+            self._keyboard_focus = True
+        had_current = self.currentIndex().isValid()
+        super().focusInEvent(event)  # (which makes the first row current when none was)
+        if not had_current and self._model.items:
             self.setCurrentIndex(self._model.index(len(self._model.items) - 1))
         self.viewport().update()
 
