@@ -57,6 +57,8 @@ if [ "$REUSE" = 0 ] || [ ! -x "$BUNDLE/$NAME" ]; then
         --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" packaging/pyinstaller/$NAME.spec
 fi
 [ -x "$BUNDLE/$NAME" ] || { echo "build-deb: no bundle at $BUNDLE" >&2; exit 1; }
+step "starting the bundle with this machine's static Python (packaging/linux/native_boot.py says why)"
+bash packaging/linux/native-python.sh "$BUNDLE" "$PYTHON"
 
 # Every system library the bundle loads but does not carry must come from a package in Depends (libc6 is a given).
 DEPENDS="libc6 (>= $(ldd --version | sed -n '1s/.* \([0-9]\+\.[0-9]\+\)$/\1/p')), libgl1, libegl1, libfontconfig1,\

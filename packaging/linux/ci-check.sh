@@ -110,6 +110,12 @@ step "smoke tests of the installed app (X11 on $DISPLAY)"
 while read -r _ file; do
     [ -s "$WORK/$file" ] || fail "user file $file is gone or empty after running the new version"
 done <"$WORK/user-data.sha256"
+# The package starts its bundle on its own copy of the build machine's static Python (packaging/linux/native_boot.py).
+if ! readelf -d "$("$PYTHON" -c 'import os, sys; print(os.path.realpath(sys._base_executable))')" | grep -q libpython; then
+    [ -x "/opt/$NAME/_internal/$NAME-python" ] && [ "$(head -c 2 "/opt/$NAME/$NAME")" = "#!" ] \
+        || fail "the installed app does not start on its own Python (packaging/linux/native-python.sh)"
+    ! compgen -G "/opt/$NAME/_internal/libpython*.so*" >/dev/null || fail "the package still carries a libpython"
+fi
 # Start-up: the app's own "first paint after N ms" (from process start) and the whole process's wall time.
 time_runs() {  # time_runs LABEL COMMAND...: five smoke tests, each with a fresh profile
     local label="$1" paint="" wall="" t0 out

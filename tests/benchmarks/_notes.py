@@ -35,19 +35,15 @@ WHY = {
         "drops ~2.5 MB of module source that PySide6's `__feature__` check had read."
     ),
     "deb_paint": (
-        "The bundle's own run-time hooks set Qt's plugin path without importing PySide6.QtCore, leave the "
-        "multiprocessing, inspect and pkgutil hooks out (no zipfile, bz2, lzma or pkgutil before the app's first "
-        "line), let Python's own FileFinder load the .pyc files (PyInstaller's Python-level finder only handed each "
-        "look-up on: the noarchive PYZ is empty), and tell PySide6's per-import source scan at once that a .pyc-only "
-        "module has no source (PyInstaller's inspect hook had linecache open each .pyc as text). Before the app's "
-        "first line the bundle now spends 52 ms of CPU and loads 73 modules (was 79 ms and 98). What is left is the "
-        "interpreter: Debian's /usr/bin/python3.11 is a non-PIE executable linked from non-PIC objects (its "
-        "libpython3.11.a cannot be linked into a shared library), and a PyInstaller bootloader can only load the "
-        "shared libpython3.11.so.1.0, which Debian builds differently: the same imports take x1.22 as long, a "
-        "bytecode loop x1.4. The row 'source run on the bundle's libpython' is the source run on that library (a "
-        "3-line embedding program linked against the bundle's copy, same sys.path): it is as slow as the bundle, so "
-        "the bundle's own overhead is ~0 and the gap is the interpreter. Neither Debian 12 (one libpython3.11) nor "
-        "PyPI (its installers fetch standalone builds from elsewhere) offers a faster shared libpython."
+        "The Linux package runs the bundle's modules on a copy of the build machine's statically linked "
+        "/usr/bin/python3.11 (packaging/linux/native-python.sh, native_boot.py), not on PyInstaller's bootloader: a "
+        "bootloader can only load the shared libpython3.11.so.1.0, which Debian builds without the static "
+        "interpreter's optimisations (its libpython3.11.a and libpython3.11-pic.a cannot give a faster shared "
+        "library: one is not PIC, the other is the same build as the .so), so the same imports took x1.22 as long "
+        "and a bytecode loop x1.4; the bundle painted x1.22-1.26 later than the source run. The bundle's own "
+        "run-time hooks (Qt's plugin path without PySide6.QtCore, no zipfile/pkgutil, Python's own FileFinder for "
+        "the .pyc files, no source scan of .pyc-only modules) run the same way on both starts. If this row misses, "
+        "check that the build machine's Python was a static one (native-python.sh says which it used)."
     ),
     "stream_cpu": (
         "Showing text is one Qt layout pass per flush over the unfinished tail (the edits of an update run in one "
