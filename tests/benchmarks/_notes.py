@@ -97,3 +97,22 @@ WHY = {
         "in a sampled run. Reading in a separate process would remove the contention altogether."
     ),
 }
+
+BUNDLES = """## Start-up of the installed bundles
+
+The staged start-up is the same code on every platform: the Qt-free modules load before PySide6, the first frame is
+built without dialogs, client, sign-in, keyring or simulator and painted with Qt's own event loop, and asyncio, qasync
+and the rest load after the paint. None of it depends on Linux. Inside a PyInstaller bundle the spec's run-time hooks
+(packaging/pyinstaller/rthook_*.py) keep the bundle from adding work before the app's first line: Qt's plugin path is
+set without importing PySide6.QtCore, zipfile and pkgutil are not loaded, Python's own FileFinder loads the .pyc
+files, and PySide6's per-import source scan is told at once that a .pyc-only module has no source.
+
+- Linux (.deb and .tar.gz, measured here as "installed .deb"): the bundle's modules run on a copy of the build
+  machine's static /usr/bin/python3.11 with a ._pth file, started by a shell launcher
+  (packaging/linux/native-python.sh). PyInstaller's bootloader could only load Debian's shared libpython3.11.so,
+  which runs Python 1.2-1.4x slower than the static interpreter: the bundle painted 1.22-1.26x later than a source
+  run before.
+- Windows (installer built and tested under wine in CI, where timings mean nothing) and macOS (not built here): the
+  bundle keeps PyInstaller's bootloader on python.org's python311 library, which is the interpreter a source run
+  uses there, so the bundle has no interpreter of its own to fall behind.
+"""

@@ -30,7 +30,7 @@ except ModuleNotFoundError as missing:  # stream.py's reference SDK comes with t
         "The benchmarks compare against the openai SDK, which the test set-up installs: "
         "run `bash packaging/dev/bootstrap.sh test` first."
     )
-from tests.benchmarks._notes import PROFILES, WHY
+from tests.benchmarks._notes import BUNDLES, PROFILES, WHY
 from tests.benchmarks._report import (
     BUDGET_ROWS,
     Figure,
@@ -78,6 +78,7 @@ def write_results(figures: list[Figure], failures: list[str], command: str, seco
         budget_markdown(figures),
         "",
         *_why_missed(figures),
+        BUNDLES,
         "## Every figure",
         "",
         markdown_table(figures),
