@@ -42,6 +42,10 @@ NOT_BEFORE_FIRST_PAINT = (
     "asyncio",
     "qasync",
     "ssl",
+    # The log file rotates from right after the paint: logging.handlers loads socket, pickle and queue.
+    "logging.handlers",
+    "socket",
+    "pickle",
     # Used later, where they are needed: search snippets (html), attachments' digests (hashlib).
     "html",
     "hashlib",
