@@ -165,12 +165,12 @@ class _LogFile(logging.Handler):
         rotating = _rotating_handler(self._path)
         rotating.setFormatter(self.formatter)
         self.acquire()
-        try:
-            before, self._target = self._target, rotating
+        try:  # closed before any record can reach the rotating handler: Windows cannot rename a file still open
+            self._target.close()
+            self._target = rotating
             self.rotating = True
         finally:
             self.release()
-        before.close()
 
     def close(self) -> None:
         """Close the file."""
