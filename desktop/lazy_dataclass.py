@@ -14,6 +14,7 @@ checkers see `dataclasses.dataclass`.
 
 What differs: a mistake in a class's fields (a field without a default after one with) is reported at its first
 use, not at import; `tests/app/test_lazy_dataclass.py` processes every class made here, so the suite still reports it.
+The app processes the rest in a worker thread right after its first paint (`process_all`).
 `slots=True` makes a new class, which cannot be done later: such classes are processed at once.
 """
 
@@ -23,7 +24,7 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["dataclass", "deferred_classes", "process_now"]
+__all__ = ["dataclass", "deferred_classes", "pending_classes", "process_all", "process_now"]
 
 _PROCESSED = threading.RLock()  # one class processed at a time (a subclass processes its bases first, hence re-entrant)
 # Every class decorated here and not processed yet, with its options.
@@ -44,6 +45,24 @@ def process_now(cls: type) -> type:
             delattr(cls, name)
         dataclasses.dataclass(cls, **options)
     return cls
+
+
+def process_all() -> int:
+    """Process every class not processed yet (the app does this in a worker thread after its first paint, so a first
+    message does not pay for its events' classes); returns how many were processed."""
+    done = 0
+    for cls in pending_classes():
+        with _PROCESSED:
+            if cls in _PENDING:
+                process_now(cls)
+                done += 1
+    return done
+
+
+def pending_classes() -> list[type]:
+    """The classes decorated here and not processed yet."""
+    with _PROCESSED:
+        return list(_PENDING)
 
 
 def deferred_classes() -> list[type]:

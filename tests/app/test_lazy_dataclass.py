@@ -12,7 +12,7 @@ from dataclasses import field
 import pytest
 
 import desktop
-from desktop.lazy_dataclass import dataclass, deferred_classes
+from desktop.lazy_dataclass import dataclass, deferred_classes, pending_classes, process_all
 
 
 @dataclass(frozen=True)
@@ -139,3 +139,33 @@ def test_every_class_of_the_app_made_this_way_is_valid() -> None:
     assert len(classes) > 40
     for cls in classes:
         assert dataclasses.fields(cls) is not None, cls
+
+
+def test_process_all_processes_what_is_left() -> None:
+    @dataclass(frozen=True)
+    class Left:
+        """Not used by anything."""
+
+        value: int
+
+    assert Left in pending_classes()
+    assert process_all() >= 1
+    assert _processed(Left) and not pending_classes()
+    assert process_all() == 0
+
+
+def test_the_app_s_warm_up_after_the_first_paint_processes_every_pending_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop import app, services
+
+    @dataclass(frozen=True)
+    class NotUsedYet:
+        """As a turn's events are at the first paint."""
+
+        value: int
+
+    monkeypatch.setattr(services, "warm_up_network", lambda: None)
+    app._warm_up()
+    assert _processed(NotUsedYet)
+    assert not pending_classes()
