@@ -20,7 +20,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from desktop import __version__
-from desktop.log import LogFileError, configure_logging, redact
+from desktop.lazy_dataclass import process_all
+from desktop.log import LogFileError, configure_logging, redact, start_rotating
 from desktop.messages import MessageBridge
 from desktop.paths import APP_DISPLAY_NAME, APP_NAME, AppPaths
 
@@ -262,9 +263,12 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
 
 
 def _set_up_logging(log_file: Path, args: argparse.Namespace) -> None:
-    """Log to the file (and the console with --verbose); a read-only or full log location costs the log, not the app."""
+    """Log to the file (and the console with --verbose); a read-only or full log location costs the log, not the app.
+
+    The file starts rotating after the first paint (`_warm_up`): rotation loads logging.handlers, socket and pickle.
+    """
     try:
-        configure_logging(log_file, verbose=args.verbose, log_content=args.log_content)
+        configure_logging(log_file, verbose=args.verbose, log_content=args.log_content, rotate_now=False)
     except LogFileError as exc:
         configure_logging(None, verbose=args.verbose, log_content=args.log_content)
         print(f"{APP_DISPLAY_NAME}: {exc}", file=sys.stderr)
@@ -673,9 +677,17 @@ async def upgrade_history_visibly(path: Path, open_history: Callable[[Path], Any
 
 
 def _warm_up() -> None:
-    """In a worker thread after the first paint: load what the first request needs (see warm_up_network)."""
+    """In a worker thread after the first paint: rotate the log from now on, load what the first request needs (see
+    warm_up_network), after processing the dataclasses the first paint did not use."""
     from desktop.services import warm_up_network
 
+    try:
+        start_rotating()
+    except OSError as exc:  # the file stays as it is, still written to
+        _log.warning("the log file will not rotate: %s", exc)
+    # The dataclasses the first paint did not need (a turn's events, messages, errors): processed here, not at the
+    # first message (~0.8 ms each). Python code: the GUI thread still gets the lock every GUI_SWITCH_INTERVAL_S.
+    process_all()
     try:
         warm_up_network()
     except Exception as exc:  # only a head start: the first request loads it again and reports any problem

@@ -2,12 +2,14 @@
 
 The filter sits on the handlers, not on loggers, so that records from any library (httpx, azure, msal, ours) are
 scrubbed before they are written, whichever logger produced them.
+
+The app starts its log without rotation (`rotate_now=False`) and calls `start_rotating()` after its window's first
+paint: rotation is `logging.handlers`, which loads socket, pickle and queue (~6 ms the first frame does not need).
 """
 
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import threading
@@ -20,6 +22,7 @@ __all__ = [
     "add_secret",
     "configure_logging",
     "redact",
+    "start_rotating",
 ]
 
 CONTENT_LOGGER = "desktop.content"
@@ -97,21 +100,95 @@ class LogFileError(OSError):
     """The log file cannot be written (read-only or full location); `str(error)` is a sentence for the user."""
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose files (the current one and each new one after a rollover) are readable by the owner only."""
+_MAX_BYTES = 2_000_000
+_BACKUPS = 5
+
+
+def _open_privately(path: str) -> None:
+    """Create the file readable by its owner only (or make an existing one so) before a handler opens it."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.close(fd)
+    if os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
+class _PrivateFileHandler(logging.FileHandler):
+    """The log file, readable by the owner only, before it rotates (see `_LogFile`)."""
 
     def _open(self):  # type: ignore[no-untyped-def]  # the stdlib leaves this method untyped
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        os.close(fd)
-        if os.stat(self.baseFilename).st_mode & 0o077:
-            os.chmod(self.baseFilename, 0o600)
+        _open_privately(self.baseFilename)
         return super()._open()
 
 
-def _open_log_file(log_file: Path, verbose: bool) -> logging.Handler:
+def _rotating_handler(log_file: Path) -> logging.Handler:
+    """A rotating log whose files (the current one and each new one after a rollover) are readable by the owner only."""
+    import logging.handlers
+
+    class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        def _open(self):  # type: ignore[no-untyped-def]  # the stdlib leaves this method untyped
+            _open_privately(self.baseFilename)
+            return super()._open()
+
+    return _PrivateRotatingFileHandler(log_file, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
+
+
+class _LogFile(logging.Handler):
+    """The log file, appended to at once and rotated from `start_rotating()` on.
+
+    Records go to one file handler at a time: the switch happens under this handler's lock, so no record is lost or
+    written twice, whichever thread logs.
+    """
+
+    def __init__(self, log_file: Path) -> None:
+        super().__init__()
+        self._path = log_file
+        self._target: logging.Handler = _PrivateFileHandler(log_file, encoding="utf-8")
+        self.rotating = False
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:
+        """Format for whichever file handler writes."""
+        super().setFormatter(fmt)
+        self._target.setFormatter(fmt)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the record (the filters ran already, in `handle`)."""
+        self._target.emit(record)
+
+    def flush(self) -> None:
+        """Flush the file."""
+        self._target.flush()
+
+    def start_rotating(self) -> None:
+        """From now on, roll the file over at its size limit, as if it had been a rotating log from the start."""
+        if self.rotating:
+            return
+        rotating = _rotating_handler(self._path)
+        rotating.setFormatter(self.formatter)
+        self.acquire()
+        try:  # closed before any record can reach the rotating handler: Windows cannot rename a file still open
+            self._target.close()
+            self._target = rotating
+            self.rotating = True
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._target.close()
+        super().close()
+
+
+def start_rotating() -> None:
+    """Let the log file started with `configure_logging(..., rotate_now=False)` rotate (after the first paint)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _LogFile):
+            handler.start_rotating()
+
+
+def _open_log_file(log_file: Path, verbose: bool, rotate_now: bool) -> logging.Handler:
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = _PrivateRotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+        handler = _rotating_handler(log_file) if rotate_now else _LogFile(log_file)
     except OSError as exc:
         raise LogFileError(
             f"The log file {log_file} cannot be written ({exc.strerror or exc}); the app runs without a log. "
@@ -122,16 +199,19 @@ def _open_log_file(log_file: Path, verbose: bool) -> logging.Handler:
 
 
 def configure_logging(
-    log_file: Path | None, *, verbose: bool = False, log_content: bool = False
+    log_file: Path | None, *, verbose: bool = False, log_content: bool = False, rotate_now: bool = True
 ) -> list[logging.Handler]:
     """Attach the app's handlers (rotating file, console when verbose) to the root logger; returns them.
+
+    With `rotate_now` False the file rotates only once `start_rotating()` was called (the app calls it after its
+    first paint).
 
     Raises LogFileError, before changing anything, when the log file cannot be opened; call again without a file.
     `log_content` (only with `verbose`) writes prompts and answers in full; otherwise they are logged as sizes.
     """
     handlers: list[logging.Handler] = []
     if log_file is not None:
-        handlers.append(_open_log_file(log_file, verbose))
+        handlers.append(_open_log_file(log_file, verbose, rotate_now))
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     if verbose:

@@ -10,7 +10,8 @@ import enum
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from desktop.lazy_dataclass import dataclass
 
 __all__ = ["Level", "MessageBridge", "UserMessage"]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, field
 from typing import Literal, get_args
 
 from desktop.clouds import AZURE_CLI_CLIENT_ID, CloudName
+from desktop.lazy_dataclass import dataclass
 
 AuthMethod = Literal["api_key", "entra", "azure_cli"]
 ApiSupport = Literal["responses", "chat", "unknown"]

@@ -7,12 +7,13 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from desktop.config._model import AUTH_METHODS, AppSettings, AuthMethod, Profile, SecurityContext, Settings
 from desktop.config._schema import Problems, read_app, read_profile
+from desktop.lazy_dataclass import dataclass
 
 log = logging.getLogger(__name__)
 POLICY_ENV = "AZURE_OPENAI_CHAT_POLICY"

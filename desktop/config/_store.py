@@ -9,13 +9,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from desktop.config._model import Settings
 from desktop.config._schema import SCHEMA_VERSION, Problems, migrate, read_settings, write_settings
+from desktop.lazy_dataclass import dataclass
 
 log = logging.getLogger(__name__)
 SETTINGS_FILE = "settings.json"

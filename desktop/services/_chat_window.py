@@ -15,11 +15,12 @@ import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.config import Configuration, Deployment, InstructionsPreset, Profile
+from desktop.lazy_dataclass import dataclass
 from desktop.services._documents import file_note
 from desktop.services._documents import reads_files as deployment_reads_files
 from desktop.services._model_families import LONG_THINKING_TIMEOUT, family_for

@@ -20,10 +20,10 @@ import io
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from desktop.lazy_dataclass import dataclass
 from desktop.services._model_families import SAFE, family_for
 from desktop.services._words import say, tr
 from desktop.storage import Attachment

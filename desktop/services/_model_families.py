@@ -24,8 +24,10 @@ reasoning, January 2026 version, and its "Not supported" list; error bodies as A
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
+
+from desktop.lazy_dataclass import dataclass
 
 Api = Literal["responses", "chat"]
 

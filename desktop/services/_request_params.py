@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from desktop.lazy_dataclass import dataclass
 from desktop.services._model_families import ModelFamily
 
 __all__ = ["Choices", "adapted_words", "choices_for", "refusal_of", "request_extras"]

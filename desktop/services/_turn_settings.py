@@ -9,10 +9,10 @@ preset's name is kept in the conversation's params (`preset`), the effort in `re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from desktop.config import InstructionsPreset, Profile
+from desktop.lazy_dataclass import dataclass
 from desktop.services._model_families import family_for
 
 __all__ = [

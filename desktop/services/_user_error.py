@@ -7,7 +7,9 @@ Problem from client and sign-in errors (desktop.services._problems) loads with t
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from desktop.lazy_dataclass import dataclass
 
 __all__ = [
     "LENGTH_CODE",

@@ -7,9 +7,9 @@ database up to the widgets; the window never reads the history itself.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import datetime
 
+from desktop.lazy_dataclass import dataclass
 from desktop.services._documents import file_note, size_words
 from desktop.services._turn_settings import NO_EFFORTS, Efforts
 from desktop.services._user_error import LENGTH_CODE, TOO_LONG_CODE, ErrorAction, Problem, category_words

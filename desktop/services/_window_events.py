@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from desktop.lazy_dataclass import dataclass
 from desktop.services._views import ConversationRow, Header, MessageView, RetryWait, SearchRow
 from desktop.storage import Outcome
 

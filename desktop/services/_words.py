@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Formatter
 
+from desktop.lazy_dataclass import dataclass
 from desktop.services._user_error import Category, ErrorAction
 
 __all__ = ["WORDS", "Wording", "duration_words", "say", "tr", "wording"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from desktop.lazy_dataclass import dataclass
 
 Api = Literal["responses", "chat"]
 JsonObject = dict[str, Any]

@@ -7,13 +7,13 @@ import concurrent.futures
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from desktop.lazy_dataclass import dataclass
 from desktop.services import AttachRefusedError, Document, FileChip, read_file, size_words
 from desktop.ui.theme import ColorSet
 

@@ -3,8 +3,9 @@
 Usage: python -X importtime -m tests.app._first_paint_modules --profile-dir DIR --smoke-test
 Prints one line `MODULES-AT-FIRST-PAINT ["module", ...]` when the main window receives its first Paint event (before
 that paint is drawn, so nothing scheduled after the paint can be counted), and `QT-CLASSES-AT-FIRST-PAINT [...]`: the
-Qt classes PySide6 has made Python types for by then (it makes each, with its enums, on first use), then the app's
-own smoke-test line, and
+Qt classes PySide6 has made Python types for by then (it makes each, with its enums, on first use),
+`DATACLASSES-AT-FIRST-PAINT {...}`: the app's dataclasses (desktop.lazy_dataclass) processed by then and those not, then
+the app's own smoke-test line, and
 when the app has quit, `MODULES-AT-EXIT [...]`: everything its start-up loaded. At the first paint it also writes
 `FIRST-PAINT` to stderr, where `-X importtime` reports, so the imports before it can be told from those after.
 It imports nothing the app would not load before its window anyway (`desktop.app` only): the app's own first-paint
@@ -26,6 +27,7 @@ from desktop.app import main
 MARKER = "MODULES-AT-FIRST-PAINT "
 QT_MARKER = "QT-CLASSES-AT-FIRST-PAINT "
 QT_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets")
+DATACLASS_MARKER = "DATACLASSES-AT-FIRST-PAINT "
 EXIT_MARKER = "MODULES-AT-EXIT "
 STDERR_MARKER = "FIRST-PAINT"
 WATCHER_MODULE = "desktop.ui.first_paint"
@@ -66,6 +68,17 @@ def after_import(name: str, then: Callable[[ModuleType], None]) -> None:
     sys.meta_path.insert(0, _AfterImport(name, then))
 
 
+def _dataclasses() -> dict[str, list[str]]:
+    """The app's classes made with desktop.lazy_dataclass, split into those processed so far and those not."""
+    from desktop.lazy_dataclass import deferred_classes
+
+    split: dict[str, list[str]] = {"processed": [], "deferred": []}
+    for cls in deferred_classes():
+        done = isinstance(vars(cls).get("__dataclass_fields__"), dict)
+        split["processed" if done else "deferred"].append(f"{cls.__module__}.{cls.__qualname__}")
+    return split
+
+
 def _patch_watcher(first_paint: ModuleType) -> None:
     """Print the modules loaded when the app's own first-paint watcher sees the window's first Paint event."""
     original = first_paint.FirstPaintWatcher.eventFilter
@@ -79,6 +92,7 @@ def _patch_watcher(first_paint: ModuleType) -> None:
             print(MARKER + json.dumps(sorted(sys.modules)), flush=True)
             made = {name for m in QT_MODULES if m in sys.modules for name in vars(sys.modules[m]) if name[:1] == "Q"}
             print(QT_MARKER + json.dumps(sorted(made)), flush=True)
+            print(DATACLASS_MARKER + json.dumps(_dataclasses()), flush=True)
             print(STDERR_MARKER, file=sys.stderr, flush=True)
         return bool(original(self, watched, event))
 

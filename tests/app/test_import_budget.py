@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from desktop.app import PRE_QT_MODULES
-from tests.app._first_paint_modules import EXIT_MARKER, MARKER, QT_MARKER, STDERR_MARKER
+from tests.app._first_paint_modules import DATACLASS_MARKER, EXIT_MARKER, MARKER, QT_MARKER, STDERR_MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +42,10 @@ NOT_BEFORE_FIRST_PAINT = (
     "asyncio",
     "qasync",
     "ssl",
+    # The log file rotates from right after the paint: logging.handlers loads socket, pickle and queue.
+    "logging.handlers",
+    "socket",
+    "pickle",
     # Used later, where they are needed: search snippets (html), attachments' digests (hashlib).
     "html",
     "hashlib",
@@ -73,6 +77,19 @@ NOT_IN_THE_FIRST_FRAME = (
     "QAction",  # the menus' actions are built right after the paint
     "QKeySequence",
 )
+# Dataclasses the first frame does not use: desktop.lazy_dataclass processes a class at its first use (~0.8 ms each on
+# Python 3.11), so these must not be used before the paint (the messages, a turn, its events, its errors).
+NOT_PROCESSED_BEFORE_FIRST_PAINT = (
+    "desktop.storage._models.Message",
+    "desktop.storage._models.Usage",
+    "desktop.services._views.MessageView",
+    "desktop.services._window_events.MessageAdded",
+    "desktop.services._window_events.AnswerGrew",
+    "desktop.services._window_events.TurnChanged",
+    "desktop.services._window_events.TurnEnded",
+    "desktop.services._user_error.Problem",
+    "desktop.services._chat_window._Turn",
+)
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s*(\S+)\s*$")
 
 
@@ -85,6 +102,7 @@ class FirstPaint:
     cumulative: dict[str, int]  # cumulative import time of each module, in µs (-X importtime)
     order: list[str]  # the modules imported before the first paint, in the order their imports finished
     qt_classes: list[str]  # the Qt classes PySide6 had made Python types for at the first paint
+    dataclasses: dict[str, list[str]]  # the app's lazy dataclasses, "processed" at the first paint and "deferred"
 
 
 def _run_to_first_paint(profile: Path) -> FirstPaint:
@@ -101,6 +119,7 @@ def _run_to_first_paint(profile: Path) -> FirstPaint:
     modules = next((json.loads(line[len(MARKER) :]) for line in lines if line.startswith(MARKER)), None)
     assert modules is not None, f"the driver saw no paint of the main window: {out.stdout!r}"
     qt_classes = next(json.loads(line[len(QT_MARKER) :]) for line in lines if line.startswith(QT_MARKER))
+    dataclasses = next(json.loads(line[len(DATACLASS_MARKER) :]) for line in lines if line.startswith(DATACLASS_MARKER))
     cumulative: dict[str, int] = {}
     order: list[str] = []
     before_paint = True
@@ -111,7 +130,7 @@ def _run_to_first_paint(profile: Path) -> FirstPaint:
             if before_paint:
                 order.append(match.group(3))
     assert not before_paint, "the driver marked no first paint on stderr"
-    return FirstPaint(lines, modules, cumulative, order, qt_classes)
+    return FirstPaint(lines, modules, cumulative, order, qt_classes, dataclasses)
 
 
 def _late(modules: list[str]) -> list[str]:
@@ -181,3 +200,12 @@ def test_the_first_frame_makes_no_python_type_for_qt_classes_it_does_not_show(fi
     assert {"QMainWindow", "QSplitter", "QLineEdit", "QMenuBar"} <= set(first_paint.qt_classes)  # the frame's own
     made = [name for name in NOT_IN_THE_FIRST_FRAME if name in first_paint.qt_classes]
     assert not made, "Qt classes used before the first paint (import them where they are used): " + ", ".join(made)
+
+
+@pytest.mark.slow
+def test_the_first_frame_processes_no_dataclass_it_does_not_use(first_paint: FirstPaint) -> None:
+    processed, deferred = first_paint.dataclasses["processed"], first_paint.dataclasses["deferred"]
+    assert "desktop.services._window_events.ConversationShown" in processed  # the start's own events
+    assert set(NOT_PROCESSED_BEFORE_FIRST_PAINT) <= set(processed) | set(deferred)  # (names still right)
+    early = [name for name in NOT_PROCESSED_BEFORE_FIRST_PAINT if name in processed]
+    assert not early, "dataclasses used before the first paint: " + ", ".join(early)

@@ -20,7 +20,7 @@ import pytest
 
 from desktop.auth import KeyStore
 from desktop.client import AzureOpenAIClient
-from desktop.log import LogFileError, add_secret, configure_logging, redact
+from desktop.log import LogFileError, add_secret, configure_logging, redact, start_rotating
 
 CANARY_KEY = "c4n4ry0f7e2b4a1d9e8f7a6b5c4d3e2f"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQ"
@@ -238,4 +238,61 @@ def test_unwritable_log_location_is_a_sentence_not_a_traceback(
     finally:
         for handler in root.handlers[len(before) :]:
             root.removeHandler(handler)
+        root.setLevel(level)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_a_log_started_without_rotation_loses_no_record_when_it_starts_rotating(tmp_path: Path) -> None:
+    path = tmp_path / "logs" / "app.log"
+    root = logging.getLogger()
+    level = root.level
+    handlers = configure_logging(path, rotate_now=False)
+    try:
+        logger = logging.getLogger("desktop.test")
+        logger.info("before the paint %s", CANARY_KEY)  # the filter applies from the start
+        add_secret(CANARY_KEY)
+        logger.info("before the paint, known key %s", CANARY_KEY)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        start_rotating()
+        start_rotating()  # once is enough; again changes nothing
+        logger.info("after the paint")
+        written = path.read_text(encoding="utf-8")
+        assert CANARY_KEY not in written
+        assert [line.split(": ", 1)[1] for line in written.splitlines()] == [
+            "before the paint [REDACTED]",
+            "before the paint, known key [REDACTED]",
+            "after the paint",
+        ]
+        logger.info("x" * 2_100_000)  # past the size limit: the next record starts a new file
+        logger.info("in a new file")
+        assert path.read_text(encoding="utf-8").endswith("in a new file\n")
+        assert (tmp_path / "logs" / "app.log.1").is_file()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+
+
+def test_the_app_s_log_rotates_once_the_warm_up_after_the_first_paint_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop import app, services
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    level = root.level
+    monkeypatch.setattr(services, "warm_up_network", lambda: None)
+    app._set_up_logging(tmp_path / "app.log", argparse.Namespace(verbose=False, log_content=False))
+    added = root.handlers[len(before) :]
+    try:
+        assert [type(h).__name__ for h in added] == ["_LogFile"]
+        assert not added[0].rotating
+        app._warm_up()
+        assert added[0].rotating
+    finally:
+        for handler in added:
+            root.removeHandler(handler)
+            handler.close()
         root.setLevel(level)
