@@ -300,6 +300,14 @@ class _Delegate(QStyledItemDelegate):
             self._live_shows[after.id] = after
             self.renders[after.id] += 1
 
+    def settled_height(self, msg: MessageView) -> float | None:
+        """For a streaming answer whose live document shows `msg`: how far down that document the next `extend`
+        leaves what is drawn as it is (see LiveDocument.settled_height); None when the next paint renders it anew."""
+        live = self._live.get(msg.id)
+        if live is None or msg.outcome != Outcome.STREAMING or self._live_shows.get(msg.id) is not msg:
+            return None
+        return live.settled_height()
+
     def cached(self, msg: MessageView, column: float) -> QTextDocument | None:
         live = self._live.get(msg.id)
         if live is not None and msg.outcome == Outcome.STREAMING and self._live_shows.get(msg.id) is msg:
@@ -543,6 +551,9 @@ class _Delegate(QStyledItemDelegate):
         visible = _row_extent(rect, doc).intersected(QRectF(self._view.viewport().rect()))
         if painter.hasClipping():
             visible = visible.intersected(painter.clipBoundingRect())
+        # And only what this paint repaints: Qt clips to it, but laying out the glyphs of a screenful of text costs
+        # as much outside that clip as inside it.
+        visible = visible.intersected(self._view.exposed())
         geo = self.geometry(rect, msg, doc, copies=visible)
         known = self._heights.get(msg.id)
         if known is None or known[2] != geo.height:
@@ -795,6 +806,8 @@ class ChatView(QListView):
         self._has_older = False
         self._loading_older = False
         self._measuring = False
+        self._exposed: QRectF | None = None  # what the paint under way repaints (see exposed)
+        self._holding = False  # the viewport's updates are held while the streaming answer grows (see _grow_last)
         self._retry: RetryWait | None = None
         self.setModel(self._model.qt)
         self.setItemDelegate(self._delegate)
@@ -973,6 +986,10 @@ class ChatView(QListView):
             before = self._model.items[row]
             more = "".join(parts)
             msg = dataclasses.replace(before, text=before.text + more)
+            settled = self._delegate.settled_height(before) if row == len(self._model.items) - 1 else None
+            if settled is not None and self.isVisible():
+                self._grow_last(row, msg, more, before, settled)
+                continue
             self._model.replace(row, msg)  # repaints the row
             self._delegate.extend(before, msg, more)  # lays out again the answer's unfinished tail only
             # Re-layout the whole list only when the streaming message grew a line; it is laid out exactly
@@ -982,11 +999,50 @@ class ChatView(QListView):
         if pending:
             self._flush_ms = (_perf() - started) * 1000
 
+    def _grow_last(self, row: int, msg: MessageView, more: str, before: MessageView, settled: float) -> None:
+        """Show more of the streaming answer in the last row, repainting only what changed: from the top of its
+        unfinished tail down (and, when the view follows the end, what scrolls into view). Qt would repaint the
+        whole viewport for the row's new data and again for the re-layout of its new height; a paint then cost
+        more than the update it showed (tests/benchmarks)."""
+        port = self.viewport()
+        held = port.testAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled)
+        # Updates of the viewport are off only for these calls (set directly: setUpdatesEnabled(True) would ask for
+        # a repaint of all of it). Scrolling is held back too: Qt does not move what is drawn while they are off.
+        port.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, True)
+        self._holding = True
+        try:
+            self._model.replace(row, msg)
+            self._delegate.extend(before, msg, more)  # lays out again the answer's unfinished tail only
+            self._delegate.refit(msg)
+            # The new data (and any new height) has Qt lay out the rows after this event, and repaint all of the
+            # viewport then: it is done now instead, while updates are off.
+            self.executeDelayedItemsLayout()
+        finally:
+            self._holding = False
+            port.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, held)
+        bar = self.verticalScrollBar()
+        if self._follow and bar.value() != bar.maximum():
+            bar.setValue(bar.maximum())  # Qt moves what is drawn up and repaints only what comes into view
+        rect = self.visualRect(self._model.index(row))
+        _, column = self._delegate.column(rect)
+        geo = self._delegate.geometry(rect, msg, self._delegate.document(msg, column), copies=False)
+        top = max(0, math.floor(geo.doc_rect.top() + settled))
+        if top < port.height():
+            port.update(QRect(0, top, port.width(), port.height() - top))
+
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint, noting what it cost (see flush_interval)."""
         started = _perf()
-        super().paintEvent(event)
+        self._exposed = QRectF(event.rect())
+        try:
+            super().paintEvent(event)
+        finally:
+            self._exposed = None
         self._paint_ms = (_perf() - started) * 1000
+
+    def exposed(self) -> QRectF:
+        """The part of the viewport being painted (all of it outside a paint)."""
+        return QRectF(self.viewport().rect()) if self._exposed is None else self._exposed
 
     def thinking_rects(self, message_id: int) -> tuple[QRect | None, QRect | None]:
         """Where a message's thinking header and its words (when shown) are in the viewport (for tests)."""
@@ -1314,7 +1370,7 @@ class ChatView(QListView):
         self._ahead_due = True
 
     def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._follow:
+        if self._follow and not self._holding:  # held: _grow_last scrolls once updates are on again
             self.verticalScrollBar().setValue(maximum)
 
     # -- row heights ------------------------------------------------------------------------------------
