@@ -616,7 +616,7 @@ def test_a_streamed_update_repaints_only_what_changed_and_shows_the_same(view: C
             assert painted.regions, "an update showed nothing"
             assert all(rect.top() > 0 for region in painted.regions for rect in region)
             partial += 1
-        port.repaint()
+        view.repaint()  # the viewport and the scroll bar
         assert shown == screen.grabWindow(view.winId()).toImage()  # the same as painting all of it again
     assert partial > 10
     assert view.message(2).text == text  # type: ignore[union-attr]
@@ -632,3 +632,29 @@ def test_a_paint_draws_only_the_part_of_the_answer_it_repaints(view: ChatView, m
     port.repaint(QRect(0, port.height() - 40, port.width(), 40))
     assert clips
     assert all(0 < clip.height() <= 40 for clip in clips), clips
+
+
+def test_the_scroll_bar_repaints_while_an_answer_streams_only_when_its_handle_moves(view: ChatView) -> None:
+    # The bar's range grows at every update of a streaming answer, and Qt repainted the bar each time: as costly as
+    # painting the new words, though in a long answer the handle moves by less than a pixel at most updates.
+    long = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(300))
+    view.set_messages(
+        [MessageView(1, Role.USER, "Tell me a lot"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)]
+    )
+    view.append_delta(2, long)
+    QApplication.processEvents()
+    bar, screen = view.verticalScrollBar(), QGuiApplication.primaryScreen()
+    painted = _PaintedRegions()
+    bar.installEventFilter(painted)
+    handle = []
+    for i in range(30):
+        view.append_delta(2, f"\n\nMore {i}")
+        view.flush()
+        painted.regions.clear()
+        QApplication.processEvents()
+        handle.append((bar.maximum(), bool(painted.regions)))
+        shown = screen.grabWindow(view.winId()).toImage()
+        view.repaint()
+        assert shown == screen.grabWindow(view.winId()).toImage()  # the handle is where it would be drawn anew
+    assert len({maximum for maximum, _ in handle}) == 30  # every update grew the range
+    assert 0 < sum(repainted for _, repainted in handle) < 10
