@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import functools
 import math
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +54,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
     QMenu,
+    QScrollBar,
     QStyle,
     QStyledItemDelegate,
+    QStyleOptionSlider,
     QStyleOptionViewItem,
     QTextBrowser,
     QToolButton,
@@ -300,6 +303,14 @@ class _Delegate(QStyledItemDelegate):
             self._live_shows[after.id] = after
             self.renders[after.id] += 1
 
+    def settled_height(self, msg: MessageView) -> float | None:
+        """For a streaming answer whose live document shows `msg`: how far down that document the next `extend`
+        leaves what is drawn as it is (see LiveDocument.settled_height); None when the next paint renders it anew."""
+        live = self._live.get(msg.id)
+        if live is None or msg.outcome != Outcome.STREAMING or self._live_shows.get(msg.id) is not msg:
+            return None
+        return live.settled_height()
+
     def cached(self, msg: MessageView, column: float) -> QTextDocument | None:
         live = self._live.get(msg.id)
         if live is not None and msg.outcome == Outcome.STREAMING and self._live_shows.get(msg.id) is msg:
@@ -543,6 +554,9 @@ class _Delegate(QStyledItemDelegate):
         visible = _row_extent(rect, doc).intersected(QRectF(self._view.viewport().rect()))
         if painter.hasClipping():
             visible = visible.intersected(painter.clipBoundingRect())
+        # And only what this paint repaints: Qt clips to it, but laying out the glyphs of a screenful of text costs
+        # as much outside that clip as inside it.
+        visible = visible.intersected(self._view.exposed())
         geo = self.geometry(rect, msg, doc, copies=visible)
         known = self._heights.get(msg.id)
         if known is None or known[2] != geo.height:
@@ -769,6 +783,52 @@ def _open_link(url: QUrl) -> None:
         QDesktopServices.openUrl(url)
 
 
+class _ScrollBar(QScrollBar):
+    """A scroll bar that, while the streaming answer grows (`holding`), repaints only if its handle moved or resized
+    on screen. Its range grows at every update, and painting the bar cost as much as painting the new words
+    (tests/benchmarks); once the answer is long, most updates move the handle by less than a pixel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self._drawn: tuple[QRect, bool, bool] | None = None  # handle, at the top, at the bottom: as last painted
+        self._holding = False
+        self._moved = False
+
+    def _looks(self) -> tuple[QRect, bool, bool]:
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        handle = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ScrollBar, option, QStyle.SubControl.SC_ScrollBarSlider, self
+        )
+        value = self.value()
+        return handle, value == self.minimum(), value == self.maximum()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Changes of range and value inside repaint the bar once, at the end, and only if it looks different."""
+        self._holding, self._moved = True, False
+        try:
+            yield
+        finally:
+            self._holding = False
+            if self._moved and self._looks() != self._drawn:
+                self.update()
+
+    def sliderChange(self, change: QScrollBar.SliderChange) -> None:
+        transient = self.style().styleHint(QStyle.StyleHint.SH_ScrollBar_Transient, None, self)
+        if self._holding and not transient and change in _MOVES:
+            self._moved = True
+            return
+        super().sliderChange(change)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        self._drawn = self._looks()
+
+
+_MOVES = (QScrollBar.SliderChange.SliderRangeChange, QScrollBar.SliderChange.SliderValueChange)
+
+
 class ChatView(QListView):
     """Shows a conversation; streams the last answer in batches; emits what the user asks for."""
 
@@ -796,7 +856,11 @@ class ChatView(QListView):
         self._loading_older = False
         self._measuring = False
         self._keyboard_focus = False  # focus came by the keyboard (Tab, a shortcut, a key): the ring shows
+        self._exposed: QRectF | None = None  # what the paint under way repaints (see exposed)
+        self._holding = False  # the viewport's updates are held while the streaming answer grows (see _grow_last)
         self._retry: RetryWait | None = None
+        self._bar = _ScrollBar(self)
+        self.setVerticalScrollBar(self._bar)
         self.setModel(self._model.qt)
         self.setItemDelegate(self._delegate)
         self._delegate.sizeHintChanged.connect(self._on_delegate_size_hint_changed)
@@ -974,6 +1038,10 @@ class ChatView(QListView):
             before = self._model.items[row]
             more = "".join(parts)
             msg = dataclasses.replace(before, text=before.text + more)
+            settled = self._delegate.settled_height(before) if row == len(self._model.items) - 1 else None
+            if settled is not None and self.isVisible():
+                self._grow_last(row, msg, more, before, settled)
+                continue
             self._model.replace(row, msg)  # repaints the row
             self._delegate.extend(before, msg, more)  # lays out again the answer's unfinished tail only
             # Re-layout the whole list only when the streaming message grew a line; it is laid out exactly
@@ -983,11 +1051,50 @@ class ChatView(QListView):
         if pending:
             self._flush_ms = (_perf() - started) * 1000
 
+    def _grow_last(self, row: int, msg: MessageView, more: str, before: MessageView, settled: float) -> None:
+        """Show more of the streaming answer in the last row, repainting only what changed: from the top of its
+        unfinished tail down, what scrolls into view when the view follows the end, and the scroll bar if its handle
+        moved. Qt would repaint the whole viewport for the row's new data and again for the re-layout of its new
+        height; a paint then cost more than the update it showed (tests/benchmarks)."""
+        port, bar = self.viewport(), self._bar
+        with bar.holding():
+            held = port.testAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled)
+            # Updates of the viewport are off only for these calls (set directly: setUpdatesEnabled(True) would ask
+            # for a repaint of all of it). Scrolling waits: Qt does not move what is drawn while they are off.
+            port.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, True)
+            self._holding = True
+            try:
+                self._model.replace(row, msg)
+                self._delegate.extend(before, msg, more)  # lays out again the answer's unfinished tail only
+                self._delegate.refit(msg)
+                # The new data (and any new height) has Qt lay out the rows after this event, and repaint all of
+                # the viewport then: it is done now instead, while updates are off.
+                self.executeDelayedItemsLayout()
+            finally:
+                self._holding = False
+                port.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, held)
+            if self._follow and bar.value() != bar.maximum():
+                bar.setValue(bar.maximum())  # Qt moves what is drawn up and repaints only what comes into view
+        rect = self.visualRect(self._model.index(row))
+        _, column = self._delegate.column(rect)
+        geo = self._delegate.geometry(rect, msg, self._delegate.document(msg, column), copies=False)
+        top = max(0, math.floor(geo.doc_rect.top() + settled))
+        if top < port.height():
+            port.update(QRect(0, top, port.width(), port.height() - top))
+
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint, noting what it cost (see flush_interval)."""
         started = _perf()
-        super().paintEvent(event)
+        self._exposed = QRectF(event.rect())
+        try:
+            super().paintEvent(event)
+        finally:
+            self._exposed = None
         self._paint_ms = (_perf() - started) * 1000
+
+    def exposed(self) -> QRectF:
+        """The part of the viewport being painted (all of it outside a paint)."""
+        return QRectF(self.viewport().rect()) if self._exposed is None else self._exposed
 
     def thinking_rects(self, message_id: int) -> tuple[QRect | None, QRect | None]:
         """Where a message's thinking header and its words (when shown) are in the viewport (for tests)."""
@@ -1344,7 +1451,7 @@ class ChatView(QListView):
         self._ahead_due = True
 
     def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._follow:
+        if self._follow and not self._holding:  # held: _grow_last scrolls once updates are on again
             self.verticalScrollBar().setValue(maximum)
 
     # -- row heights ------------------------------------------------------------------------------------

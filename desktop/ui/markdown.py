@@ -32,6 +32,7 @@ from PySide6.QtGui import (
 from desktop.ui.theme import ColorSet
 
 if TYPE_CHECKING:  # pygments itself loads with the first code block, not with the window
+    from markdown_it import MarkdownIt
     from pygments.lexer import Lexer
     from pygments.token import _TokenType
 
@@ -149,21 +150,27 @@ def _warming(style_name: str) -> threading.Thread:
 
 
 def _load_code_support(style_name: str) -> None:
-    from markdown_it import MarkdownIt
     from pygments.styles import get_style_by_name
 
-    MarkdownIt("commonmark").parse("```\n\n```")
+    _code_parser().parse("```\n\n```")
     get_style_by_name(style_name)
     for language in _WARM_LANGUAGES:
         _lexer_for(language)
 
 
-def _code_sizes(text: str) -> list[int]:
-    """The number of lines of each fenced or indented code block of a Markdown source, in order."""
+@functools.cache
+def _code_parser() -> MarkdownIt:
+    """The Markdown parser that counts code lines, built once: building one costs more than parsing a streamed
+    answer's tail with it, which happens at every update of an answer writing code (tests/benchmarks)."""
     from markdown_it import MarkdownIt  # only when an answer with code is rendered
 
+    return MarkdownIt("commonmark")
+
+
+def _code_sizes(text: str) -> list[int]:
+    """The number of lines of each fenced or indented code block of a Markdown source, in order."""
     sizes = []
-    for token in MarkdownIt("commonmark").parse(text):
+    for token in _code_parser().parse(text):
         if token.type in ("fence", "code_block"):
             sizes.append(max(1, token.content.count("\n") or 1))
     return sizes
@@ -358,6 +365,12 @@ class LiveDocument:
 
     def __len__(self) -> int:
         return self._length
+
+    def settled_height(self) -> float:
+        """How far down the document no update rewrites: the bottom of the last block before the unfinished tail
+        (what is drawn above it stays as it is, so a view needs to repaint only below it)."""
+        before = self.doc.findBlock(self._tail_start).previous()
+        return self.doc.documentLayout().blockBoundingRect(before).bottom() if before.isValid() else 0.0
 
     def update(self, text: str) -> bool:
         """Show `text`; False when it does not extend the finished part shown (the caller then starts a new one)."""

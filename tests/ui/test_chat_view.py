@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPersistentModelIndex, QPoint, QRectF, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractSlider, QTextBrowser, QWidget
+from PySide6.QtCore import QEvent, QObject, QPersistentModelIndex, QPoint, QRect, QRectF, Qt
+from PySide6.QtGui import QGuiApplication, QPaintEvent
+from PySide6.QtWidgets import QAbstractSlider, QApplication, QTextBrowser, QWidget
 
 from desktop.services import MessageAction, MessageView, Outcome, RetryWait, Role
 from desktop.ui.chat_view import ChatView
@@ -575,3 +575,86 @@ def test_an_answer_without_words_offers_no_copy_and_keeps_the_clipboard(view: Ch
     QGuiApplication.clipboard().setText("what the user copied before")
     view.trigger(2, "copy")
     assert QGuiApplication.clipboard().text() == "what the user copied before"
+
+
+class _PaintedRegions(QObject):
+    """Records the region of every paint of a widget."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.regions: list[list[QRect]] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QPaintEvent):
+            self.regions.append(list(event.region()))
+        return False
+
+
+def test_a_streamed_update_repaints_only_what_changed_and_shows_the_same(view: ChatView, qtbot: Any) -> None:
+    # Each update of the streaming answer repainted the whole viewport (its row's new data, then the re-layout of
+    # its new height), and a paint cost more than the update it showed. Only the unfinished tail changes, and what
+    # scrolls into view while the view follows the end.
+    from desktop.simulator._answers import choose_answer
+
+    text = (choose_answer("Show me markdown with a table") + "\n\n") * 2
+    view.set_messages([MessageView(1, Role.USER, "Show me"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)])
+    view.append_delta(2, text[:50])
+    QApplication.processEvents()
+    port, bar = view.viewport(), view.verticalScrollBar()
+    screen = QGuiApplication.primaryScreen()
+    painted = _PaintedRegions()
+    port.installEventFilter(painted)
+    partial = 0
+    for start in range(50, len(text), 50):
+        view.append_delta(2, text[start : start + 50])
+        view.flush()
+        painted.regions.clear()
+        QApplication.processEvents()
+        assert bar.value() == bar.maximum()  # still following the end
+        shown = screen.grabWindow(view.winId()).toImage()  # what is on screen: earlier paints and this one
+        if bar.value() > port.height():  # a screen into the answer: its unfinished tail is below the top
+            assert painted.regions, "an update showed nothing"
+            assert all(rect.top() > 0 for region in painted.regions for rect in region)
+            partial += 1
+        view.repaint()  # the viewport and the scroll bar
+        assert shown == screen.grabWindow(view.winId()).toImage()  # the same as painting all of it again
+    assert partial > 10
+    assert view.message(2).text == text  # type: ignore[union-attr]
+
+
+def test_a_paint_draws_only_the_part_of_the_answer_it_repaints(view: ChatView, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(60))
+    view.set_messages([MessageView(1, Role.USER, "Tell me a lot"), MessageView(2, Role.ASSISTANT, text)])
+    view.grab()
+    QApplication.processEvents()  # nothing left to repaint but what this test asks for
+    clips = _drawn_clips(monkeypatch)
+    port = view.viewport()
+    port.repaint(QRect(0, port.height() - 40, port.width(), 40))
+    assert clips
+    assert all(0 < clip.height() <= 40 for clip in clips), clips
+
+
+def test_the_scroll_bar_repaints_while_an_answer_streams_only_when_its_handle_moves(view: ChatView) -> None:
+    # The bar's range grows at every update of a streaming answer, and Qt repainted the bar each time: as costly as
+    # painting the new words, though in a long answer the handle moves by less than a pixel at most updates.
+    long = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(300))
+    view.set_messages(
+        [MessageView(1, Role.USER, "Tell me a lot"), MessageView(2, Role.ASSISTANT, "", Outcome.STREAMING)]
+    )
+    view.append_delta(2, long)
+    QApplication.processEvents()
+    bar, screen = view.verticalScrollBar(), QGuiApplication.primaryScreen()
+    painted = _PaintedRegions()
+    bar.installEventFilter(painted)
+    handle = []
+    for i in range(30):
+        view.append_delta(2, f"\n\nMore {i}")
+        view.flush()
+        painted.regions.clear()
+        QApplication.processEvents()
+        handle.append((bar.maximum(), bool(painted.regions)))
+        shown = screen.grabWindow(view.winId()).toImage()
+        view.repaint()
+        assert shown == screen.grabWindow(view.winId()).toImage()  # the handle is where it would be drawn anew
+    assert len({maximum for maximum, _ in handle}) == 30  # every update grew the range
+    assert 0 < sum(repainted for _, repainted in handle) < 10

@@ -366,3 +366,30 @@ def test_live_document_lays_out_each_update_once_and_only_its_tail(qapp: Any) ->
     # the last copy of a 6-copy answer is laid out exactly as the last copy of a 2-copy one.
     assert {passes for passes, _ in long} == {1}
     assert long[-per_copy:] == short[-per_copy:]
+
+
+def test_code_blocks_of_a_streaming_answer_are_counted_with_one_parser(qapp: Any, monkeypatch: Any) -> None:
+    # Each update of an answer writing code counts the lines of the tail's code blocks with markdown-it; building
+    # the parser cost more than the parsing, and it was built anew at each update.
+    import markdown_it
+
+    from desktop.simulator._answers import CODE_ANSWER
+    from desktop.ui import markdown
+
+    markdown._code_parser.cache_clear()
+    built = []
+    real = markdown_it.MarkdownIt
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(markdown_it, "MarkdownIt", Counting)
+    live = LiveDocument(LIGHT_COLORS, QFont())
+    for start in range(0, len(CODE_ANSWER), 20):
+        live.append(CODE_ANSWER[start : start + 20])
+    render_markdown(CODE_ANSWER, LIGHT_COLORS, QFont())
+    assert len(live.doc.code or []) == 3
+    assert len(built) == 1
+    markdown._code_parser.cache_clear()  # later tests build the real parser again
