@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from desktop import __version__
-from desktop.lazy_dataclass import process_all
+from desktop.lazy_dataclass import process_next
 from desktop.log import LogFileError, configure_logging, redact, start_rotating
 from desktop.messages import MessageBridge
 from desktop.paths import APP_DISPLAY_NAME, APP_NAME, AppPaths
@@ -615,6 +615,7 @@ async def run_app(
         closed.set()
     built.complete()
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    built.tasks.start("process dataclasses", process_dataclasses())
     built.tasks.start("learn stored keys", learn_stored_keys(built.keys, built.configuration))
     headless = bool(args.smoke_test or args.screenshot)
     if not headless and not args.demo:  # asked for the demo: no guided start over it
@@ -676,18 +677,26 @@ async def upgrade_history_visibly(path: Path, open_history: Callable[[Path], Any
         notice.deleteLater()
 
 
+async def process_dataclasses() -> None:
+    """After the first paint, on the GUI thread: process the dataclasses the paint did not need (a turn's events,
+    messages, errors; ~0.8 ms each), one per turn of the event loop, so neither the window nor a first message
+    waits for them (desktop/lazy_dataclass.py says why not in a worker thread)."""
+    import asyncio
+
+    # Not a wait for something: the loop gets a turn between two classes.
+    while process_next():  # noqa: ASYNC110
+        await asyncio.sleep(0)
+
+
 def _warm_up() -> None:
     """In a worker thread after the first paint: rotate the log from now on, load what the first request needs (see
-    warm_up_network), after processing the dataclasses the first paint did not use."""
+    warm_up_network)."""
     from desktop.services import warm_up_network
 
     try:
         start_rotating()
     except OSError as exc:  # the file stays as it is, still written to
         _log.warning("the log file will not rotate: %s", exc)
-    # The dataclasses the first paint did not need (a turn's events, messages, errors): processed here, not at the
-    # first message (~0.8 ms each). Python code: the GUI thread still gets the lock every GUI_SWITCH_INTERVAL_S.
-    process_all()
     try:
         warm_up_network()
     except Exception as exc:  # only a head start: the first request loads it again and reports any problem

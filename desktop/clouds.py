@@ -6,9 +6,8 @@ not import each other, both need the same facts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, get_args
-
-from desktop.lazy_dataclass import dataclass
 
 #: The Azure CLI public client: works in every tenant without an app registration of one's own.
 AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"

@@ -14,8 +14,14 @@ checkers see `dataclasses.dataclass`.
 
 What differs: a mistake in a class's fields (a field without a default after one with) is reported at its first
 use, not at import; `tests/app/test_lazy_dataclass.py` processes every class made here, so the suite still reports it.
-The app processes the rest in a worker thread right after its first paint (`process_all`).
-`slots=True` makes a new class, which cannot be done later: such classes are processed at once.
+The app processes the rest on the GUI thread right after its first paint, one class per turn of the event loop
+(`process_next`). `slots=True` makes a new class, which cannot be done later: such classes are processed at once.
+
+Threads: only for classes first used on the GUI thread. Processing removes the placeholders before `dataclass` adds
+the real methods (it adds none a class already has); another thread creating an instance in between would get
+`object.__init__`. So the classes of modules that worker threads run (the history, the keyring and sign-in calls,
+the client, the simulator, the log, the messages bridge) use `dataclasses.dataclass`; a test holds that list, and
+processing is never started from a worker thread.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["dataclass", "deferred_classes", "pending_classes", "process_all", "process_now"]
+__all__ = ["dataclass", "deferred_classes", "pending_classes", "process_all", "process_next", "process_now"]
 
 _PROCESSED = threading.RLock()  # one class processed at a time (a subclass processes its bases first, hence re-entrant)
 # Every class decorated here and not processed yet, with its options.
@@ -47,15 +53,22 @@ def process_now(cls: type) -> type:
     return cls
 
 
+def process_next() -> bool:
+    """Process one class not processed yet; False when none was left. The app calls it on the GUI thread after its
+    first paint, one class per turn of the event loop, so a first message does not pay for its events' classes."""
+    with _PROCESSED:
+        pending = next(iter(_PENDING), None)
+        if pending is None:
+            return False
+        process_now(pending)
+    return True
+
+
 def process_all() -> int:
-    """Process every class not processed yet (the app does this in a worker thread after its first paint, so a first
-    message does not pay for its events' classes); returns how many were processed."""
+    """Process every class not processed yet; returns how many were processed."""
     done = 0
-    for cls in pending_classes():
-        with _PROCESSED:
-            if cls in _PENDING:
-                process_now(cls)
-                done += 1
+    while process_next():
+        done += 1
     return done
 
 

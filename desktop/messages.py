@@ -10,8 +10,7 @@ import enum
 import logging
 import threading
 from collections.abc import Callable
-
-from desktop.lazy_dataclass import dataclass
+from dataclasses import dataclass
 
 __all__ = ["Level", "MessageBridge", "UserMessage"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from desktop.clouds import CloudName, cloud_for_host
-from desktop.lazy_dataclass import dataclass
 
 _EXAMPLE = "https://my-resource.openai.azure.com"
 # Wrappers people copy along with an address: quotes from docs/JSON, <angle brackets> from e-mail, sentence punctuation.

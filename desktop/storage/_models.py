@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
-
-from desktop.lazy_dataclass import dataclass
 
 Api = Literal["responses", "chat"]
 JsonObject = dict[str, Any]

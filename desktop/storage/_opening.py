@@ -9,10 +9,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from desktop.lazy_dataclass import dataclass
 from desktop.storage._models import (
     HistoryBackupError,
     HistoryError,

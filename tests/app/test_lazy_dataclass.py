@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import importlib
 import pkgutil
 import threading
 from dataclasses import field
+from typing import Any
 
 import pytest
 
 import desktop
-from desktop.lazy_dataclass import dataclass, deferred_classes, pending_classes, process_all
+from desktop.lazy_dataclass import dataclass, deferred_classes, pending_classes, process_all, process_now
 
 
 @dataclass(frozen=True)
@@ -108,26 +110,34 @@ def test_fields_of_a_class_not_used_yet() -> None:
     assert [f.name for f in dataclasses.fields(Unused)] == ["a", "b"]
 
 
-def test_threads_using_a_new_class_at_once_process_it_once() -> None:
+def test_threads_processing_a_class_at_once_process_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
     @dataclass(frozen=True)
     class Shared:
-        """Used by several threads first."""
+        """Processed by several threads at once."""
 
         value: int
 
-    made: list[Shared] = []
+    real = dataclasses.dataclass
+    calls: list[type] = []
+
+    def counting(cls: type, **options: Any) -> Any:
+        calls.append(cls)
+        return real(cls, **options)
+
+    monkeypatch.setattr(dataclasses, "dataclass", counting)
     start = threading.Barrier(4)
 
-    def use() -> None:
+    def process() -> None:
         start.wait()
-        made.append(Shared(1))
+        process_now(Shared)
 
-    threads = [threading.Thread(target=use) for _ in range(4)]
+    threads = [threading.Thread(target=process) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert made == [Shared(1)] * 4
+    assert calls == [Shared]
+    assert Shared(1) == Shared(1)
 
 
 def test_every_class_of_the_app_made_this_way_is_valid() -> None:
@@ -154,18 +164,53 @@ def test_process_all_processes_what_is_left() -> None:
     assert process_all() == 0
 
 
-def test_the_app_s_warm_up_after_the_first_paint_processes_every_pending_class(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from desktop import app, services
+def test_the_app_processes_what_is_left_after_the_first_paint_one_class_per_loop_turn() -> None:
+    from desktop.app import process_dataclasses
+
+    process_all()
 
     @dataclass(frozen=True)
-    class NotUsedYet:
+    class First:
         """As a turn's events are at the first paint."""
 
         value: int
 
-    monkeypatch.setattr(services, "warm_up_network", lambda: None)
-    app._warm_up()
-    assert _processed(NotUsedYet)
-    assert not pending_classes()
+    @dataclass(frozen=True)
+    class Second:
+        """As a turn's errors are."""
+
+        value: int
+
+    async def run() -> list[bool]:
+        task = asyncio.create_task(process_dataclasses())
+        await asyncio.sleep(0)  # one turn of the loop: one class, then the task gives the loop back
+        after_one_turn = [_processed(First), _processed(Second)]
+        await task
+        return after_one_turn
+
+    assert asyncio.run(run()) == [True, False]
+    assert _processed(Second) and not pending_classes()
+
+
+# Modules whose code worker threads run (asyncio.to_thread, executors, their own threads): their classes must be
+# processed at import, since a lazy class processed by one thread while another creates an instance can give that
+# instance object.__init__ (desktop/lazy_dataclass.py).
+_WORKER_THREAD_MODULES = (
+    "desktop.storage",
+    "desktop.auth",
+    "desktop.client",
+    "desktop.simulator",
+    "desktop.messages",
+    "desktop.log",
+    "desktop.clouds",
+    "desktop.config._endpoint",
+)
+
+
+def test_no_class_used_by_a_worker_thread_is_lazy() -> None:
+    for module in pkgutil.walk_packages(desktop.__path__, "desktop."):
+        if module.name != "desktop.__main__":
+            importlib.import_module(module.name)
+    lazy = {c.__module__ for c in deferred_classes()}
+    assert lazy, "the app has lazy dataclasses (else this test checks nothing)"
+    assert not {m for m in lazy if m.startswith(_WORKER_THREAD_MODULES)}
