@@ -229,6 +229,7 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     hooks = ErrorHooks(paths.log_file, interactive=not headless_run)
     hooks.install()
+    paint_on_one_thread()
     app = QApplication([*sys.argv[:1], *fusion_arguments()])
     app.setApplicationName(APP_DISPLAY_NAME)
     app.setApplicationVersion(__version__)
@@ -260,6 +261,17 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
         return 1
     _log.info("exited with status %d", status)
     return status
+
+
+def paint_on_one_thread() -> None:
+    """Before QApplication: Qt's raster engine paints on the GUI thread alone, unless the user chose otherwise.
+
+    Qt hands every fill of 96 or more spans to a pool of threads and waits for them. The window's fills are small
+    (a scroll bar's groove, a row's background): waking the pool and waiting on it cost more than filling. While a
+    4,000-token answer streams, the scroll bar's paints spent most of their time there, and with the pool off the
+    window's paints took half the samples and the app's CPU fell 3-5% (py-spy --native, tests/benchmarks/ui.py).
+    """
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 
 def _set_up_logging(log_file: Path, args: argparse.Namespace) -> None:

@@ -51,6 +51,31 @@ def test_smoke_test_prints_first_paint_and_exits_zero(tmp_path: Path) -> None:
     assert (tmp_path / "logs" / "azure-openai-chat.log").is_file()
 
 
+_PRINT_POOL_SETTING = (
+    "import os, sys; from desktop.app import main; "
+    "main(['--smoke-test', '--profile-dir', sys.argv[1]], "
+    "on_ready=lambda window, tasks: print('POOL', os.environ.get('QT_NO_GUI_THREADPOOL')))"
+)
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("", "")])
+def test_the_app_paints_on_the_gui_thread_alone_unless_the_user_chose(
+    tmp_path: Path, given: str | None, expected: str
+) -> None:
+    """Qt's raster engine hands big fills to a thread pool and waits (see paint_on_one_thread); the app turns it off
+    before its QApplication, and keeps a value the user set."""
+    env = _env(QT_QPA_PLATFORM="offscreen")
+    env.pop("QT_NO_GUI_THREADPOOL", None)
+    if given is not None:
+        env["QT_NO_GUI_THREADPOOL"] = given
+    out = subprocess.run(
+        [sys.executable, "-c", _PRINT_POOL_SETTING, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert f"POOL {expected}\n" in out.stdout
+
+
 def test_screenshot_writes_a_png(tmp_path: Path) -> None:
     shot = tmp_path / "window.png"
     out = subprocess.run(
