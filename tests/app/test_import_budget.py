@@ -79,9 +79,8 @@ NOT_IN_THE_FIRST_FRAME = (
 )
 # Dataclasses the first frame does not use: desktop.lazy_dataclass processes a class at its first use (~0.8 ms each on
 # Python 3.11), so these must not be used before the paint (the messages, a turn, its events, its errors).
+# (The history's classes are standard dataclasses, processed at import: its worker threads use them.)
 NOT_PROCESSED_BEFORE_FIRST_PAINT = (
-    "desktop.storage._models.Message",
-    "desktop.storage._models.Usage",
     "desktop.services._views.MessageView",
     "desktop.services._window_events.MessageAdded",
     "desktop.services._window_events.AnswerGrew",

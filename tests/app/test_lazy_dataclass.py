@@ -188,7 +188,11 @@ def test_the_app_processes_what_is_left_after_the_first_paint_one_class_per_loop
         await task
         return after_one_turn
 
-    assert asyncio.run(run()) == [True, False]
+    loop = asyncio.new_event_loop()  # not asyncio.run: it leaves no current loop for later tests that ask for one
+    try:
+        assert loop.run_until_complete(run()) == [True, False]
+    finally:
+        loop.close()
     assert _processed(Second) and not pending_classes()
 
 
