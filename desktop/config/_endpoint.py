@@ -81,9 +81,18 @@ def _split(text: str) -> SplitResult:
         text = "https://" + text
     try:
         parts = urlsplit(text)
+    except ValueError:  # an unbalanced [ or ] around an IPv6 server address
+        raise EndpointError(
+            f"This address could not be read: check its square brackets. It should look like {_EXAMPLE}."
+        ) from None
+    try:
         parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as error:
-        raise EndpointError(f"This address could not be read ({error}). It should look like {_EXAMPLE}.") from None
+    except ValueError:  # Python's own words ("could not be cast to integer value") are not for the user
+        port = parts.netloc.rpartition(":")[2]
+        raise EndpointError(
+            f"The port after the colon, “{port}”, must be a number up to 65535 (Azure addresses need none). "
+            f"It should look like {_EXAMPLE}."
+        ) from None
     return parts
 
 

@@ -105,8 +105,10 @@ REFUSED: list[tuple[str, str]] = [
     ("https://", "no server name"),
     ("https:///openai/v1", "no server name"),
     ("https://res_1.openai.azure.com", "not a valid server name"),
-    ("https://res.openai.azure.com:99999", "could not be read"),
-    ("https://res.openai.azure.com:abc", "could not be read"),
+    ("https://res.openai.azure.com:99999", "The port after the colon, “99999”, must be a number up to 65535"),
+    ("https://res.openai.azure.com:abc", "The port after the colon, “abc”, must be a number"),
+    ("http://127.0.0.1:18080sim-key", "The port after the colon, “18080sim-key”, must be a number"),  # key pasted on
+    ("https://[::1/openai/v1", "check its square brackets"),
 ]
 
 
@@ -117,3 +119,4 @@ def test_refused_with_a_plain_sentence(text: str, message: str) -> None:
     assert message in str(caught.value)
     assert str(caught.value).endswith(".")
     assert "Traceback" not in str(caught.value)
+    assert "cast to integer" not in str(caught.value) and "Invalid IPv6" not in str(caught.value)  # Python's words
