@@ -273,6 +273,9 @@ class FirstRunDialog(QDialog):
         self._show_page(Page.ADDRESS)
 
     def _on_endpoint_edit_text_changed(self, text: str) -> None:
+        # What the last "Next" said about the address is stale once it is edited: the words under the field judge
+        # the new one (a corrected address under a red "could not be read" read as still wrong).
+        self.status_label.clear()
         ok, words = describe_endpoint(text) if text.strip() else (True, "")
         self.endpoint_feedback.setText(("✔ " if ok and words else "") + words)
         self.endpoint_feedback.setStyleSheet("" if ok else "color: #c42b1c;")

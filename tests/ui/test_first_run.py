@@ -63,6 +63,8 @@ async def test_key_path_to_a_working_profile(
     await dialog.next()
     assert dialog.page is Page.ADDRESS and "not encrypted" in dialog.status_label.text()
     dialog.endpoint_edit.setText(sim.base_url)
+    assert dialog.status_label.text() == ""  # the last Next's words no longer stand under a corrected address
+    assert dialog.endpoint_feedback.text().startswith("✔")
     dialog.key_edit.setText(sim.api_key)
     await dialog.next()
     assert dialog.page is Page.DEPLOYMENT
