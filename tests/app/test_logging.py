@@ -10,7 +10,7 @@ import secrets
 import stat
 import string
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +26,15 @@ CANARY_KEY = "c4n4ry0f7e2b4a1d9e8f7a6b5c4d3e2f"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQ"
 
 
+def _take_back(handlers: Iterable[logging.Handler], level: int) -> None:
+    """Detach and close the handlers a test added to the root logger, and give the root logger its level back."""
+    root = logging.getLogger()
+    for handler in handlers:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
+
+
 @pytest.fixture
 def log_file(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "app.log"
@@ -33,10 +42,7 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
     level = root.level
     handlers = configure_logging(path, verbose=False)
     yield path
-    for handler in handlers:
-        root.removeHandler(handler)
-        handler.close()
-    root.setLevel(level)
+    _take_back(handlers, level)
 
 
 @pytest.mark.parametrize(
@@ -104,10 +110,7 @@ def verbose_log(tmp_path: Path) -> Iterator[Callable[..., Path]]:
         return path
 
     yield configure
-    for handler in installed:
-        root.removeHandler(handler)
-        handler.close()
-    root.setLevel(level)
+    _take_back(installed, level)
     configure_logging(None)  # back to the quiet levels for later tests
     root.setLevel(level)
 
@@ -211,10 +214,7 @@ def test_log_files_are_private(tmp_path: Path) -> None:
         file_handler.doRollover()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
-        for handler in handlers:
-            root.removeHandler(handler)
-            handler.close()
-        root.setLevel(level)
+        _take_back(handlers, level)
 
 
 def test_unwritable_log_location_is_a_sentence_not_a_traceback(
@@ -269,10 +269,7 @@ def test_a_log_started_without_rotation_loses_no_record_when_it_starts_rotating(
         assert (tmp_path / "logs" / "app.log.1").is_file()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
-        for handler in handlers:
-            root.removeHandler(handler)
-            handler.close()
-        root.setLevel(level)
+        _take_back(handlers, level)
 
 
 def test_the_app_s_log_rotates_once_the_warm_up_after_the_first_paint_ran(
@@ -292,7 +289,4 @@ def test_the_app_s_log_rotates_once_the_warm_up_after_the_first_paint_ran(
         app._warm_up()
         assert added[0].rotating
     finally:
-        for handler in added:
-            root.removeHandler(handler)
-            handler.close()
-        root.setLevel(level)
+        _take_back(added, level)
