@@ -1,9 +1,10 @@
 """`dataclass`, the standard library's, applied to a class on its first use instead of when the class is defined.
 
 Why: on Python 3.11, `dataclasses.dataclass` compiles the source of four to six methods per class when its module is
-imported, about 0.8 ms per class. The window's modules define ~60 of them (settings, the history's rows, the
-controller's views and events) and 43 are not used before the window's first paint: processing each at its first use
-moved ~25-35 ms of CPU out of the start-up.
+imported, about 0.8 ms per class. The window's modules define dozens of them (settings, the controller's views and
+events, the composer's) and most are not used before the window's first paint: processing each at its first use
+moved ~25-35 ms of CPU out of the start-up (measured with the history's rows lazy too, which they no longer are: see
+Threads below).
 
 What stays the same: the class is processed by `dataclasses.dataclass` itself, with the same options, so its methods,
 `dataclasses.fields`/`replace`/`asdict`, equality, hashing and frozenness are exactly the standard ones. The class
