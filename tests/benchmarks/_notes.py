@@ -12,7 +12,9 @@ PROFILES = """How to profile (each on its own):
 - streaming and time to first token: `python -m cProfile -o out.prof -m tests.benchmarks.ui_child JSON` with the
   JSON the parent (ui.py) passes, against `python -m desktop.simulator --tokens-per-second 300`;
 - stalls: a watchdog thread that samples the GUI thread's stack (`sys._current_frames()`) whenever the lateness
-  probe has not ticked for 60 ms."""
+  probe has not ticked for 60 ms;
+- Qt's own time (layout, paint, its thread pool): `py-spy record --native -f raw` around the same ui_child command
+  (py-spy is not a project dependency: install it in a separate virtual environment)."""
 
 WHY = {
     "startup_paint": (
