@@ -803,6 +803,11 @@ class _ScrollBar(QScrollBar):
         value = self.value()
         return handle, value == self.minimum(), value == self.maximum()
 
+    @property
+    def held(self) -> bool:
+        """Whether changes are being held (see holding)."""
+        return self._holding
+
     @contextlib.contextmanager
     def holding(self) -> Iterator[None]:
         """Changes of range and value inside repaint the bar once, at the end, and only if it looks different."""
@@ -857,7 +862,6 @@ class ChatView(QListView):
         self._measuring = False
         self._keyboard_focus = False  # focus came by the keyboard (Tab, a shortcut, a key): the ring shows
         self._exposed: QRectF | None = None  # what the paint under way repaints (see exposed)
-        self._holding = False  # the viewport's updates are held while the streaming answer grows (see _grow_last)
         self._retry: RetryWait | None = None
         self._bar = _ScrollBar(self)
         self.setVerticalScrollBar(self._bar)
@@ -1062,7 +1066,6 @@ class ChatView(QListView):
             # Updates of the viewport are off only for these calls (set directly: setUpdatesEnabled(True) would ask
             # for a repaint of all of it). Scrolling waits: Qt does not move what is drawn while they are off.
             port.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, True)
-            self._holding = True
             try:
                 self._model.replace(row, msg)
                 self._delegate.extend(before, msg, more)  # lays out again the answer's unfinished tail only
@@ -1071,7 +1074,6 @@ class ChatView(QListView):
                 # the viewport then: it is done now instead, while updates are off.
                 self.executeDelayedItemsLayout()
             finally:
-                self._holding = False
                 port.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, held)
             if self._follow and bar.value() != bar.maximum():
                 bar.setValue(bar.maximum())  # Qt moves what is drawn up and repaints only what comes into view
@@ -1451,7 +1453,7 @@ class ChatView(QListView):
         self._ahead_due = True
 
     def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._follow and not self._holding:  # held: _grow_last scrolls once updates are on again
+        if self._follow and not self._bar.held:  # held: _grow_last scrolls once updates are on again
             self.verticalScrollBar().setValue(maximum)
 
     # -- row heights ------------------------------------------------------------------------------------
