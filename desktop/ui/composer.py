@@ -597,7 +597,12 @@ class Composer(QWidget):
             self.send_button.setText(_tr("Send"))
             self.send_button.setAccessibleName(_tr("Send message"))
             content = self.input.toPlainText().strip() or self._images or self._chips
-            self.send_button.setEnabled(bool(content) and not self.reading())
+            enabled = bool(content) and not self.reading()
+            if not enabled and self.send_button.hasFocus():
+                # Stop was clicked and is now a disabled Send: Qt would pass the focus on as if Tab had been
+                # pressed (into the conversation, ringing a message). The next thing to do is to type.
+                self.input.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.send_button.setEnabled(enabled)
         # Grow with the text up to a few lines, then scroll.
         lines = max(1, min(_MAX_LINES, self.input.document().size().toSize().height() or 1))
         metrics = self.input.fontMetrics()

@@ -90,3 +90,33 @@ def test_the_keyboard_shows_the_ring_and_a_click_hides_it(
     QTest.keyClick(view, Qt.Key.Key_Down)  # a key in the view brings it back
     assert view.focus_ring_shown()
     assert _ring_drawn(view, view.currentIndex().row())
+
+
+def test_stop_clicked_gives_the_focus_to_the_message_box_not_a_ring_in_the_view(qtbot: Any) -> None:
+    # Clicking Stop focuses the button; when the answer ends it turns into a disabled Send, and Qt passed its focus on
+    # as if Tab had been pressed: into the conversation, ringing whichever message was current.
+    from desktop.ui.composer import Composer
+
+    top = QWidget()
+    qtbot.addWidget(top)
+    layout = QVBoxLayout(top)
+    view = ChatView(top)
+    composer = Composer(top)
+    layout.addWidget(view)
+    layout.addWidget(composer)
+    top.setTabOrder(composer.send_button, view)  # the view is next after the button, as in the main window
+    top.resize(800, 600)
+    top.show()
+    qtbot.waitExposed(top)
+    top.activateWindow()
+    qtbot.waitActive(top)
+    view.set_messages([MessageView(1, Role.USER, "A question"), MessageView(2, Role.ASSISTANT, "An answer.")])
+    view.setCurrentIndex(view.model().index(1, 0))
+    composer.set_streaming(True)
+    QTest.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(composer.send_button.hasFocus)
+    composer.set_streaming(False)  # the answer stopped: an empty composer's Send is disabled
+    assert not composer.send_button.isEnabled()
+    assert composer.input.hasFocus()
+    assert not view.focus_ring_shown()
+    assert not any(_ring_drawn(view, row) for row in range(2))
