@@ -650,13 +650,16 @@ class _ResultLabel(QWidget):
 
     def __init__(self, result: SearchRow) -> None:
         super().__init__()
-        from PySide6.QtWidgets import QLabel
+        from PySide6.QtWidgets import QLabel, QSizePolicy
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        title = QLabel(self)
+        self._title = result.title
+        self.title = title = QLabel(self)
         title.setTextFormat(Qt.TextFormat.PlainText)
-        title.setText(result.title)
+        title.setToolTip(result.title)
+        # Elided to the row's width (resizeEvent), never asking for the whole title's width.
+        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bold = title.font()
         bold.setBold(True)
         title.setFont(bold)
@@ -666,3 +669,14 @@ class _ResultLabel(QWidget):
         self.snippet.setText(snippet_html(result.snippet))
         layout.addWidget(title)
         layout.addWidget(self.snippet)
+        self._elide_title()
+
+    def _elide_title(self) -> None:
+        width = self.title.contentsRect().width()
+        elided = self.title.fontMetrics().elidedText(self._title, Qt.TextElideMode.ElideRight, width)
+        self.title.setText(elided if width > 0 else self._title)  # (not laid out yet: the whole title)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Elide the title to the new width."""
+        super().resizeEvent(event)
+        self._elide_title()

@@ -100,6 +100,23 @@ def test_a_search_result_is_as_tall_as_its_words_at_the_sidebars_width(sidebar: 
         assert label.height() - snippet.geometry().bottom() <= label.layout().contentsMargins().bottom() + 1
 
 
+def test_a_long_result_title_ends_in_an_ellipsis_inside_the_row(sidebar: ConversationList, qtbot: Any) -> None:
+    # The bold title was cut mid-letter at the sidebar's edge ("Show me the same function in two la").
+    title_text = "Show me the same function in two languages with code, and explain each one"
+    sidebar.show_search_results([SearchRow(1, title_text, "the same \x02function\x03")])
+    for width in (280, 420):
+        sidebar.resize(width, 600)
+        qtbot.waitUntil(lambda w=width: sidebar.results.viewport().width() > w - 60)
+        label = sidebar.results.itemWidget(sidebar.results.item(0))
+        qtbot.waitUntil(lambda label=label: label.width() <= sidebar.results.viewport().width())
+        title = label.findChildren(QLabel)[0]
+        qtbot.waitUntil(lambda title=title: title.text().endswith("…"))
+        assert title_text.startswith(title.text()[:-1])
+        assert title.fontMetrics().horizontalAdvance(title.text()) <= title.contentsRect().width()
+        assert title.geometry().right() < label.width()
+        assert title.toolTip() == title_text  # the whole title, on hover
+
+
 def test_no_results_message(sidebar: ConversationList) -> None:
     sidebar.show_search_results([])
     assert sidebar.results.item(0).text() == "No chats match your search."
