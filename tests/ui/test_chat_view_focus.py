@@ -15,21 +15,26 @@ from desktop.ui.chat_view import ChatView
 from desktop.ui.theme import LIGHT_COLORS
 
 
-@pytest.fixture
-def window(qtbot: Any) -> tuple[QWidget, ChatView, QLineEdit]:
-    """A window with a line edit above the view, so that Tab can move the focus into the view."""
-    top = QWidget()
+def _show_active(qtbot: Any, top: QWidget, *children: QWidget) -> None:
+    """Lay `children` out one above the other in `top`, show it and make it the active window (focus needs one)."""
     qtbot.addWidget(top)
     layout = QVBoxLayout(top)
-    before = QLineEdit(top)
-    view = ChatView(top)
-    layout.addWidget(before)
-    layout.addWidget(view)
+    for child in children:
+        layout.addWidget(child)
     top.resize(800, 600)
     top.show()
     qtbot.waitExposed(top)
     top.activateWindow()
     qtbot.waitActive(top)
+
+
+@pytest.fixture
+def window(qtbot: Any) -> tuple[QWidget, ChatView, QLineEdit]:
+    """A window with a line edit above the view, so that Tab can move the focus into the view."""
+    top = QWidget()
+    before = QLineEdit(top)
+    view = ChatView(top)
+    _show_active(qtbot, top, before, view)
     view.set_messages(
         [
             MessageView(1, Role.USER, "A question"),
@@ -98,18 +103,10 @@ def test_stop_clicked_gives_the_focus_to_the_message_box_not_a_ring_in_the_view(
     from desktop.ui.composer import Composer
 
     top = QWidget()
-    qtbot.addWidget(top)
-    layout = QVBoxLayout(top)
     view = ChatView(top)
     composer = Composer(top)
-    layout.addWidget(view)
-    layout.addWidget(composer)
     top.setTabOrder(composer.send_button, view)  # the view is next after the button, as in the main window
-    top.resize(800, 600)
-    top.show()
-    qtbot.waitExposed(top)
-    top.activateWindow()
-    qtbot.waitActive(top)
+    _show_active(qtbot, top, view, composer)
     view.set_messages([MessageView(1, Role.USER, "A question"), MessageView(2, Role.ASSISTANT, "An answer.")])
     view.setCurrentIndex(view.model().index(1, 0))
     composer.set_streaming(True)
