@@ -413,6 +413,7 @@ class Composition:
         A message sent before this ran waits for it (the controller's turns wait for their chat service).
         """
         self.window.finish_building()
+        self.window.services.theme.check_system_scheme()  # the first frame used the scheme of the last start
         from desktop.auth import KeyStore, SessionKeyStore
         from desktop.services import ChatService, Connections, TurnTarget
         from desktop.ui.dialogs import Dialogs
@@ -488,7 +489,10 @@ def compose_window(
     demo = DemoServer(configuration, bridge, demo_config)
     controller = ChatWindowController(store, configuration)
     settings = configuration.settings
-    theme = ThemeManager(app, SchemeChoice(settings.app.theme), settings.app.font_size)
+    theme = ThemeManager(
+        app, SchemeChoice(settings.app.theme), settings.app.font_size, system_dark=remembered_system_dark(paths)
+    )
+    theme.system_scheme_seen.connect(lambda dark: remember_system_dark(paths, dark))
     services = WindowServices(
         controller=controller, configuration=configuration, bridge=bridge, paths=paths, tasks=tasks, theme=theme
     )
@@ -496,6 +500,32 @@ def compose_window(
         controller.use_for_session(DEMO_PROFILE_ID)
     window = MainWindow(services)
     return Composition(window, controller, store, configuration, tasks, demo, bridge, paths)
+
+
+#: Whether the system's colour scheme was dark when the app last asked ("dark" or "light"), in the cache folder.
+SYSTEM_SCHEME_FILE = "system-scheme"
+
+
+def remembered_system_dark(paths: AppPaths) -> bool | None:
+    """Whether the system's scheme was dark at the last start; None when it was never asked (or the file is unreadable).
+
+    The first frame is painted in that scheme: asking Qt now would make its Qt namespace before the first paint
+    (~14 ms, see desktop/ui/lazy_qt.py). The theme asks right after the paint and follows a change.
+    """
+    try:
+        text = (paths.cache_dir / SYSTEM_SCHEME_FILE).read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return {"dark": True, "light": False}.get(text)
+
+
+def remember_system_dark(paths: AppPaths, dark: bool) -> None:
+    """Keep the system's scheme for the next start's first frame (a cache: a failed write only costs that start)."""
+    if remembered_system_dark(paths) is not dark:
+        try:
+            (paths.cache_dir / SYSTEM_SCHEME_FILE).write_text("dark\n" if dark else "light\n", encoding="ascii")
+        except OSError as exc:
+            _log.info("could not keep the system's colour scheme: %s", exc)
 
 
 def compose(

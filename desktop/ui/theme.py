@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
+
+from desktop.ui.lazy_qt import Qt
 
 __all__ = ["DARK_COLORS", "LIGHT_COLORS", "ColorSet", "SchemeChoice", "ThemeManager", "fusion_arguments"]
 
@@ -144,6 +146,7 @@ class ThemeManager(QObject):
     """Chooses light or dark colours, applies them to the application and announces every change."""
 
     changed = Signal()
+    system_scheme_seen = Signal(bool)  # the system's scheme, each time it is asked: dark or not (the app keeps it)
 
     def __init__(
         self,
@@ -151,12 +154,18 @@ class ThemeManager(QObject):
         choice: SchemeChoice = SchemeChoice.SYSTEM,
         font_size: int | None = None,
         parent: QObject | None = None,
+        *,
         system_scheme: Callable[[], Qt.ColorScheme] | None = None,
+        system_dark: bool | None = None,
     ) -> None:
+        """`system_dark`: whether the system's scheme was dark when the app last asked (None: not known). Given, the
+        theme starts from it and asks the system only in `check_system_scheme`, after the window's first paint: the
+        answer is a Qt.ColorScheme, and the first frame makes no Qt namespace (see desktop/ui/lazy_qt.py)."""
         super().__init__(parent)
         self._app = app
         # The platform reports the scheme; tests (and platforms without a report) may supply it.
         self._system_scheme = system_scheme or app.styleHints().colorScheme
+        self._system_dark = system_dark
         self._choice = choice
         self._font_size = font_size or max(MIN_FONT_SIZE, app.font().pointSize())
         self._colors = LIGHT_COLORS
@@ -204,12 +213,26 @@ class ThemeManager(QObject):
         self._app.setFont(font)
         self.changed.emit()
 
+    def check_system_scheme(self) -> bool:
+        """Ask the system whether its scheme is dark, follow the answer if the theme follows the system, return it."""
+        self._system_dark = None
+        if self._choice == SchemeChoice.SYSTEM and self._system_is_dark() != self._colors.dark:
+            self.apply()
+        return self._system_is_dark()
+
+    def _system_is_dark(self) -> bool:
+        if self._system_dark is None:
+            self._system_dark = self._system_scheme() == Qt.ColorScheme.Dark
+            self.system_scheme_seen.emit(self._system_dark)
+        return self._system_dark
+
     def _wants_dark(self) -> bool:
         if self._choice == SchemeChoice.SYSTEM:
-            return self._system_scheme() == Qt.ColorScheme.Dark
+            return self._system_is_dark()
         return self._choice == SchemeChoice.DARK
 
     def _on_hints_color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        self._system_dark = None
         if self._choice == SchemeChoice.SYSTEM:
             self.apply()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import stat
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from desktop import __version__
-from desktop.app import build_parser, run_app
+from desktop.app import SYSTEM_SCHEME_FILE, build_parser, remember_system_dark, remembered_system_dark, run_app
 from desktop.paths import AppPaths
 
 APP = [sys.executable, "-m", "desktop"]
@@ -49,6 +50,27 @@ def test_smoke_test_prints_first_paint_and_exits_zero(tmp_path: Path) -> None:
     assert out.stderr == ""
     # Every file it wrote is under the profile folder.
     assert (tmp_path / "logs" / "azure-openai-chat.log").is_file()
+    # The system's colour scheme, asked after the paint, is kept for the next start's first frame (offscreen: light).
+    assert (tmp_path / "cache" / SYSTEM_SCHEME_FILE).read_text(encoding="ascii") == "light\n"
+
+
+def test_the_system_scheme_is_kept_and_a_bad_cache_is_ignored(tmp_path: Path, caplog: Any) -> None:
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    assert remembered_system_dark(paths) is None  # a first start: the theme asks the system before the paint
+    remember_system_dark(paths, True)
+    assert remembered_system_dark(paths) is True
+    remember_system_dark(paths, False)
+    assert remembered_system_dark(paths) is False
+    for damaged in (b"purple\n", b"\xff\xfe", b""):
+        (paths.cache_dir / SYSTEM_SCHEME_FILE).write_bytes(damaged)
+        assert remembered_system_dark(paths) is None
+    (paths.cache_dir / SYSTEM_SCHEME_FILE).unlink()
+    (paths.cache_dir / SYSTEM_SCHEME_FILE).mkdir()  # unreadable and unwritable: a start without the cache
+    assert remembered_system_dark(paths) is None
+    caplog.set_level(logging.INFO, logger="desktop.app")
+    remember_system_dark(paths, True)
+    assert "could not keep the system's colour scheme" in caplog.text
 
 
 _PRINT_POOL_SETTING = (

@@ -44,6 +44,37 @@ def test_follows_system_scheme(app: QApplication, qtbot: Any) -> None:
     assert _window_color(app) == DARK_COLORS.window
 
 
+def test_a_remembered_system_scheme_is_used_until_the_system_is_asked(app: QApplication, qtbot: Any) -> None:
+    asked: list[bool] = []
+    system = [Qt.ColorScheme.Light]
+
+    def scheme() -> Qt.ColorScheme:
+        asked.append(True)
+        return system[0]
+
+    seen: list[bool] = []
+    theme = ThemeManager(app, system_scheme=scheme, system_dark=True)
+    theme.system_scheme_seen.connect(seen.append)
+    assert theme.is_dark() and not asked  # the first frame: dark as at the last start, the system not asked
+    assert _window_color(app) == DARK_COLORS.window
+    with qtbot.waitSignal(theme.changed):
+        assert theme.check_system_scheme() is False  # after the paint: the system is light now
+    assert asked and seen == [False]
+    assert not theme.is_dark()
+    assert _window_color(app) == LIGHT_COLORS.window
+    with qtbot.assertNotEmitted(theme.changed):
+        assert theme.check_system_scheme() is False  # asked again, nothing changed: no new style
+    assert seen == [False, False]
+
+
+def test_without_a_remembered_scheme_the_system_is_asked_at_once(app: QApplication) -> None:
+    theme = ThemeManager(app, system_scheme=lambda: Qt.ColorScheme.Dark)
+    assert theme.is_dark()
+    forced = ThemeManager(app, SchemeChoice.LIGHT, system_scheme=lambda: Qt.ColorScheme.Dark, system_dark=False)
+    assert forced.check_system_scheme() is True  # reported, but the user's own choice stays
+    assert not forced.is_dark()
+
+
 def test_manual_override_ignores_system(app: QApplication, qtbot: Any) -> None:
     theme = ThemeManager(app, SchemeChoice.DARK, system_scheme=lambda: Qt.ColorScheme.Light)
     assert theme.is_dark()
