@@ -9,12 +9,13 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from desktop.lazy_dataclass import dataclass
 from desktop.services import AttachRefusedError, Document, FileChip, read_file, size_words
+from desktop.ui.lazy_qt import Qt
 from desktop.ui.theme import ColorSet
 
 __all__ = ["ChipLayout", "DocumentReader", "FileChipWidget", "layout_chips", "paint_chips", "paperclip_icon"]
@@ -33,22 +34,34 @@ def paperclip_icon(size: int = 20, color: str = "#6b6b6b") -> QIcon:
         return themed
     pixmap = QPixmap(size * 2, size * 2)  # drawn at twice the size: sharp on high-DPI screens
     pixmap.setDevicePixelRatio(2.0)
-    pixmap.fill(Qt.GlobalColor.transparent)
+    pixmap.fill(QColor(0, 0, 0, 0))
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(QColor(color), size / 11)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    painter.setPen(pen)
-    s = size
-    path = QPainterPath(QPointF(s * 0.62, s * 0.30))
-    path.lineTo(QPointF(s * 0.62, s * 0.70))
-    path.arcTo(QRectF(s * 0.38, s * 0.58, s * 0.24, s * 0.24), 0, -180)
-    path.lineTo(QPointF(s * 0.38, s * 0.22))
-    path.arcTo(QRectF(s * 0.38, s * 0.08, s * 0.34, s * 0.28), 180, -180)
-    path.lineTo(QPointF(s * 0.72, s * 0.74))
-    path.arcTo(QRectF(s * 0.28, s * 0.56, s * 0.44, s * 0.36), 0, -180)
-    path.lineTo(QPointF(s * 0.28, s * 0.34))
-    painter.drawPath(path)
+    s, width = size, size / 11
+    # The wire ends in round caps. The icon is part of the first frame, which makes no Qt namespace (~14 ms, see
+    # desktop/ui/lazy_qt.py): a round cap would need Qt.PenCapStyle, and so would the overloads of setPen, setBrush
+    # and fillPath. So the wire stops half a pen short of each end with the pen's square cap, and a dot (a circle a
+    # quarter of the width across, stroked half as wide: a filled disc) rounds off each end.
+    start, end = (
+        QPointF(s * 0.62, s * 0.30),
+        QPointF(s * 0.28, s * 0.34),
+    )  # both ends of vertical stretches, open upwards
+    wire = QPainterPath(start + QPointF(0, width / 2))
+    wire.lineTo(QPointF(s * 0.62, s * 0.70))
+    wire.arcTo(QRectF(s * 0.38, s * 0.58, s * 0.24, s * 0.24), 0, -180)
+    wire.lineTo(QPointF(s * 0.38, s * 0.22))
+    wire.arcTo(QRectF(s * 0.38, s * 0.08, s * 0.34, s * 0.28), 180, -180)
+    wire.lineTo(QPointF(s * 0.72, s * 0.74))
+    wire.arcTo(QRectF(s * 0.28, s * 0.56, s * 0.44, s * 0.36), 0, -180)
+    wire.lineTo(end + QPointF(0, width / 2))
+    dots = QPainterPath()
+    for point in (start, end):
+        dots.addEllipse(point, width / 4, width / 4)
+    for shape, pen_width in ((wire, width), (dots, width / 2)):
+        pen = QPen()
+        pen.setColor(QColor(color))
+        pen.setWidthF(pen_width)
+        painter.strokePath(shape, pen)
     painter.end()
     return QIcon(pixmap)
 

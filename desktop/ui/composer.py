@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QMimeData, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QMimeData, Signal
 from PySide6.QtGui import QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +32,7 @@ from desktop.services import (
     file_note,
 )
 from desktop.ui.attachments import DocumentReader, FileChipWidget, paperclip_icon
+from desktop.ui.lazy_qt import Qt
 
 if TYPE_CHECKING:  # images, buffers and the dialogs' buttons load when first used: not before the first paint
     from PySide6.QtCore import QBuffer
@@ -346,6 +347,11 @@ class Composer(QWidget):
     def focus_input(self) -> None:
         """Put the keyboard focus in the message box."""
         self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def take_first_focus(self) -> None:
+        """The window's first focus, before its first paint: the message box (a reason would need the Qt namespace,
+        see desktop/ui/lazy_qt.py)."""
+        self.input.setFocus()
 
     def current_deployment(self) -> str | None:
         """Return the chosen deployment's value, or None when the picker is empty."""

@@ -17,7 +17,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QSize,
-    Qt,
     QTimer,
     Signal,
 )
@@ -45,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import ConversationRow, SearchRow
+from desktop.ui.lazy_qt import EDIT_ROLE, ELIDE_RIGHT, SCROLL_BAR_ALWAYS_OFF, USER_ROLE, Qt, set_enum_property
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QResizeEvent
@@ -52,9 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["ConversationList", "group_conversations", "snippet_html"]
 
 SEARCH_DEBOUNCE_MS = 250
-_ID_ROLE = Qt.ItemDataRole.UserRole
-_HEADER_ROLE = Qt.ItemDataRole.UserRole + 1
-_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+_ID_ROLE = USER_ROLE
+_HEADER_ROLE = USER_ROLE + 1
 
 
 def _tr(text: str) -> str:
@@ -184,26 +183,26 @@ class _Model(QStandardItemModel):
         item = QStandardItem(label)
         item.setData(True, _HEADER_ROLE)
         item.setFont(font)
-        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        for allow in (item.setEnabled, item.setSelectable, item.setEditable, item.setDragEnabled, item.setDropEnabled):
+            allow(False)  # no flags at all (item.setFlags would need the Qt namespace: see desktop/ui/lazy_qt.py)
         size = self.sizes.get(True)
         if size is not None:
             item.setSizeHint(size)
         return item
 
     def _item(self, value: ConversationRow) -> QStandardItem:
-        item = QStandardItem()
-        item.setFlags(_ROW_FLAGS)
+        item = QStandardItem()  # enabled, selectable, editable: not dragged or dropped
+        item.setDragEnabled(False)
+        item.setDropEnabled(False)
         size = self.sizes.get(False)
         if size is not None:
             item.setSizeHint(size)
         _fill(item, value)
         return item
 
-    def setData(
-        self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
-    ) -> bool:
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = EDIT_ROLE) -> bool:
         row = self.rows[index.row()] if index.isValid() else None
-        if role != Qt.ItemDataRole.EditRole or not isinstance(row, ConversationRow):
+        if role != EDIT_ROLE or not isinstance(row, ConversationRow):
             return False
         title = str(value).strip()
         if not title or title == row.title:
@@ -394,8 +393,8 @@ class ConversationList(QWidget):
         self.view.setItemDelegate(_RenameDelegate(self.view))
         self.view.setUniformItemSizes(False)
         # Long titles end in "…" (the full title is in the tooltip) instead of widening the list past the sidebar.
-        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        set_enum_property(self.view, "horizontalScrollBarPolicy", SCROLL_BAR_ALWAYS_OFF)
+        set_enum_property(self.view, "textElideMode", ELIDE_RIGHT)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.clicked.connect(self._on_view_activated)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.services import Header
+from desktop.ui.lazy_qt import ALIGN_CENTER, set_enum_property
 
 
 def _tr(text: str) -> str:
@@ -35,8 +36,8 @@ class EmptyState(QWidget):
         self.target.setObjectName("newChatTarget")
         self.target.setWordWrap(True)
         self.target.setAccessibleName(_tr("Where this chat goes"))
-        self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.target.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_enum_property(self.heading, "alignment", ALIGN_CENTER)
+        set_enum_property(self.target, "alignment", ALIGN_CENTER)
         column = QWidget(self)
         column.setFixedWidth(560)  # a wrapped label needs a known width to get its height right
         inner = QVBoxLayout(column)
@@ -53,7 +54,11 @@ class EmptyState(QWidget):
             self.prompts.append(button)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        row = QHBoxLayout()  # the column centred (as Qt.AlignmentFlag.AlignHCenter would: see desktop/ui/lazy_qt.py)
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
+        layout.addLayout(row)
         layout.addStretch(2)
 
     def show_header(self, header: Header) -> None:

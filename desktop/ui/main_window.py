@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -55,6 +55,7 @@ from desktop.services import (
 from desktop.ui.composer import Composer, ImageAttachment
 from desktop.ui.conversation_list import ConversationList
 from desktop.ui.empty_state import EmptyState
+from desktop.ui.lazy_qt import TEXT_SELECTABLE_BY_MOUSE, Qt, set_enum_property
 from desktop.ui.tasks import TaskRunner
 from desktop.ui.theme import SchemeChoice, ThemeManager
 from desktop.ui.toast import Toast
@@ -126,7 +127,7 @@ class MainWindow(ViewActions, QMainWindow):
         self.usage_label.setObjectName("conversationUsage")
         self.usage_label.setAccessibleName(_tr("Tokens used in this conversation"))
         self.usage_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.usage_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self.usage_label, "textInteractionFlags", TEXT_SELECTABLE_BY_MOUSE)
         self.demo_banner = QLabel(
             _tr(
                 "Demo mode: answers come from a built-in simulator on this computer, not from Azure. "
@@ -149,7 +150,7 @@ class MainWindow(ViewActions, QMainWindow):
         layout.setSpacing(8)
         header = QHBoxLayout()
         header.addWidget(self.title_label, 1)
-        header.addWidget(self.usage_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        header.addWidget(self.usage_label)  # as wide as its text, at the right, centred in the row like the title
         layout.addLayout(header)
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.pages, 1)
@@ -159,7 +160,9 @@ class MainWindow(ViewActions, QMainWindow):
         layout.addWidget(line)
         layout.addWidget(self.turn_settings)
         layout.addWidget(self.composer)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        # Horizontal. `QSplitter(self)` would make PySide6 check `self` against QSplitter(Qt.Orientation, parent),
+        # and so make the Qt namespace (desktop/ui/lazy_qt.py); setCentralWidget gives it its parent.
+        self.splitter = QSplitter()
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(centre)
         self.splitter.setStretchFactor(1, 1)
@@ -442,7 +445,7 @@ class MainWindow(ViewActions, QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         """Focus the composer when the window appears."""
         super().showEvent(event)
-        QTimer.singleShot(0, self.composer.focus_input)
+        QTimer.singleShot(0, self.composer.take_first_focus)
 
 
 __all__ = ["MainWindow", "WindowServices"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from desktop.ui.lazy_qt import PLAIN_TEXT, set_enum_property
 
 __all__ = ["Toast"]
 
@@ -25,7 +27,7 @@ class Toast(QFrame):
         self.setObjectName("toast")
         self.setAccessibleName(_tr("Notification"))
         self.label = QLabel(self)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        set_enum_property(self.label, "textFormat", PLAIN_TEXT)
         self.label.setWordWrap(True)
         self.action = QPushButton(self)
         self.action.hide()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication
 
 from desktop.ui.composer import ATTACH_SHORTCUT
+from desktop.ui.lazy_qt import Qt
 from desktop.ui.theme import SchemeChoice
 
 if TYPE_CHECKING:

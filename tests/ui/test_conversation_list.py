@@ -174,7 +174,13 @@ def test_keyboard_navigation_skips_headers(sidebar: ConversationList, qtbot: Any
 def test_headers_are_not_selectable_and_selection_survives_refresh(sidebar: ConversationList) -> None:
     header = sidebar.model.index(0, 0)
     assert header.data() == "Pinned"
-    assert not sidebar.model.flags(header) & Qt.ItemFlag.ItemIsSelectable
+    assert sidebar.model.flags(header) == Qt.ItemFlag.NoItemFlags
+    row = sidebar.model.index(1, 0)
+    assert sidebar.model.flags(row) == (
+        Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable  # renamed in place
+    )
+    assert sidebar.view.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert sidebar.view.textElideMode() == Qt.TextElideMode.ElideRight
     sidebar.set_current(3)
     sidebar.set_items([*_items(), ConversationRow(10, "New one", NOW)])
     assert sidebar.current_id() == 3
