@@ -73,6 +73,31 @@ def test_the_system_scheme_is_kept_and_a_bad_cache_is_ignored(tmp_path: Path, ca
     assert "could not keep the system's colour scheme" in caplog.text
 
 
+_SOURCE_READ = """
+import linecache, sys
+import desktop.app
+import PySide6.QtWidgets
+if sys.argv[1] == "told":
+    desktop.app.skip_pyside_source_scan()
+import desktop.ui.toast
+import typing
+print(sorted(name.rsplit("/", 1)[-1] for name in linecache.cache if name.endswith(("toast.py", "typing.py"))))
+"""
+
+
+@pytest.mark.parametrize(("how", "read"), [("told", "[]"), ("not told", "['toast.py', 'typing.py']")])
+def test_pyside6_reads_no_module_s_source_once_told(how: str, read: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _SOURCE_READ, how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(QT_QPA_PLATFORM="offscreen"),
+        check=True,
+    )
+    assert out.stdout.strip() == read  # PySide6's scan reads a module through linecache: its lines stay there
+
+
 _PRINT_POOL_SETTING = (
     "import os, sys; from desktop.app import main; "
     "main(['--smoke-test', '--profile-dir', sys.argv[1]], "
