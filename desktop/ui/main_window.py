@@ -109,21 +109,30 @@ class MainWindow(ViewActions, QMainWindow):
         self.header = Header(None, "", None, "", False, (), None, "")
         self.resize(1180, 800)
         self.setMinimumSize(640, 420)
-        self.sidebar = ConversationList(self)
+        # Horizontal. `QSplitter(self)` would make PySide6 check `self` against QSplitter(Qt.Orientation, parent),
+        # and so make the Qt namespace (desktop/ui/lazy_qt.py).
+        self.splitter = QSplitter()
+        self.setCentralWidget(self.splitter)
+        self.sidebar = ConversationList(self.splitter)
+        self.splitter.addWidget(self.sidebar)
+        centre = QWidget(self.splitter)
+        self.splitter.addWidget(centre)
         # The message view is not part of the first frame (a start shows a new chat): `finish_building` builds it
         # right after the first paint, or the first event that needs it does.
         self._chat_view: ChatView | None = None
-        self.empty_state = EmptyState(self)
-        self.composer = Composer(self)
-        self.turn_settings = TurnSettingsBar(self.composer, self)
-        self.title_label = QLabel(self)
+        self.pages = QStackedWidget(centre)
+        self.empty_state = EmptyState(self.pages)
+        self.pages.addWidget(self.empty_state)
+        self.composer = Composer(centre)
+        self.turn_settings = TurnSettingsBar(self.composer, centre)
+        self.title_label = QLabel(centre)
         self.title_label.setObjectName("conversationTitle")
         self.title_label.setAccessibleName(_tr("Conversation title"))
         font = self.title_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.title_label.setFont(font)
-        self.usage_label = QLabel(self)  # the conversation's tokens (and estimated cost), quiet, right of the title
+        self.usage_label = QLabel(centre)  # the conversation's tokens (and estimated cost), quiet, right of the title
         self.usage_label.setObjectName("conversationUsage")
         self.usage_label.setAccessibleName(_tr("Tokens used in this conversation"))
         self.usage_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -133,7 +142,7 @@ class MainWindow(ViewActions, QMainWindow):
                 "Demo mode: answers come from a built-in simulator on this computer, not from Azure. "
                 "Nothing you type here leaves this computer."
             ),
-            self,
+            centre,
         )
         self.demo_banner.setObjectName("demoBanner")
         self.demo_banner.setWordWrap(True)
@@ -142,9 +151,6 @@ class MainWindow(ViewActions, QMainWindow):
             "QLabel#demoBanner { background: #fff4ce; color: #4d3900; padding: 6px 12px; border-radius: 6px; }"
         )
         self.demo_banner.hide()
-        self.pages = QStackedWidget(self)
-        self.pages.addWidget(self.empty_state)
-        centre = QWidget(self)
         layout = QVBoxLayout(centre)
         layout.setContentsMargins(12, 8, 12, 10)
         layout.setSpacing(8)
@@ -154,21 +160,15 @@ class MainWindow(ViewActions, QMainWindow):
         layout.addLayout(header)
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.pages, 1)
-        line = QFrame(self)
+        line = QFrame(centre)
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
         layout.addWidget(self.turn_settings)
         layout.addWidget(self.composer)
-        # Horizontal. `QSplitter(self)` would make PySide6 check `self` against QSplitter(Qt.Orientation, parent),
-        # and so make the Qt namespace (desktop/ui/lazy_qt.py); setCentralWidget gives it its parent.
-        self.splitter = QSplitter()
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(centre)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 900])
         self.splitter.setChildrenCollapsible(True)
-        self.setCentralWidget(self.splitter)
         self.toast = Toast(self)
         self.files = FileActions(self, self.controller, services.bridge, services.tasks, self.toast)
         self._relay = _BridgeRelay(self)

@@ -606,3 +606,28 @@ def test_a_new_conversation_shows_at_the_top_of_today_selected(app: Composition,
     assert [model.row_of(c) for c in reversed(older)] == [2, 3, 4]
     assert window.sidebar.current_id() == cid
     assert window.sidebar.view.currentIndex().row() == 1
+
+
+def test_tab_goes_through_the_new_chat_window(qapp: Any, qtbot: Any, tmp_path: Path) -> None:
+    built = build(qapp, qtbot, tmp_path, "--demo")
+    window = built.window
+    stops: list[str] = []
+    widget = window.nextInFocusChain()
+    while widget is not window and len(stops) < 200:
+        if widget.isVisible() and widget.isEnabled() and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            stops.append(widget.accessibleName())
+        widget = widget.nextInFocusChain()
+    assert stops == [
+        "New chat",
+        "Search chats",
+        "Conversations",
+        "Example: Summarise this text in three bullet points:",
+        "Example: Write a polite email declining a meeting and suggesting next week instead.",
+        "Example: Explain what a REST API is to someone new to programming, with an example.",
+        "Attach files",
+        "Deployment",
+        "Reasoning effort",
+        "Instructions preset",
+        "Edit instructions",
+        "Message",
+    ]  # (Send is disabled until there is something to send)
