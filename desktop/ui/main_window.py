@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,6 +170,12 @@ class MainWindow(ViewActions, QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 900])
         self.splitter.setChildrenCollapsible(True)
+        # Tab follows the screen below the messages: the chat's settings row, the message box, then the buttons under
+        # it (by creation, the paperclip came first).
+        c, t = self.composer, self.turn_settings
+        stops = [c.deployments, t.effort, t.preset, c.instructions_button, c.input, c.attach_button, c.send_button]
+        for before, after in itertools.pairwise(stops):
+            QWidget.setTabOrder(before, after)
         self.toast = Toast(self)
         self.files = FileActions(self, self.controller, services.bridge, services.tasks, self.toast)
         self._relay = _BridgeRelay(self)

@@ -608,7 +608,7 @@ def test_a_new_conversation_shows_at_the_top_of_today_selected(app: Composition,
     assert window.sidebar.view.currentIndex().row() == 1
 
 
-def test_tab_goes_through_the_new_chat_window(qapp: Any, qtbot: Any, tmp_path: Path) -> None:
+def test_tab_goes_through_the_new_chat_window_in_reading_order(qapp: Any, qtbot: Any, tmp_path: Path) -> None:
     built = build(qapp, qtbot, tmp_path, "--demo")
     window = built.window
     stops: list[str] = []
@@ -624,10 +624,10 @@ def test_tab_goes_through_the_new_chat_window(qapp: Any, qtbot: Any, tmp_path: P
         "Example: Summarise this text in three bullet points:",
         "Example: Write a polite email declining a meeting and suggesting next week instead.",
         "Example: Explain what a REST API is to someone new to programming, with an example.",
-        "Attach files",
         "Deployment",
         "Reasoning effort",
         "Instructions preset",
         "Edit instructions",
         "Message",
+        "Attach files",
     ]  # (Send is disabled until there is something to send)
