@@ -280,12 +280,12 @@ def skip_pyside_source_scan() -> None:
         table.setdefault(name, -1)
     ui = Path(__file__).resolve().parent / "ui"
     try:
-        names = [entry.name for entry in os.scandir(ui) if entry.name.endswith(".py")]
+        names = [entry.name.partition(".")[0] for entry in os.scandir(ui) if entry.name.endswith((".py", ".pyc"))]
     except OSError:
-        return  # a bundle keeps no sources to read (and PySide6 learns that at once)
+        return
     table.setdefault("desktop.ui", 0)
-    for file_name in names:
-        table.setdefault(f"desktop.ui.{file_name[:-3]}", 0)
+    for name in names:  # (a bundle has .pyc files only: PySide6 would find no source, and that takes a while too)
+        table.setdefault(f"desktop.ui.{name}", 0)
 
 
 def paint_on_one_thread() -> None:
