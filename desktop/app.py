@@ -270,8 +270,9 @@ def skip_pyside_source_scan() -> None:
     Once loaded, PySide6 reads the source of each module that an import statement names for the first time after it,
     looking for "PySide6" in it, to know which modules its `from __feature__ import ...` switches apply to: the
     window's modules (2,000 lines and more), and typing, datetime, logging... when the window's modules import them.
-    The app uses no such switch, so the answer changes nothing: the window's modules use PySide6 (0), the modules
-    already loaded are ignored (-1), as the scan would find. Nothing is done if PySide6 keeps its table elsewhere.
+    The answer only matters to a module that imports `__feature__`, and none does: the window's modules are marked as
+    using PySide6 (0), every module already loaded as one to ignore (-1). Nothing is done if PySide6 keeps its table
+    elsewhere.
     """
     table = getattr(sys.modules.get("__feature__"), "pyside_feature_dict", None)
     if not isinstance(table, dict):

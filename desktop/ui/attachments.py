@@ -42,10 +42,8 @@ def paperclip_icon(size: int = 20, color: str = "#6b6b6b") -> QIcon:
     # desktop/ui/lazy_qt.py): a round cap would need Qt.PenCapStyle, and so would the overloads of setPen, setBrush
     # and fillPath. So the wire stops half a pen short of each end with the pen's square cap, and a dot (a circle a
     # quarter of the width across, stroked half as wide: a filled disc) rounds off each end.
-    start, end = (
-        QPointF(s * 0.62, s * 0.30),
-        QPointF(s * 0.28, s * 0.34),
-    )  # both ends of vertical stretches, open upwards
+    # Both ends are on vertical stretches of the wire, open upwards.
+    start, end = QPointF(s * 0.62, s * 0.30), QPointF(s * 0.28, s * 0.34)
     wire = QPainterPath(start + QPointF(0, width / 2))
     wire.lineTo(QPointF(s * 0.62, s * 0.70))
     wire.arcTo(QRectF(s * 0.38, s * 0.58, s * 0.24, s * 0.24), 0, -180)
@@ -115,20 +113,28 @@ class DocumentReader(QObject):
     """Reads files in one worker thread; `finished(token, Document | AttachRefusedError)` arrives on the UI thread."""
 
     finished = Signal(object, object)
+    _outcome = Signal(object, object)  # from any thread; always reaches `finished` through the UI thread's event loop
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def read(self, token: object, path: Path) -> None:
-        """Start reading `path`; the result comes back with `token` (queued: this object lives on the UI thread)."""
+        """Start reading `path`; the result comes back with `token`, always later, from the UI thread's event loop.
+
+        A file read before `add_done_callback` runs has its callback run at once in this thread: without the queued
+        connection its result arrived inside `read`, and "every document is read" was said while the composer was
+        still adding the next files.
+        """
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents")
+            self._outcome.connect(self.finished, Qt.ConnectionType.QueuedConnection)  # (after the first paint)
         future = self._pool.submit(read_file, path)
         future.add_done_callback(lambda done: self._deliver(token, path, done))
 
     def _deliver(self, token: object, path: Path, future: concurrent.futures.Future[Document]) -> None:
-        """In the worker thread: hand the outcome to the UI thread (nothing when cancelled or the window is gone)."""
+        """In the worker thread (or this one, for a file read before the callback was added): hand the outcome to
+        the UI thread's event loop (nothing when cancelled or the window is gone)."""
         if future.cancelled():
             return
         try:
@@ -139,7 +145,7 @@ class DocumentReader(QObject):
             _log.exception("reading an attached file failed")
             outcome = AttachRefusedError("attach_damaged", name=path.name)
         with contextlib.suppress(RuntimeError):  # the composer was closed while the file was read
-            self.finished.emit(token, outcome)
+            self._outcome.emit(token, outcome)
 
     def shutdown(self) -> None:
         """Stop the worker (a file being read is finished first, its result dropped)."""

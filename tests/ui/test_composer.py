@@ -296,3 +296,33 @@ def test_the_images_of_one_message_have_a_total_cap(composer: Composer, monkeypa
     assert not composer.add_image(one, "c.png")
     assert len(composer.images()) == 2
     assert "50 MB together" in composer.message.text()
+
+
+class _DonePool:
+    """A worker pool whose files are read before `read` adds its callback (a small file on a fast machine)."""
+
+    def submit(self, function: Any, path: Path) -> Any:
+        import concurrent.futures
+
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        future.set_result(function(path))
+        return future
+
+
+def test_files_read_at_once_are_settled_only_once_all_of_them_are_added(
+    composer: Composer, qtbot: Any, tmp_path: Path
+) -> None:
+    paths = [tmp_path / "one.txt", tmp_path / "two.txt"]
+    for path in paths:
+        path.write_text(f"the text of {path.name}", encoding="utf-8")
+    with qtbot.waitSignal(composer._reader.finished):
+        composer._reader.read(object(), paths[0])  # a first read makes the pool and its queued hand-over
+    composer._reader._pool = _DonePool()  # type: ignore[assignment]
+    settled: list[int] = []
+    composer.documents_settled.connect(lambda: settled.append(len(composer.file_chips())))
+    composer.add_paths(paths)
+    assert settled == []  # not inside add_paths, after the first of two files
+    assert [chip.meta_label.text() for chip in composer.file_chips()] == ["Reading…", "Reading…"]
+    qtbot.waitUntil(lambda: bool(settled))
+    assert settled == [2]
+    assert [chip.meta_label.text().endswith("bytes") for chip in composer.file_chips()] == [True, True]
