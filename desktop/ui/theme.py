@@ -159,8 +159,9 @@ class ThemeManager(QObject):
         system_dark: bool | None = None,
     ) -> None:
         """`system_dark`: whether the system's scheme was dark when the app last asked (None: not known). Given, the
-        theme starts from it and asks the system only in `check_system_scheme`, after the window's first paint: the
-        answer is a Qt.ColorScheme, and the first frame makes no Qt namespace (see desktop/ui/lazy_qt.py)."""
+        theme starts from it and asks the system only later: in `check_system_scheme`, which the app calls after the
+        window's first paint, or when the system says its scheme changed. The answer is a Qt.ColorScheme, and the
+        first frame makes no Qt namespace (see desktop/ui/lazy_qt.py)."""
         super().__init__(parent)
         self._app = app
         # The platform reports the scheme; tests (and platforms without a report) may supply it.
