@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from desktop import __version__
+from desktop.dataclass_cache import DataclassCodeCache
 from desktop.lazy_dataclass import process_next
 from desktop.log import LogFileError, configure_logging, redact, start_rotating
 from desktop.messages import MessageBridge
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
     try:
         return _main(argv, on_ready, started)
     finally:
+        DataclassCodeCache.uninstall()  # (the first paint did already, unless it never came)
         if collecting and not GarbageCollector.took_over:
             gc.enable()
 
@@ -203,6 +205,10 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
         return 2
     _set_up_logging(paths.log_file, args)
     _log.info("%s %s starting (pid %d)", APP_DISPLAY_NAME, __version__, os.getpid())
+    # From here to the first paint, the dataclasses' methods are not compiled again if the last start kept them.
+    code_cache = DataclassCodeCache(paths.cache_dir / DATACLASS_CODE_FILE)
+    code_cache.load()
+    code_cache.install()
     from desktop.storage import check_history_early
 
     check_history_early(paths.history_file, HISTORY_BUSY_MS)  # in a worker thread, while Qt loads
@@ -254,7 +260,9 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
                 return loop
 
             with asyncio.Runner(loop_factory=loop_factory) as runner:
-                status = runner.run(run_app(app, args, paths, started, on_ready=on_ready, first=first))
+                status = runner.run(
+                    run_app(app, args, paths, started, on_ready=on_ready, first=first, code_cache=code_cache)
+                )
     finally:
         collector.stop()
     if headless_run and hooks.failures:
@@ -335,6 +343,7 @@ async def learn_stored_keys(keys: Any, configuration: Any) -> int:
 PRE_QT_MODULES = ("desktop.config", "desktop.services._chat_window", "desktop.services._window_events")
 DEMO_PROFILE_ID = "demo"
 PAINT_WAIT_S = 3.0
+DATACLASS_CODE_FILE = "dataclass-code"  # in the cache folder (desktop/dataclass_cache.py)
 HISTORY_BUSY_MS = 750  # a lock held longer than this ends the action with a sentence, the window never freezes
 
 
@@ -654,6 +663,7 @@ async def run_app(
     *,
     on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
     first: FirstFrame | None = None,
+    code_cache: DataclassCodeCache | None = None,
 ) -> int:
     """Build the services and the window (unless `first` was painted already), run until the window closes, then
     shut everything down in order."""
@@ -681,8 +691,15 @@ async def run_app(
     app.aboutToQuit.connect(closed.set)
     if not window.isVisible():  # closed while its first paint was awaited
         closed.set()
+    DataclassCodeCache.uninstall()  # the first frame is up: the code it compiled is kept for the next start
+    if code_cache is not None:
+        _log.info(
+            "dataclass methods before the paint: %d compiled, %d kept from the last start",
+            code_cache.compiled,
+            code_cache.reused,
+        )
     built.complete()
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(code_cache,), name="warm-up", daemon=True).start()
     built.tasks.start("process dataclasses", process_dataclasses())
     built.tasks.start("learn stored keys", learn_stored_keys(built.keys, built.configuration))
     headless = bool(args.smoke_test or args.screenshot)
@@ -756,10 +773,13 @@ async def process_dataclasses() -> None:
         await asyncio.sleep(0)
 
 
-def _warm_up() -> None:
-    """In a worker thread after the first paint: rotate the log from now on, load what the first request needs (see
-    warm_up_network)."""
+def _warm_up(code_cache: DataclassCodeCache | None = None) -> None:
+    """In a worker thread after the first paint: keep the first frame's dataclass code for the next start, rotate the
+    log from now on, load what the first request needs (see warm_up_network)."""
     from desktop.services import warm_up_network
+
+    if code_cache is not None:
+        code_cache.save()
 
     try:
         start_rotating()
