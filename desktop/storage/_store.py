@@ -247,10 +247,11 @@ class HistoryStore:
         )
 
     def close(self) -> None:
-        """Close the database (idempotent)."""
+        """Close the database (idempotent), with a quick check first: a file found healthy and left unchanged is not
+        checked again when it is next opened (`_opening.close_checked`)."""
         if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            _opening.close_checked(conn, self.path)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -768,7 +769,8 @@ class HistoryStore:
         """Close and remove the database, its backups and moved-aside copies; returns what was removed."""
         self.close()
         removed: list[Path] = []
-        candidates = [self.path.with_name(self.path.name + s) for s in ("", "-wal", "-shm", "-journal")]
+        suffixes = ("", "-wal", "-shm", "-journal", _opening.CHECKED_SUFFIX)
+        candidates = [self.path.with_name(self.path.name + s) for s in suffixes]
         for path in candidates + _opening.moved_aside_files(self.path):
             if path.exists():
                 path.unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 import subprocess
@@ -440,3 +441,112 @@ def test_needs_upgrade_says_whether_opening_will_migrate(db_path: Path) -> None:
     assert not history_needs_upgrade(db_path)
     db_path.write_bytes(b"not a database at all" * 100)
     assert not history_needs_upgrade(db_path)  # opening says what is wrong with it, not this check
+
+
+class _QuickChecks:
+    """Counts SQLite quick checks (opening's and closing's)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, result: list[str] | None = None) -> None:
+        from desktop.storage import _opening
+
+        self.count = 0
+        real = _opening.quick_check
+
+        def counted(conn: sqlite3.Connection) -> list[str]:
+            self.count += 1
+            return result if result is not None else real(conn)
+
+        monkeypatch.setattr(_opening, "quick_check", counted)
+
+
+def _note_after_the_last_change(db_path: Path) -> Path:
+    """The close's note of a healthy file, made a tick of the file system's clock after the file's last change (a
+    large history's quick check takes that long between the two; a small one's may not)."""
+    note = db_path.with_name(db_path.name + "-checked")
+    changed = db_path.stat().st_mtime_ns
+    os.utime(note, ns=(changed + 10_000_000, changed + 10_000_000))
+    return note
+
+
+def test_a_healthy_file_closed_cleanly_is_not_checked_again_at_the_next_open(
+    db_path: Path, clock: StepClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The quick check reads the whole file: run beside the loading of Qt's libraries it slowed the first paint. The
+    # close checks instead, and the next start trusts an unchanged file.
+    from desktop.storage import check_history_early
+    from desktop.storage._opening import _early_checks
+
+    _valid_database(db_path, clock)
+    _note_after_the_last_change(db_path)
+    checks = _QuickChecks(monkeypatch)
+    check_history_early(db_path, 750)
+    assert db_path not in _early_checks  # no worker thread to check it
+    store = HistoryStore(db_path, clock=clock)
+    assert store.open().status is OpenStatus.OK
+    assert checks.count == 0
+    assert store.load_messages(store.list_conversations()[0].id)[-1].text.startswith("message number 299 ")
+    store.close()
+    assert checks.count == 1  # the close checked it again
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["a commit by another program", "a commit left in the WAL", "the same size rewritten", "a note older than it"],
+)
+def test_a_file_changed_since_its_clean_close_is_checked_again(
+    db_path: Path, clock: StepClock, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    _valid_database(db_path, clock)
+    note = _note_after_the_last_change(db_path)
+    held: list[sqlite3.Connection] = []
+    if change == "a commit by another program":
+        with closing(sqlite3.connect(db_path)) as conn:
+            conn.execute("UPDATE conversations SET title = 'renamed elsewhere'")
+            conn.commit()
+    elif change == "a commit left in the WAL":  # a session killed before its close: its commits are in the WAL only
+        conn = sqlite3.connect(db_path)
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute("UPDATE conversations SET title = 'not checkpointed'")
+        conn.commit()
+        held.append(conn)
+    elif change == "the same size rewritten":  # even in the same tick of the clock as the note: the note is older
+        data = db_path.read_bytes()
+        db_path.write_bytes(data)
+        os.utime(db_path, ns=(note.stat().st_mtime_ns, note.stat().st_mtime_ns))
+    else:
+        os.utime(note, ns=(db_path.stat().st_mtime_ns, db_path.stat().st_mtime_ns))
+    checks = _QuickChecks(monkeypatch)
+    store = HistoryStore(db_path, clock=clock)
+    store.open()
+    assert checks.count == 1
+    store.close()
+    for conn in held:
+        conn.close()
+
+
+def test_a_file_that_fails_the_check_at_close_is_checked_at_the_next_open(
+    db_path: Path, clock: StepClock, monkeypatch: pytest.MonkeyPatch, logfail: LogFailures
+) -> None:
+    _valid_database(db_path, clock)
+    note = _note_after_the_last_change(db_path)
+    store = HistoryStore(db_path, clock=clock)
+    store.open()
+    _QuickChecks(monkeypatch, ["*** in database main ***", "Page 7: btreeInitPage() returns error code 11"])
+    logfail.allow("desktop.storage", "failed its quick check at close")
+    store.close()
+    assert not note.exists()
+    monkeypatch.undo()
+    checks = _QuickChecks(monkeypatch)
+    store.open()
+    assert checks.count == 1
+    store.close()
+
+
+def test_a_note_that_cannot_be_written_costs_only_the_next_check(db_path: Path, clock: StepClock) -> None:
+    note = db_path.with_name(db_path.name + "-checked")
+    note.parent.mkdir(parents=True)
+    note.mkdir()  # (permissions would not stop root, who runs CI)
+    _valid_database(db_path, clock)  # closes without raising
+    store = HistoryStore(db_path, clock=clock)
+    assert store.open().status is OpenStatus.OK
+    store.close()
