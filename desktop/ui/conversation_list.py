@@ -400,19 +400,28 @@ class ConversationList(QWidget):
         self.view.clicked.connect(self._on_view_activated)
         self.view.key_action.connect(self._on_view_key_action)
         self.view.menu_requested.connect(self._on_view_menu_requested)
-        self.results = _ResultList(self)
-        self.results.setAccessibleName(_tr("Search results"))
-        self.results.setFrameShape(QListWidget.Shape.NoFrame)
-        self.results.itemActivated.connect(self._on_results_item_activated)
-        self.results.itemClicked.connect(self._on_results_item_activated)
+        self._results: _ResultList | None = None  # made at the first search (`results`)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.view)
-        self.stack.addWidget(self.results)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.new_button)
         layout.addWidget(self.search)
         layout.addWidget(self.stack, 1)
+
+    @property
+    def results(self) -> _ResultList:
+        """The search results' list, in the stack behind the conversations; made at its first use."""
+        if self._results is None:
+            results = _ResultList(self)
+            results.setAccessibleName(_tr("Search results"))
+            results.setFrameShape(QListWidget.Shape.NoFrame)
+            results.itemActivated.connect(self._on_results_item_activated)
+            results.itemClicked.connect(self._on_results_item_activated)
+            self.stack.addWidget(results)
+            QWidget.setTabOrder(self.view, results)  # where creating it with the view put it in the Tab chain
+            self._results = results
+        return self._results
 
     # -- data --------------------------------------------------------------------------------------------
     def set_items(self, items: Sequence[ConversationRow]) -> None:
@@ -523,10 +532,12 @@ class ConversationList(QWidget):
 
     def show_search_results(self, results: Sequence[SearchRow] | None) -> None:
         """Show full-text search results with the matched words in bold; None shows the conversations again."""
-        self.results.clear()
         if results is None:
+            if self._results is not None:
+                self._results.clear()
             self.stack.setCurrentWidget(self.view)
             return
+        self.results.clear()
         for result in results:
             item = QListWidgetItem(self.results)
             item.setData(_ID_ROLE, result.conversation_id)

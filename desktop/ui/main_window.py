@@ -138,20 +138,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.usage_label.setAccessibleName(_tr("Tokens used in this conversation"))
         self.usage_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         set_enum_property(self.usage_label, "textInteractionFlags", TEXT_SELECTABLE_BY_MOUSE)
-        self.demo_banner = QLabel(
-            _tr(
-                "Demo mode: answers come from a built-in simulator on this computer, not from Azure. "
-                "Nothing you type here leaves this computer."
-            ),
-            centre,
-        )
-        self.demo_banner.setObjectName("demoBanner")
-        self.demo_banner.setWordWrap(True)
-        self.demo_banner.setAccessibleName(_tr("Demo mode notice"))
-        self.demo_banner.setStyleSheet(
-            "QLabel#demoBanner { background: #fff4ce; color: #4d3900; padding: 6px 12px; border-radius: 6px; }"
-        )
-        self.demo_banner.hide()
+        self._demo_banner: QLabel | None = None  # made when a demo chat first shows (`demo_banner`)
+        self._centre = centre
         layout = QVBoxLayout(centre)
         layout.setContentsMargins(12, 8, 12, 10)
         layout.setSpacing(8)
@@ -159,7 +147,6 @@ class MainWindow(ViewActions, QMainWindow):
         header.addWidget(self.title_label, 1)
         header.addWidget(self.usage_label)  # as wide as its text, at the right, centred in the row like the title
         layout.addLayout(header)
-        layout.addWidget(self.demo_banner)
         layout.addWidget(self.pages, 1)
         line = QFrame(centre)
         line.setFrameShape(QFrame.Shape.HLine)
@@ -186,6 +173,30 @@ class MainWindow(ViewActions, QMainWindow):
         services.bridge.subscribe(self._relay.received.emit)
         self.controller.subscribe(self._on_controller_event)
         self.controller.start()
+
+    @property
+    def demo_banner(self) -> QLabel:
+        """The notice above a demo chat's messages, made at its first use: most starts show none."""
+        if self._demo_banner is None:
+            banner = QLabel(
+                _tr(
+                    "Demo mode: answers come from a built-in simulator on this computer, not from Azure. "
+                    "Nothing you type here leaves this computer."
+                ),
+                self._centre,
+            )
+            banner.setObjectName("demoBanner")
+            banner.setWordWrap(True)
+            banner.setAccessibleName(_tr("Demo mode notice"))
+            banner.setStyleSheet(
+                "QLabel#demoBanner { background: #fff4ce; color: #4d3900; padding: 6px 12px; border-radius: 6px; }"
+            )
+            banner.hide()
+            layout = self._centre.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(1, banner)  # under the title's row, above the messages
+            self._demo_banner = banner
+        return self._demo_banner
 
     def _connect_signals(self) -> None:
         """Every signal of the window, wired in one place."""
@@ -316,7 +327,8 @@ class MainWindow(ViewActions, QMainWindow):
         self.header = header
         self.title_label.setText(header.title if header.conversation_id is not None else _tr("New chat"))
         self._show_usage_line(header.usage, header.usage_tip)
-        self.demo_banner.setVisible(header.demo)
+        if header.demo or self._demo_banner is not None:
+            self.demo_banner.setVisible(header.demo)
         self.setWindowTitle(_tr("Azure OpenAI Chat") + (_tr(" — demo") if header.demo else ""))
         self.composer.set_deployments(header.deployments, header.deployment)
         self.composer.set_reads_files(header.reads_files)
