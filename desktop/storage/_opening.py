@@ -303,7 +303,8 @@ def close_checked(conn: sqlite3.Connection, path: Path) -> None:
     marker = path.with_name(path.name + CHECKED_SUFFIX)
     try:
         # The WAL's commits go into the file first: the file's last change comes before the check, not after it.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # (PASSIVE never waits: with another app's reader, what it could not copy stays in the WAL, so no note.)
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         rows = quick_check(conn)
     except sqlite3.Error as exc:
         rows = [str(exc)]
