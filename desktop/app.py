@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from desktop import __version__
-from desktop.dataclass_cache import DataclassCodeCache
+from desktop.code_cache import CodeCache
 from desktop.lazy_dataclass import process_next
 from desktop.log import LogFileError, configure_logging, redact, start_rotating
 from desktop.messages import MessageBridge
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None, on_ready: Callable[[MainWindow, TaskRunn
     try:
         return _main(argv, on_ready, started)
     finally:
-        DataclassCodeCache.uninstall()  # (the first paint did already, unless it never came)
+        CodeCache.uninstall_for_dataclasses()  # (the first paint did already, unless it never came)
         if collecting and not GarbageCollector.took_over:
             gc.enable()
 
@@ -205,10 +205,11 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
         return 2
     _set_up_logging(paths.log_file, args)
     _log.info("%s %s starting (pid %d)", APP_DISPLAY_NAME, __version__, os.getpid())
-    # From here to the first paint, the dataclasses' methods are not compiled again if the last start kept them.
-    code_cache = DataclassCodeCache(paths.cache_dir / DATACLASS_CODE_FILE)
+    # From here to the first paint, what the last start compiled (PySide6's support modules, the dataclasses'
+    # methods) is not compiled again.
+    code_cache = CodeCache(paths.cache_dir / CODE_CACHE_FILE)
     code_cache.load()
-    code_cache.install()
+    code_cache.install_for_dataclasses()
     from desktop.storage import check_history_early
 
     check_history_early(paths.history_file, HISTORY_BUSY_MS)  # in a worker thread, while Qt loads
@@ -217,7 +218,8 @@ def _main(argv: list[str] | None, on_ready: Callable[[MainWindow, TaskRunner], o
     for name in PRE_QT_MODULES:
         __import__(name)  # (not importlib.import_module, which `-X importtime` does not report)
 
-    from PySide6.QtWidgets import QApplication
+    with code_cache.compiling():  # PySide6 compiles its support modules from their source at every import
+        from PySide6.QtWidgets import QApplication
 
     skip_pyside_source_scan()
     from desktop.ui import route_qt_messages
@@ -343,7 +345,7 @@ async def learn_stored_keys(keys: Any, configuration: Any) -> int:
 PRE_QT_MODULES = ("desktop.config", "desktop.services._chat_window", "desktop.services._window_events")
 DEMO_PROFILE_ID = "demo"
 PAINT_WAIT_S = 3.0
-DATACLASS_CODE_FILE = "dataclass-code"  # in the cache folder (desktop/dataclass_cache.py)
+CODE_CACHE_FILE = "compiled-code"  # in the cache folder (desktop/code_cache.py)
 HISTORY_BUSY_MS = 750  # a lock held longer than this ends the action with a sentence, the window never freezes
 
 
@@ -663,7 +665,7 @@ async def run_app(
     *,
     on_ready: Callable[[MainWindow, TaskRunner], object] | None = None,
     first: FirstFrame | None = None,
-    code_cache: DataclassCodeCache | None = None,
+    code_cache: CodeCache | None = None,
 ) -> int:
     """Build the services and the window (unless `first` was painted already), run until the window closes, then
     shut everything down in order."""
@@ -691,10 +693,10 @@ async def run_app(
     app.aboutToQuit.connect(closed.set)
     if not window.isVisible():  # closed while its first paint was awaited
         closed.set()
-    DataclassCodeCache.uninstall()  # the first frame is up: the code it compiled is kept for the next start
+    CodeCache.uninstall_for_dataclasses()  # the first frame is up: the code it compiled is kept for the next start
     if code_cache is not None:
         _log.info(
-            "dataclass methods before the paint: %d compiled, %d kept from the last start",
+            "code before the paint: %d compiled, %d kept from the last start",
             code_cache.compiled,
             code_cache.reused,
         )
@@ -773,9 +775,9 @@ async def process_dataclasses() -> None:
         await asyncio.sleep(0)
 
 
-def _warm_up(code_cache: DataclassCodeCache | None = None) -> None:
-    """In a worker thread after the first paint: keep the first frame's dataclass code for the next start, rotate the
-    log from now on, load what the first request needs (see warm_up_network)."""
+def _warm_up(code_cache: CodeCache | None = None) -> None:
+    """In a worker thread after the first paint: keep the code compiled before it for the next start, rotate the log
+    from now on, load what the first request needs (see warm_up_network)."""
     from desktop.services import warm_up_network
 
     if code_cache is not None:

@@ -233,13 +233,14 @@ class MainWindow(ViewActions, QMainWindow):
         self.chat_view.focus_latest()
 
     def finish_building(self) -> None:
-        """Build what the first frame does not show: the message view and the menus' actions (and shortcuts); the
-        app calls this right after the first paint."""
+        """Build what the first frame does not show: the message view, the menus' actions (and shortcuts) and the
+        search field's clear button; the app calls this right after the first paint."""
         if self._chat_view is None:
             self._chat_view = self._build_chat_view()
-        if self._menus is not None:
+        if self._menus is not None:  # (once, and so is what follows)
             fill_menus(self, self._menus)
             self._menus = None
+            self.sidebar.finish_building()
 
     def _build_chat_view(self) -> ChatView:
         from desktop.ui.chat_view import ChatView

@@ -42,8 +42,10 @@ def test_the_first_frame_has_no_message_view_until_the_app_finishes_building(
     menus = [a.menu() for a in window.menuBar().actions()]
     assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Chat", "&View", "&Help"]
     assert all(not m.actions() for m in menus)  # their actions and shortcuts come after the paint
+    assert not window.sidebar.search.isClearButtonEnabled()  # hidden while the field is empty: after the paint too
     built.complete()
     assert window.pages.count() == 2
+    assert window.sidebar.search.isClearButtonEnabled()
     new_chat = next(a for a in menus[0].actions() if a.text() == "New chat")
     assert new_chat.shortcut().toString() == "Ctrl+N"
     view = window.chat_view
