@@ -115,10 +115,12 @@ BUNDLES = """## Start-up of the installed bundles
 
 The staged start-up is the same code on every platform: the Qt-free modules load before PySide6, the first frame is
 built without dialogs, client, sign-in, keyring or simulator and painted with Qt's own event loop, and asyncio, qasync
-and the rest load after the paint. None of it depends on Linux. Inside a PyInstaller bundle the spec's run-time hooks
-(packaging/pyinstaller/rthook_*.py) keep the bundle from adding work before the app's first line: Qt's plugin path is
-set without importing PySide6.QtCore, zipfile and pkgutil are not loaded, Python's own FileFinder loads the .pyc
-files, and PySide6's per-import source scan is told at once that a .pyc-only module has no source.
+and the rest load after the paint. The code Python would compile again at every start (PySide6's support modules, the
+first frame's dataclass methods) comes from the profile's cache folder, and the history's quick check runs when the app
+closes: plain Python and SQLite on every platform. None of it depends on Linux. Inside a PyInstaller bundle the spec's
+run-time hooks (packaging/pyinstaller/rthook_*.py) keep the bundle from adding work before the app's first line: Qt's
+plugin path is set without importing PySide6.QtCore, zipfile and pkgutil are not loaded, Python's own FileFinder loads
+the .pyc files, and PySide6's per-import source scan is told at once that a .pyc-only module has no source.
 
 - Linux (.deb and .tar.gz, measured here as "installed .deb"): the bundle's modules run on a copy of the build
   machine's static /usr/bin/python3.11 with a ._pth file, started by a shell launcher
