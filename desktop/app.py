@@ -792,8 +792,10 @@ def _warm_up(code_cache: CodeCache | None = None) -> None:
     from desktop.services import warm_up_network
 
     if code_cache is not None:
-        code_cache.save()
-
+        try:
+            code_cache.save()
+        except Exception as exc:  # a cache: the next start compiles again, that is all
+            _log.info("the code cache was not written: %s: %s", type(exc).__name__, exc)
     try:
         start_rotating()
     except OSError as exc:  # the file stays as it is, still written to

@@ -140,7 +140,7 @@ class MainWindow(ViewActions, QMainWindow):
         set_enum_property(self.usage_label, "textInteractionFlags", TEXT_SELECTABLE_BY_MOUSE)
         self._demo_banner: QLabel | None = None  # made when a demo chat first shows (`demo_banner`)
         self._centre = centre
-        layout = QVBoxLayout(centre)
+        self._centre_layout = layout = QVBoxLayout(centre)
         layout.setContentsMargins(12, 8, 12, 10)
         layout.setSpacing(8)
         header = QHBoxLayout()
@@ -192,9 +192,7 @@ class MainWindow(ViewActions, QMainWindow):
                 "QLabel#demoBanner { background: #fff4ce; color: #4d3900; padding: 6px 12px; border-radius: 6px; }"
             )
             banner.hide()
-            layout = self._centre.layout()
-            assert isinstance(layout, QVBoxLayout)
-            layout.insertWidget(1, banner)  # under the title's row, above the messages
+            self._centre_layout.insertWidget(1, banner)  # under the title's row, above the messages
             self._demo_banner = banner
         return self._demo_banner
 
