@@ -290,13 +290,13 @@ def test_stop_during_the_long_wait_before_the_first_word(store: HistoryStore, ar
     arun(simulator.start())
     client = AzureOpenAIClient(base_url=simulator.base_url, api_key=simulator.api_key, timeout=600, max_retries=0)
     target = TurnTarget(client=client, deployment=name, api="responses", model=thinker.model)
-    loop = asyncio.get_event_loop()
     arrived = asyncio.Event()
-    simulator.on_request = lambda record: loop.call_soon_threadsafe(arrived.set)
     chat = ChatService(store, lambda cid: _ready(target))
     conv = store.create_conversation()
 
     async def scenario() -> None:
+        loop = asyncio.get_running_loop()  # the simulator's thread tells this loop that the request arrived
+        simulator.on_request = lambda record: loop.call_soon_threadsafe(arrived.set)
         task = asyncio.ensure_future(collect(chat.send(conv.id, "think hard")))
         await arrived.wait()
         task.cancel()
