@@ -4,7 +4,7 @@ Two things compile source text at every start, before the first paint, where Pyt
 - PySide6 keeps its support modules (signatures, `__feature__`) as source inside shiboken6 and compiles the 14 of
   them (126 KB) with `compile` each time it is imported: ~15 ms on Python 3.11.
 - `dataclasses.dataclass` writes the source of a class's methods (`__init__`, `__repr__`, `__eq__`, ...) and compiles
-  it with `exec`: three quarters of its ~0.6 ms a class, and the first frame needs about thirty classes (~13 ms).
+  it with `exec`: three quarters of its ~0.6 ms a class, and the first frame needs about thirty classes (~11 ms).
 
 `CodeCache` keeps the code objects of both in one file of the app's cache folder, keyed by everything that decides the
 code: the source, the file name, the mode and the compiler flags (a caller's `from __future__` imports included, as

@@ -144,8 +144,7 @@ def _diagnose(conn: sqlite3.Connection, path: Path, *, quick: bool = True) -> _P
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > CURRENT_VERSION:
         raise too_new_error(path, version)
-    rows = quick_check(conn) if quick else ["ok"]
-    if rows != ["ok"]:
+    if quick and (rows := quick_check(conn)) != ["ok"]:
         return _Problem("damaged", "is damaged (" + "; ".join(rows[:3]) + ")")
     if version == 0 and conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None:
         return _Problem("unknown", "is a database this app did not create")
